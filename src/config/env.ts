@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+// The only module that reads process.env. Everything else imports `config`.
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const commaList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+
+const byteSize = z
+  .string()
+  .regex(/^\d+(b|kb|mb|gb)?$/i, 'expected a size such as 1mb, 512kb or 1048576')
+  .transform((v) => {
+    const match = /^(\d+)(b|kb|mb|gb)?$/i.exec(v);
+    const units: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+    return Number(match?.[1]) * (units[(match?.[2] ?? 'b').toLowerCase()] ?? 1);
+  });
+
+const base64Key = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32, 'expected 32 random bytes, base64-encoded');
+
+const oldKeys = z
+  .string()
+  .transform((v, ctx) => {
+    const keys: Record<string, string> = {};
+    for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [id, key] = entry.split(':');
+      if (!id || !key || Buffer.from(key, 'base64').length !== 32) {
+        ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of <key id>:<32 bytes base64>' });
+        return z.NEVER;
+      }
+      keys[id] = key;
+    }
+    return keys;
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: commaList.default([]),
+  BODY_LIMIT: byteSize.default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
+  MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  DATA_DIR: z.string().min(1).default('./data'),
+
+  JWT_SECRET: z.string().min(1).optional(),
+  JWT_ISSUER: z.string().min(1).default('crm-api'),
+  JWT_AUDIENCE: z.string().min(1).default('crm-clients'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(3600),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+
+  DATA_ENCRYPTION_KEY: base64Key.optional(),
+  DATA_ENCRYPTION_KEY_ID: z.string().regex(/^[\w-]{1,32}$/, 'expected 1-32 letters, digits, _ or -').default('k1'),
+  DATA_ENCRYPTION_OLD_KEYS: oldKeys.default({}),
+
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_ENABLED: booleanFromEnv.default(true),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`)
+    .join('\n');
+}
+
+/**
+ * Parses and checks an environment. Pure apart from generating throwaway development secrets, so tests can
+ * call it with any object.
+ */
+export function loadConfig(source: Record<string, string | undefined>) {
+  // An empty variable (`PORT=`) means "not set", as in most twelve-factor tools.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error)}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  const problems: string[] = [];
+  if (production && (!env.JWT_SECRET || env.JWT_SECRET.length < 32)) {
+    problems.push('  JWT_SECRET: production needs a secret of at least 32 characters');
+  }
+  if (production && !env.DATA_ENCRYPTION_KEY) {
+    problems.push('  DATA_ENCRYPTION_KEY: production needs 32 random bytes, base64-encoded');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+
+  const warnings: string[] = [];
+  // Outside production a missing secret is generated per process, so `npm start` needs no .env. Tokens then
+  // do not survive a restart, which is the safe failure.
+  const jwtSecret = env.JWT_SECRET ?? randomBytes(32).toString('base64url');
+  if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using a random secret for this process only');
+
+  return Object.freeze({
+    env: env.NODE_ENV,
+    isProduction: production,
+    isTest: env.NODE_ENV === 'test',
+    warnings,
+    http: Object.freeze({
+      host: env.HOST,
+      port: env.PORT,
+      trustProxy: env.TRUST_PROXY,
+      corsOrigins: env.CORS_ORIGINS,
+      bodyLimit: env.BODY_LIMIT,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    }),
+    log: Object.freeze({ level: env.LOG_LEVEL }),
+    db: Object.freeze({
+      uri: env.MONGODB_URI,
+      timeoutMs: env.MONGODB_TIMEOUT_MS,
+      dataDir: env.DATA_DIR,
+    }),
+    auth: Object.freeze({
+      jwtSecret,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+      bcryptCost: env.BCRYPT_COST,
+    }),
+    encryption: Object.freeze({
+      key: env.DATA_ENCRYPTION_KEY,
+      keyId: env.DATA_ENCRYPTION_KEY_ID,
+      oldKeys: env.DATA_ENCRYPTION_OLD_KEYS,
+    }),
+    rateLimit: Object.freeze({
+      enabled: env.RATE_LIMIT_ENABLED,
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      max: env.RATE_LIMIT_MAX,
+    }),
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+function loadProcessConfig(): Config {
+  dotenv.config({ quiet: true });
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // The logger is configured from this very object, so a bad configuration can only go to stderr.
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+export const config: Config = loadProcessConfig();

@@ -1,0 +1,120 @@
+import path from 'node:path';
+import mongoose from 'mongoose';
+import type { Logger } from 'pino';
+
+// Global Mongoose behaviour, set before any model is compiled.
+// - sanitizeFilter: a `{ "$gt": "" }` that slipped past validation is treated as a literal, never an operator.
+// - bufferCommands off: with the database away, a query fails at once (→ 503) instead of waiting forever.
+// - autoIndex off: indexes are created once at start by `ensureIndexes`, not lazily per model.
+mongoose.set('sanitizeFilter', true);
+mongoose.set('strictQuery', true);
+mongoose.set('bufferCommands', false);
+mongoose.set('autoIndex', false);
+mongoose.set('autoCreate', false);
+
+export interface ConnectOptions {
+  /** How long an operation waits for a reachable server before failing (→ 503). */
+  timeoutMs: number;
+  dbName?: string;
+}
+
+export async function connectDatabase(uri: string, options: ConnectOptions): Promise<typeof mongoose> {
+  return mongoose.connect(uri, {
+    dbName: options.dbName,
+    serverSelectionTimeoutMS: options.timeoutMs,
+    // Notice a dead server and a returning one within about a second.
+    heartbeatFrequencyMS: Math.max(500, options.timeoutMs),
+    connectTimeoutMS: Math.max(2000, options.timeoutMs),
+  });
+}
+
+/** Retries the first connection so the API can start before its database (docker-compose, restarts). */
+export async function connectWithRetry(uri: string, options: ConnectOptions, log: Logger, signal?: AbortSignal) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await connectDatabase(uri, options);
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5));
+      log.warn({ attempt, delayMs: delay, err: describeDbError(error) }, 'database not reachable yet, retrying');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function describeDbError(error: unknown) {
+  return error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
+}
+
+/** Creates every registered model's collection and indexes; run once at start. */
+export async function ensureIndexes(): Promise<void> {
+  for (const model of Object.values(mongoose.connection.models)) {
+    await model.createCollection().catch((error: unknown) => {
+      // 48 = NamespaceExists: another instance (or an earlier start) created it first.
+      if (!(error instanceof mongoose.mongo.MongoServerError && error.code === 48)) throw error;
+    });
+    await model.createIndexes();
+  }
+}
+
+export function isDatabaseConnected(): boolean {
+  return mongoose.connection.readyState === mongoose.ConnectionStates.connected;
+}
+
+export async function pingDatabase(timeoutMs: number): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db || !isDatabaseConnected()) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = db
+    .command({ ping: 1 })
+    .then(() => true)
+    .catch(() => false);
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function disconnectDatabase(): Promise<void> {
+  await mongoose.disconnect();
+}
+
+export interface EmbeddedMongo {
+  uri: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts mongodb-memory-server: on disk under `dataDir` (data survives a restart) or purely temporary.
+ * Loaded lazily so that production, which always has MONGODB_URI, never touches it.
+ */
+export async function startEmbeddedMongo(options: { dataDir?: string }): Promise<EmbeddedMongo> {
+  try {
+    const { MongoMemoryServer } = await import('mongodb-memory-server');
+    const dbPath = options.dataDir ? path.resolve(options.dataDir, 'mongo') : undefined;
+    if (dbPath) {
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(dbPath, { recursive: true });
+    }
+    const server = await MongoMemoryServer.create({
+      instance: dbPath ? { dbPath, storageEngine: 'wiredTiger' } : {},
+    });
+    return {
+      uri: server.getUri('crm'),
+      stop: async () => {
+        await server.stop({ doCleanup: !dbPath, force: false });
+      },
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `MONGODB_URI is not set and the embedded MongoDB could not start (${reason}). ` +
+        'Set MONGODB_URI to a MongoDB 6+ or FerretDB server, e.g. MONGODB_URI=mongodb://127.0.0.1:27017/crm',
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,105 @@
+import type { NextFunction, Request, Response } from 'express';
+import mongoose from 'mongoose';
+import { ZodError } from 'zod';
+import { AppError, type ErrorDetail } from '../utils/app-error';
+import { zodIssuesToDetails } from '../utils/zod-details';
+
+interface HttpErrorLike {
+  status: number;
+  type?: string;
+  message: string;
+  expose?: boolean;
+}
+
+// Errors thrown by body-parser / raw-body carry a status and a type.
+function isHttpError(error: unknown): error is HttpErrorLike {
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<HttpErrorLike>).status === 'number' &&
+    typeof (error as Partial<HttpErrorLike>).type === 'string'
+  );
+}
+
+const databaseUnavailableErrors = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (databaseUnavailableErrors.has(error.name)) return true;
+  // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
+  return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);
+}
+
+function duplicateKeyDetails(error: Error): ErrorDetail[] {
+  const keys = 'keyValue' in error ? error.keyValue : 'keyPattern' in error ? error.keyPattern : undefined;
+  const fields = typeof keys === 'object' && keys !== null ? Object.keys(keys) : [];
+  return fields.map<ErrorDetail>((field) => ({ field, message: `${field} is already in use` }));
+}
+
+/** Maps any thrown value to the SPEC §5 error body. Plain `if` branches, one per error class. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+
+  if (error instanceof ZodError) return AppError.validation(zodIssuesToDetails(error.issues, 'body'));
+
+  if (error instanceof mongoose.Error.CastError) {
+    return AppError.badRequest(`Invalid value for ${error.path}`, [
+      { field: error.path, message: `expected ${error.kind}` },
+    ]);
+  }
+
+  if (error instanceof mongoose.Error.ValidationError) {
+    return AppError.validation(
+      Object.entries(error.errors).map(([field, e]) => ({ location: 'body', field, message: e.message })),
+    );
+  }
+
+  if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) {
+    const details = duplicateKeyDetails(error);
+    const what = details.map((d) => d.field).join(', ') || 'value';
+    return AppError.conflict(`A record with this ${what} already exists`, details, 'DUPLICATE');
+  }
+
+  if (isHttpError(error) && error.status < 500) {
+    if (error.status === 413) return AppError.payloadTooLarge();
+    if (error.status === 415) return AppError.unsupportedMediaType(error.message);
+    if (error.type === 'entity.parse.failed') return AppError.badRequest('Malformed JSON in request body');
+    return new AppError(error.status, 'BAD_REQUEST', error.expose === false ? 'Bad request' : error.message);
+  }
+
+  if (isDatabaseUnavailable(error)) return AppError.databaseUnavailable();
+
+  return new AppError(500, 'INTERNAL_ERROR', 'Internal server error');
+}
+
+// Express recognises error middleware by its four parameters, so `next` stays even though it is unused.
+export function errorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
+  const appError = toAppError(error);
+  if (appError.status >= 500) {
+    req.log.error({ err: error, code: appError.code }, 'request failed');
+  } else {
+    req.log.debug({ code: appError.code, message: appError.message }, 'request rejected');
+  }
+  if (res.headersSent) {
+    // A streamed response already started: the only honest signal left is to cut the connection.
+    res.destroy();
+    return;
+  }
+  for (const [name, value] of Object.entries(appError.headers ?? {})) res.setHeader(name, value);
+  res.status(appError.status).json({
+    error: appError.message,
+    code: appError.code,
+    details: appError.details ?? [],
+  });
+}
+
+export function notFoundHandler(req: Request): never {
+  throw new AppError(404, 'NOT_FOUND', `Route ${req.method} ${req.path} not found`);
+}

@@ -1,0 +1,68 @@
+import { OpenAPIRegistry, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+
+/** Every route's request and response schemas are registered here by its `<entity>.openapi.ts` file. */
+export const registry = new OpenAPIRegistry();
+
+registry.registerComponent('securitySchemes', 'token', {
+  type: 'apiKey',
+  in: 'header',
+  name: 'token',
+  description: 'The access JWT in a `token` header, as the original service expected.',
+});
+registry.registerComponent('securitySchemes', 'bearer', {
+  type: 'http',
+  scheme: 'bearer',
+  bearerFormat: 'JWT',
+  description: 'The same access JWT as `Authorization: Bearer <jwt>`.',
+});
+
+/** Either header authenticates; OpenAPI lists alternatives as separate requirement objects. */
+export const authenticated = [{ token: [] }, { bearer: [] }];
+
+export const errorSchema = z
+  .object({
+    error: z.string().meta({ description: 'Human-readable message', example: 'Request validation failed' }),
+    code: z.string().meta({ description: 'Stable machine-readable code', example: 'VALIDATION_ERROR' }),
+    details: z
+      .array(
+        z
+          .object({
+            location: z.string().optional().meta({ example: 'body' }),
+            field: z.string().meta({ example: 'email' }),
+            message: z.string().meta({ example: 'Invalid email address' }),
+          })
+          .strict(),
+      )
+      .meta({ description: 'One entry per offending field; empty when not applicable' }),
+  })
+  .strict()
+  .meta({ id: 'Error' });
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Invalid input: validation failed, malformed JSON or id',
+  401: 'Missing, malformed, expired or revoked token',
+  403: 'The caller lacks the permission',
+  404: 'Not found, or not visible to the caller',
+  409: 'Conflict with the current state (duplicate, or a dependent record exists)',
+  413: 'Request body too large',
+  415: 'Unsupported Content-Type',
+  429: 'Rate limited; see Retry-After',
+  500: 'Unexpected server error',
+  503: 'Database unavailable',
+};
+
+export function errorResponses(...statuses: number[]): Record<number, ResponseConfig> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        description: errorDescriptions[status] ?? 'Error',
+        content: { 'application/json': { schema: errorSchema } },
+      },
+    ]),
+  );
+}
+
+/** Statuses any route can return whatever its logic: rate limiting and server failure. */
+export const commonErrors = [429, 500] as const;

@@ -1,0 +1,72 @@
+import type { Server } from 'node:http';
+import { createApp } from './app';
+import { config } from './config/env';
+import { connectWithRetry, disconnectDatabase, ensureIndexes, startEmbeddedMongo, type EmbeddedMongo } from './database/connect';
+import { logger } from './utils/logger';
+
+async function main(): Promise<void> {
+  for (const warning of config.warnings) logger.warn(warning);
+
+  let embedded: EmbeddedMongo | undefined;
+  let uri = config.db.uri;
+  if (!uri) {
+    logger.warn({ dataDir: config.db.dataDir }, 'MONGODB_URI is not set: starting an embedded MongoDB');
+    embedded = await startEmbeddedMongo({ dataDir: config.db.dataDir });
+    uri = embedded.uri;
+  }
+
+  const app = createApp();
+  const server: Server = app.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  logger.info({ port, host: config.http.host, env: config.env }, 'listening');
+
+  // Listen first so /healthz answers and /readyz says "not ready" while the database comes up.
+  const connecting = new AbortController();
+  const ready = connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, connecting.signal)
+    .then(async () => {
+      await ensureIndexes();
+      logger.info('database connected, indexes ensured');
+    })
+    .catch((error: unknown) => {
+      if (!connecting.signal.aborted) {
+        logger.fatal({ err: error }, 'database setup failed');
+        process.exit(1);
+      }
+    });
+
+  let stopping = false;
+  async function shutdown(signal: string) {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    connecting.abort();
+    const forced = setTimeout(() => {
+      logger.warn('grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, config.http.shutdownTimeoutMs);
+    forced.unref();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // Keep-alive connections with no request in flight would otherwise hold close() open.
+      server.closeIdleConnections();
+    });
+    clearTimeout(forced);
+    await ready;
+    await disconnectDatabase().catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));
+    await embedded?.stop().catch((error: unknown) => logger.warn({ err: error }, 'embedded database stop failed'));
+    logger.info('stopped');
+    process.exit(0);
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'failed to start');
+  process.exit(1);
+});

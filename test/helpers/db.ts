@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from '@jest/globals';
+import mongoose from 'mongoose';
+import { config } from '../../src/config/env';
+import { connectDatabase, ensureIndexes } from '../../src/database/connect';
+
+export function testMongoUri(): string {
+  const uri = process.env.MONGODB_URI;
+  if (!uri) throw new Error('MONGODB_URI is not set: test/global-setup.ts should have set it');
+  return uri;
+}
+
+/** A database name of its own for each test file (and each call), so files can run in parallel. */
+export function uniqueDbName(prefix = 'test'): string {
+  return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/** The same server URI with another database path. */
+export function uriWithDb(uri: string, dbName: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${dbName}`;
+  return url.toString();
+}
+
+/**
+ * Connects the default Mongoose connection to a fresh database for this test file, creates indexes, and
+ * drops the database afterwards.
+ */
+export function useTestDatabase(options: { uri?: () => string } = {}): { dbName: string } {
+  const handle = { dbName: uniqueDbName() };
+  beforeAll(async () => {
+    await connectDatabase(options.uri?.() ?? testMongoUri(), { timeoutMs: config.db.timeoutMs, dbName: handle.dbName });
+    await ensureIndexes();
+  });
+  afterAll(async () => {
+    if (mongoose.connection.readyState === mongoose.ConnectionStates.connected) {
+      await mongoose.connection.dropDatabase().catch(() => undefined);
+    }
+    await mongoose.disconnect();
+  });
+  return handle;
+}
+
+export async function clearCollections(): Promise<void> {
+  const db = mongoose.connection.db;
+  if (!db) return;
+  for (const collection of await db.collections()) await collection.deleteMany({});
+}

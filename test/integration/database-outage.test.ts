@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Router } from 'express';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { requireDatabase } from '../../src/middleware/require-database';
+import { buildTestApp } from '../helpers/app';
+import { testMongoUri, useTestDatabase } from '../helpers/db';
+import { TcpProxy } from '../helpers/tcp-proxy';
+
+// The service reaches the database through a TCP proxy that the test cuts and restores.
+const proxy = TcpProxy.forUri(testMongoUri());
+beforeAll(() => proxy.start());
+afterAll(() => proxy.cut());
+
+useTestDatabase({ uri: () => `mongodb://127.0.0.1:${proxy.port}/?directConnection=true` });
+
+const Note = mongoose.model('OutageNote', new mongoose.Schema({ text: String }));
+const fixtures = Router();
+fixtures.get('/notes', requireDatabase, async (_req, res) => {
+  res.json(await Note.find().lean());
+});
+// No gate: shows that a query issued while the outage is still undetected also fails fast with 503.
+fixtures.get('/notes-ungated', async (_req, res) => {
+  res.json(await Note.find().lean());
+});
+const app = buildTestApp({ extraRouters: [fixtures] });
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return Date.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+describe('database outage', () => {
+  it('answers 503 quickly while the database is away and recovers by itself', async () => {
+    await Note.create({ text: 'before' });
+    expect((await request(app).get('/readyz')).status).toBe(200);
+    expect((await request(app).get('/notes')).status).toBe(200);
+
+    await proxy.cut();
+
+    const ungatedStart = Date.now();
+    const ungated = await request(app).get('/notes-ungated');
+    expect(ungated.status).toBe(503);
+    expect(ungated.body).toEqual({ error: expect.any(String), code: 'DATABASE_UNAVAILABLE', details: [] });
+    expect(Date.now() - ungatedStart).toBeLessThan(3000);
+
+    const notReady = await request(app).get('/readyz');
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.code).toBe('NOT_READY');
+    expect((await request(app).get('/healthz')).status).toBe(200);
+
+    // Once the driver has noticed, gated routes refuse immediately.
+    await until(() => Promise.resolve(mongoose.connection.readyState !== mongoose.ConnectionStates.connected), 5000);
+    const started = Date.now();
+    const gated = await request(app).get('/notes');
+    expect(gated.status).toBe(503);
+    expect(gated.headers['retry-after']).toBe('5');
+    expect(Date.now() - started).toBeLessThan(500);
+
+    await proxy.restore();
+    await until(async () => (await request(app).get('/readyz')).status === 200, 15_000);
+    const after = await request(app).get('/notes');
+    expect(after.status).toBe(200);
+    expect(after.body).toEqual([expect.objectContaining({ text: 'before' })]);
+  });
+});

@@ -1,0 +1,254 @@
+import { describe, expect, it } from '@jest/globals';
+import { Router } from 'express';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { z } from 'zod';
+import { parsedBody, validate } from '../../src/middleware/validate';
+import { requireDatabase } from '../../src/middleware/require-database';
+import { buildTestApp, captureLogger } from '../helpers/app';
+import { useTestDatabase } from '../helpers/db';
+
+// A small fixture router exercises the shared middleware (parsing, validation, errors) through HTTP
+// against the real database, independently of any entity's routes.
+const Probe = mongoose.model(
+  'Probe',
+  new mongoose.Schema({ name: String, email: { type: String, unique: true }, address: { city: String } }),
+);
+const createProbe = {
+  body: z
+    .object({
+      name: z.string().trim().min(1),
+      email: z.string().trim().toLowerCase().email(),
+      address: z.object({ city: z.string().min(1) }).strict().optional(),
+    })
+    .strict(),
+};
+
+const fixtures = Router();
+fixtures.post('/probes', requireDatabase, validate(createProbe), async (_req, res) => {
+  const probe = await Probe.create(parsedBody(res, createProbe));
+  res.status(201).json({ id: probe.id, name: probe.name, email: probe.email, city: probe.address?.city });
+});
+fixtures.get('/probes/:id', requireDatabase, async (req, res) => {
+  const probe = await Probe.findById(req.params.id).lean();
+  res.json(probe);
+});
+fixtures.get('/explode', () => {
+  throw new Error('connection string mongodb://admin:hunter2@db leaked');
+});
+
+useTestDatabase();
+const app = buildTestApp({ extraRouters: [fixtures] });
+
+function expectErrorBody(body: unknown, code: string) {
+  expect(body).toEqual({ error: expect.any(String), code, details: expect.any(Array) });
+}
+
+describe('body parsing', () => {
+  it('accepts application/json', async () => {
+    const res = await request(app).post('/probes').send({ name: 'Ann', email: 'ann@example.com' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Ann', email: 'ann@example.com' });
+  });
+
+  it('accepts a JSON body labelled multipart/form-data without a boundary (the original README curl)', async () => {
+    const res = await request(app)
+      .post('/probes')
+      .set('Content-Type', 'multipart/form-data')
+      .send('{\n  "Name": "ramlal",\n  "Email": "ram@gmail.com"\n}');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'ramlal', email: 'ram@gmail.com' });
+    expect(await Probe.countDocuments({ email: 'ram@gmail.com' })).toBe(1);
+  });
+
+  it('accepts application/x-www-form-urlencoded fields', async () => {
+    const res = await request(app).post('/probes').type('form').send('name=Bob&email=bob%40example.com');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Bob', email: 'bob@example.com' });
+  });
+
+  it('reads JSON sent with curl -d and no Content-Type (labelled urlencoded)', async () => {
+    const res = await request(app)
+      .post('/probes')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send('{"name":"Cy","email":"cy@example.com"}');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Cy' });
+  });
+
+  it('accepts real multipart/form-data fields', async () => {
+    const res = await request(app).post('/probes').field('Name', 'Dee').field('email', 'dee@example.com');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Dee', email: 'dee@example.com' });
+  });
+
+  it('refuses a file upload outside the import route with 415', async () => {
+    const res = await request(app)
+      .post('/probes')
+      .field('name', 'Eve')
+      .attach('file', Buffer.from('a,b\n1,2\n'), 'data.csv');
+    expect(res.status).toBe(415);
+    expectErrorBody(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('treats an empty multipart-labelled body as an empty object', async () => {
+    const res = await request(app).post('/probes').set('Content-Type', 'multipart/form-data').send('');
+    expect(res.status).toBe(400);
+    expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'name']);
+  });
+
+  it('answers 400 for malformed JSON', async () => {
+    const res = await request(app).post('/probes').set('Content-Type', 'application/json').send('{"name": ');
+    expect(res.status).toBe(400);
+    expectErrorBody(res.body, 'BAD_REQUEST');
+  });
+
+  it('answers 415 for an unsupported media type', async () => {
+    const res = await request(app).post('/probes').set('Content-Type', 'application/xml').send('<a/>');
+    expect(res.status).toBe(415);
+    expectErrorBody(res.body, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers 413 beyond the JSON body limit', async () => {
+    const small = buildTestApp({ extraRouters: [fixtures], bodyLimit: 1024 });
+    const res = await request(small).post('/probes').send({ name: 'x'.repeat(2000), email: 'big@example.com' });
+    expect(res.status).toBe(413);
+    expectErrorBody(res.body, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers 413 for an oversized multipart body', async () => {
+    const small = buildTestApp({ extraRouters: [fixtures], bodyLimit: 1024 });
+    const res = await request(small).post('/probes').field('name', 'x'.repeat(4000)).field('email', 'm@example.com');
+    expect(res.status).toBe(413);
+  });
+});
+
+describe('validation', () => {
+  it('matches request keys case-insensitively, nested objects included', async () => {
+    const res = await request(app)
+      .post('/probes')
+      .send({ NAME: 'Fay', eMail: 'FAY@Example.com', Address: { CITY: 'Pune' } });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ name: 'Fay', email: 'fay@example.com', city: 'Pune' });
+  });
+
+  it('answers 400 with one detail per bad field', async () => {
+    const res = await request(app).post('/probes').send({ name: '', email: 'not-an-email', extra: 1 });
+    expect(res.status).toBe(400);
+    expectErrorBody(res.body, 'VALIDATION_ERROR');
+    const fields = res.body.details.map((d: { field: string }) => d.field).sort();
+    expect(fields).toEqual(['email', 'extra', 'name']);
+    expect(res.body.details[0]).toEqual({ location: 'body', field: expect.any(String), message: expect.any(String) });
+  });
+
+  it('rejects operator injection where a string is expected', async () => {
+    const res = await request(app).post('/probes').send({ name: 'Gus', Email: { $gt: '' } });
+    expect(res.status).toBe(400);
+    expect(res.body.details).toEqual([expect.objectContaining({ field: 'email' })]);
+  });
+
+  it('answers 400 for a malformed ObjectId', async () => {
+    const res = await request(app).get('/probes/not-an-id');
+    expect(res.status).toBe(400);
+    expectErrorBody(res.body, 'BAD_REQUEST');
+  });
+
+  it('answers 409 for a duplicate key', async () => {
+    await request(app).post('/probes').send({ name: 'Hal', email: 'hal@example.com' }).expect(201);
+    const res = await request(app).post('/probes').send({ name: 'Hal 2', email: 'HAL@example.com' });
+    expect(res.status).toBe(409);
+    expectErrorBody(res.body, 'DUPLICATE');
+    // MongoDB names the key in the error; FerretDB does not, so the detail is present only when known.
+    expect(res.body.details).toEqual(
+      res.body.details.length ? [{ field: 'email', message: 'email is already in use' }] : [],
+    );
+    expect(await Probe.countDocuments({ email: 'hal@example.com' })).toBe(1);
+  });
+});
+
+describe('errors and request ids', () => {
+  it('answers 404 JSON for an unknown route', async () => {
+    const res = await request(app).get('/no/such/route');
+    expect(res.status).toBe(404);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expectErrorBody(res.body, 'NOT_FOUND');
+  });
+
+  it('answers a generic 500 without internals, and logs the error with the request id', async () => {
+    const { logger, lines } = captureLogger();
+    const res = await request(buildTestApp({ logger, extraRouters: [fixtures] }))
+      .get('/explode')
+      .set('X-Request-Id', 'trace-500');
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual({ error: 'Internal server error', code: 'INTERNAL_ERROR', details: [] });
+    expect(JSON.stringify(res.body)).not.toMatch(/hunter2|stack|at /);
+    const logged = lines.find((line) => line.msg === 'request failed');
+    expect(logged).toMatchObject({ req: { id: 'trace-500' }, err: { message: expect.stringContaining('leaked') } });
+  });
+
+  it('generates a request id when none is sent', async () => {
+    const res = await request(app).get('/healthz');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('passes a well-formed request id through and replaces an unsafe one', async () => {
+    const kept = await request(app).get('/healthz').set('X-Request-Id', 'abc-123');
+    expect(kept.headers['x-request-id']).toBe('abc-123');
+    const replaced = await request(app).get('/healthz').set('X-Request-Id', 'bad id\twith spaces');
+    expect(replaced.headers['x-request-id']).not.toBe('bad id\twith spaces');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs requests as JSON with the request id and redacts credentials', async () => {
+    const { logger, lines } = captureLogger();
+    await request(buildTestApp({ logger, extraRouters: [fixtures] }))
+      .post('/probes')
+      .set('Authorization', 'Bearer secret-jwt')
+      .set('token', 'secret-token')
+      .set('X-Request-Id', 'trace-log')
+      .send({ name: 'Ivy', email: 'ivy@example.com', password: 'hunter2hunter2' });
+    const line = lines.find((l) => l.msg === 'request completed' || l.msg === 'request errored');
+    expect(line).toMatchObject({ req: { id: 'trace-log', headers: { authorization: '[redacted]', token: '[redacted]' } } });
+    const everything = JSON.stringify(lines);
+    expect(everything).not.toContain('secret-jwt');
+    expect(everything).not.toContain('secret-token');
+    expect(everything).not.toContain('hunter2hunter2');
+  });
+
+  it('redacts password, token and refresh_token fields in any logged object', () => {
+    const { logger, lines } = captureLogger();
+    logger.info({ user: { password: 'p4ssw0rd!', refresh_token: 'r3fresh', token: 't0ken', name: 'ok' } }, 'x');
+    expect(lines[0]).toMatchObject({ user: { password: '[redacted]', refresh_token: '[redacted]', token: '[redacted]', name: 'ok' } });
+  });
+});
+
+describe('security headers, CORS and rate limiting', () => {
+  it('sends helmet headers and no X-Powered-By', async () => {
+    const res = await request(app).get('/healthz');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toBeDefined();
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('allows only configured CORS origins', async () => {
+    const corsApp = buildTestApp({ corsOrigins: ['https://app.example.com'] });
+    const allowed = await request(corsApp).get('/healthz').set('Origin', 'https://app.example.com');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const denied = await request(corsApp).get('/healthz').set('Origin', 'https://evil.example.com');
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('limits each client, with RateLimit headers and a 429 JSON carrying Retry-After', async () => {
+    const limited = buildTestApp({ rateLimit: { windowMs: 60_000, limit: 2 }, extraRouters: [fixtures] });
+    const first = await request(limited).get('/no/route');
+    expect(first.headers['ratelimit-limit']).toBe('2');
+    expect(first.headers['ratelimit-remaining']).toBe('1');
+    await request(limited).get('/no/route');
+    const third = await request(limited).get('/no/route');
+    expect(third.status).toBe(429);
+    expectErrorBody(third.body, 'RATE_LIMITED');
+    expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+    // Health checks are never limited, so an orchestrator cannot be locked out.
+    expect((await request(limited).get('/healthz')).status).toBe(200);
+  });
+});

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
+import { spawnServer, startServer, waitForLog } from '../helpers/server-process';
+
+function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('the server process', () => {
+  it('refuses to start with a bad setting, naming the variable', async () => {
+    const server = spawnServer({ PORT: 'eighty', MONGODB_URI: testMongoUri() });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    expect(server.output()).toMatch(/Invalid configuration:\n\s+PORT: /);
+  });
+
+  it('refuses to start in production without a strong JWT_SECRET', async () => {
+    const server = spawnServer({ NODE_ENV: 'production', JWT_SECRET: 'short', MONGODB_URI: testMongoUri() });
+    expect((await server.exited).code).toBe(1);
+    expect(server.output()).toContain('JWT_SECRET: production needs a secret of at least 32 characters');
+  });
+
+  it('explains what to do when there is no MONGODB_URI and no embedded MongoDB', async () => {
+    // An unreachable mirror and an empty cache make the embedded binary unobtainable on any machine.
+    const server = spawnServer({
+      MONGODB_URI: undefined,
+      MONGOMS_DOWNLOAD_MIRROR: 'http://127.0.0.1:9',
+      MONGOMS_DOWNLOAD_DIR: mkdtempSync(path.join(tmpdir(), 'mongoms-')),
+      MONGOMS_SYSTEM_BINARY: undefined,
+      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'crm-data-')),
+    });
+    const { code } = await server.exited;
+    expect(code).toBe(1);
+    expect(server.output()).toContain('MONGODB_URI is not set and the embedded MongoDB could not start');
+    expect(server.output()).toContain('Set MONGODB_URI');
+  }, 60_000);
+
+  it('finishes an in-flight request on SIGTERM, refuses new connections, and exits 0', async () => {
+    const server = await startServer({ MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('shutdown')), SHUTDOWN_TIMEOUT_MS: '5000' });
+    expect((await get(server.port, '/healthz')).status).toBe(200);
+
+    // A request whose body is still arriving when the signal comes.
+    const inFlight = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/no-such-route', agent: false, headers: { 'content-type': 'application/json', 'content-length': '12' } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"name":');
+      setTimeout(() => {
+        server.child.kill('SIGTERM');
+        setTimeout(() => req.end('"x"}'), 500);
+      }, 200);
+    });
+
+    await waitForLog(server, (line) => typeof line.msg === 'string' && line.msg.startsWith('shutting down'));
+    await expect(get(server.port, '/healthz')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    const response = await inFlight;
+    expect(response.status).toBe(404);
+    expect(JSON.parse(response.body)).toMatchObject({ code: 'NOT_FOUND' });
+    const { code } = await server.exited;
+    expect(code).toBe(0);
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+});

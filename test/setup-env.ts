@@ -1,0 +1,7 @@
+// Runs in every test worker before any module is loaded, so src/config/env.ts sees the test settings.
+process.env.NODE_ENV = 'test';
+process.env.LOG_LEVEL ??= 'silent';
+process.env.BCRYPT_COST ??= '4';
+process.env.JWT_SECRET ??= 'test-secret-that-is-long-enough-for-hs256-0123456789';
+process.env.DATA_ENCRYPTION_KEY ??= Buffer.alloc(32, 7).toString('base64');
+process.env.RATE_LIMIT_ENABLED ??= 'false';

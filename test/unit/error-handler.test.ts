@@ -1,0 +1,60 @@
+import { describe, expect, it } from '@jest/globals';
+import mongoose from 'mongoose';
+import { z } from 'zod';
+import { toAppError } from '../../src/middleware/error-handler';
+import { AppError } from '../../src/utils/app-error';
+
+function httpError(status: number, type: string, message = 'boom') {
+  return Object.assign(new Error(message), { status, type, expose: true });
+}
+
+describe('toAppError', () => {
+  it('keeps an AppError as it is', () => {
+    const error = AppError.conflict('taken');
+    expect(toAppError(error)).toBe(error);
+  });
+
+  it('maps a ZodError to 400 with one detail per field', () => {
+    const result = z.object({ a: z.string(), b: z.number() }).safeParse({ a: 1, b: 'x' });
+    const mapped = toAppError(result.error);
+    expect(mapped.status).toBe(400);
+    expect(mapped.details?.map((d) => d.field)).toEqual(['a', 'b']);
+  });
+
+  it('maps a Mongoose CastError to 400', () => {
+    const error = new mongoose.Error.CastError('ObjectId', 'nope', '_id');
+    expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+  });
+
+  it('maps a Mongoose ValidationError to 400 with details', () => {
+    const doc = new (mongoose.model('EhDoc', new mongoose.Schema({ n: { type: Number, required: true } })))();
+    const error = doc.validateSync();
+    expect(toAppError(error)).toMatchObject({ status: 400, code: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'n' })] });
+  });
+
+  it('maps a duplicate key error to 409', () => {
+    const error = new mongoose.mongo.MongoServerError({ code: 11000, errmsg: 'E11000', keyValue: { email: 'a@b.c' } });
+    expect(toAppError(error)).toMatchObject({ status: 409, code: 'DUPLICATE', details: [{ field: 'email', message: 'email is already in use' }] });
+  });
+
+  it.each([
+    [413, 'entity.too.large', 'PAYLOAD_TOO_LARGE'],
+    [415, 'charset.unsupported', 'UNSUPPORTED_MEDIA_TYPE'],
+    [400, 'entity.parse.failed', 'BAD_REQUEST'],
+  ])('maps a body-parser %i (%s) to %s', (status, type, code) => {
+    expect(toAppError(httpError(status, type))).toMatchObject({ status, code });
+  });
+
+  it('maps an unreachable database to 503', () => {
+    const error = new mongoose.mongo.MongoServerSelectionError('no server', {} as never);
+    expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+    const before = new mongoose.Error('Cannot call `x.find()` before initial connection is complete if `bufferCommands = false`.');
+    expect(toAppError(before)).toMatchObject({ status: 503 });
+  });
+
+  it('maps anything else to a generic 500', () => {
+    expect(toAppError(new TypeError('x is undefined'))).toMatchObject({ status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' });
+    expect(toAppError('a string')).toMatchObject({ status: 500 });
+    expect(toAppError(httpError(502, 'upstream'))).toMatchObject({ status: 500 });
+  });
+});
