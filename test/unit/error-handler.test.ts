@@ -26,9 +26,9 @@ describe('toAppError', () => {
     expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
   });
 
-  it('maps a Mongoose ValidationError to 400 with details', () => {
+  it('maps a Mongoose ValidationError to 400 with details', async () => {
     const doc = new (mongoose.model('EhDoc', new mongoose.Schema({ n: { type: Number, required: true } })))();
-    const error = doc.validateSync();
+    const error: unknown = await doc.validate().catch((e: unknown) => e);
     expect(toAppError(error)).toMatchObject({ status: 400, code: 'VALIDATION_ERROR', details: [expect.objectContaining({ field: 'n' })] });
   });
 
