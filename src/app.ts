@@ -1,5 +1,5 @@
 import cors from 'cors';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { config } from './config/env';
@@ -7,13 +7,22 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
+import { curlDataCompat } from './middleware/curl-compat';
+import { authRoutes } from './routes/auth.routes';
+import { customerRoutes } from './routes/customer.routes';
 import { opsRouter } from './routes/ops.routes';
+import { userRoutes } from './routes/user.routes';
 import { logger as defaultLogger } from './utils/logger';
+
+interface LimitSetting {
+  windowMs: number;
+  limit: number;
+}
 
 export interface AppOptions {
   logger?: Logger;
-  /** Global per-client limit; `false` turns it off. Defaults come from config. */
-  rateLimit?: { windowMs: number; limit: number } | false;
+  /** Per-client limits; `false` turns them all off. Each defaults to config. */
+  rateLimit?: { global?: LimitSetting; auth?: LimitSetting } | false;
   bodyLimit?: number;
   corsOrigins?: readonly string[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
@@ -24,8 +33,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}): Express {
   const logger = options.logger ?? defaultLogger;
   const corsOrigins = options.corsOrigins ?? config.http.corsOrigins;
-  const rateLimitOptions =
-    options.rateLimit ?? (config.rateLimit.enabled ? { windowMs: config.rateLimit.windowMs, limit: config.rateLimit.max } : false);
+  const limits = buildLimiters(options.rateLimit);
 
   const app = express();
   app.disable('x-powered-by');
@@ -43,12 +51,30 @@ export function createApp(options: AppOptions = {}): Express {
   );
 
   app.use(opsRouter);
-  if (rateLimitOptions) app.use(createRateLimiter({ name: 'global', ...rateLimitOptions }));
+  app.use(limits.global);
 
+  app.use(curlDataCompat);
   app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
+  app.use(authRoutes(limits));
+  app.use(userRoutes());
+  app.use(customerRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);
 
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;
+}
+
+const passThrough: RequestHandler = (_req, _res, next) => next();
+
+function buildLimiters(setting: AppOptions['rateLimit']) {
+  if (setting === false || (setting === undefined && !config.rateLimit.enabled)) {
+    return { global: passThrough, auth: passThrough };
+  }
+  const global = setting?.global ?? { windowMs: config.rateLimit.windowMs, limit: config.rateLimit.max };
+  const auth = setting?.auth ?? { windowMs: config.rateLimit.authWindowMs, limit: config.rateLimit.authMax };
+  return {
+    global: createRateLimiter({ name: 'global', ...global }),
+    auth: createRateLimiter({ name: 'auth', ...auth, message: 'Too many sign-in or sign-up attempts, try again later' }),
+  };
 }

@@ -1,7 +1,16 @@
 import type { Server } from 'node:http';
 import { createApp } from './app';
 import { config } from './config/env';
-import { connectWithRetry, disconnectDatabase, ensureIndexes, startEmbeddedMongo, type EmbeddedMongo } from './database/connect';
+import {
+  connectWithRetry,
+  disconnectDatabase,
+  ensureIndexes,
+  startEmbeddedMongo,
+  sweepExpired,
+  ttlFallbacks,
+  type EmbeddedMongo,
+} from './database/connect';
+import { ensureConfiguredAdmin } from './services/auth.service';
 import { logger } from './utils/logger';
 
 async function main(): Promise<void> {
@@ -31,6 +40,14 @@ async function main(): Promise<void> {
     .then(async () => {
       await ensureIndexes();
       logger.info('database connected, indexes ensured');
+      if (ttlFallbacks.length > 0) {
+        logger.warn({ collections: ttlFallbacks.map((t) => t.collection.name) }, 'no TTL index support: sweeping expired documents every 10 minutes');
+        setInterval(() => {
+          sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'expired-document sweep failed'));
+        }, 600_000).unref();
+      }
+      const admin = await ensureConfiguredAdmin();
+      if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
     })
     .catch((error: unknown) => {
       if (!connecting.signal.aborted) {

@@ -60,6 +60,14 @@ const envSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(3600),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+  LOGIN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  ADMIN_EMAIL: z.string().trim().toLowerCase().email('expected an e-mail address').optional(),
+  ADMIN_PASSWORD: z
+    .string()
+    .refine((v) => Buffer.byteLength(v) >= 8 && Buffer.byteLength(v) <= 72, 'expected 8 to 72 bytes')
+    .optional(),
+  ADMIN_NAME: z.string().trim().min(1).max(200).default('Administrator'),
 
   DATA_ENCRYPTION_KEY: base64Key.optional(),
   DATA_ENCRYPTION_KEY_ID: z.string().regex(/^[\w-]{1,32}$/, 'expected 1-32 letters, digits, _ or -').default('k1'),
@@ -68,6 +76,8 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_ENABLED: booleanFromEnv.default(true),
+  AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(900_000),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -99,6 +109,9 @@ export function loadConfig(source: Record<string, string | undefined>) {
   }
   if (production && !env.DATA_ENCRYPTION_KEY) {
     problems.push('  DATA_ENCRYPTION_KEY: production needs 32 random bytes, base64-encoded');
+  }
+  if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
+    problems.push('  ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
@@ -134,6 +147,9 @@ export function loadConfig(source: Record<string, string | undefined>) {
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
       bcryptCost: env.BCRYPT_COST,
+      loginMaxFailures: env.LOGIN_MAX_FAILURES,
+      loginLockSeconds: env.LOGIN_LOCK_SECONDS,
+      admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME } : undefined,
     }),
     encryption: Object.freeze({
       key: env.DATA_ENCRYPTION_KEY,
@@ -144,6 +160,8 @@ export function loadConfig(source: Record<string, string | undefined>) {
       enabled: env.RATE_LIMIT_ENABLED,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
       max: env.RATE_LIMIT_MAX,
+      authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,
+      authMax: env.AUTH_RATE_LIMIT_MAX,
     }),
   });
 }

@@ -46,15 +46,61 @@ function describeDbError(error: unknown) {
   return error instanceof Error ? { name: error.name, message: error.message } : { message: String(error) };
 }
 
+export interface TtlFallback {
+  collection: mongoose.Collection;
+  field: string;
+}
+
+/** TTL indexes the server could not create (FerretDB 1.x): expired documents are swept by `sweepExpired`. */
+export const ttlFallbacks: TtlFallback[] = [];
+
+function isTtlUnsupported(error: unknown): boolean {
+  return error instanceof mongoose.mongo.MongoServerError && /expireAfterSeconds/.test(error.message);
+}
+
+/** Our schemas use plain ascending/descending keys only, which is what FerretDB supports anyway. */
+function indexFields(definition: Record<string, unknown>): Record<string, 1 | -1> {
+  const fields: Record<string, 1 | -1> = {};
+  for (const [key, direction] of Object.entries(definition)) {
+    if (direction !== 1 && direction !== -1) throw new Error(`Unsupported index type ${String(direction)} on ${key}`);
+    fields[key] = direction;
+  }
+  return fields;
+}
+
 /** Creates every registered model's collection and indexes; run once at start. */
 export async function ensureIndexes(): Promise<void> {
+  ttlFallbacks.length = 0;
   for (const model of Object.values(mongoose.connection.models)) {
     await model.createCollection().catch((error: unknown) => {
       // 48 = NamespaceExists: another instance (or an earlier start) created it first.
       if (!(error instanceof mongoose.mongo.MongoServerError && error.code === 48)) throw error;
     });
-    await model.createIndexes();
+    for (const [definition, schemaOptions] of model.schema.indexes()) {
+      const fields = indexFields(definition);
+      // Mongoose allows `unique: [true, message]`; the driver wants a boolean.
+      const { unique, ...rest } = schemaOptions;
+      const options = unique === undefined ? rest : { ...rest, unique: Array.isArray(unique) ? unique[0] : unique };
+      try {
+        await model.collection.createIndex(fields, options);
+      } catch (error) {
+        if (!isTtlUnsupported(error)) throw error;
+        const { expireAfterSeconds: _ttl, ...plain } = options;
+        await model.collection.createIndex(fields, plain);
+        ttlFallbacks.push({ collection: model.collection, field: Object.keys(fields)[0] ?? 'expires_at' });
+      }
+    }
   }
+}
+
+/** Deletes documents past their expiry date where the server has no TTL index support. */
+export async function sweepExpired(now = new Date()): Promise<number> {
+  let removed = 0;
+  for (const { collection, field } of ttlFallbacks) {
+    const result = await collection.deleteMany({ [field]: { $lt: now } });
+    removed += result.deletedCount;
+  }
+  return removed;
 }
 
 export function isDatabaseConnected(): boolean {

@@ -3,6 +3,9 @@ import { stringify } from 'yaml';
 import { registry } from './registry';
 // Each import registers one route group's operations.
 import './ops.openapi';
+import './auth.openapi';
+import './user.openapi';
+import './customer.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

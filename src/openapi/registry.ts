@@ -18,7 +18,7 @@ registry.registerComponent('securitySchemes', 'bearer', {
 });
 
 /** Either header authenticates; OpenAPI lists alternatives as separate requirement objects. */
-export const authenticated = [{ token: [] }, { bearer: [] }];
+export const authenticated: Record<string, string[]>[] = [{ token: [] }, { bearer: [] }];
 
 export const errorSchema = z
   .object({
@@ -66,3 +66,37 @@ export function errorResponses(...statuses: number[]): Record<number, ResponseCo
 
 /** Statuses any route can return whatever its logic: rate limiting and server failure. */
 export const commonErrors = [429, 500] as const;
+
+export function jsonContent(schema: z.ZodType) {
+  return { content: { 'application/json': { schema } } };
+}
+
+/** Request bodies are JSON, but form-encoded and multipart bodies (fields only) are read the same way. */
+export function jsonBody(schema: z.ZodType) {
+  return {
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema },
+        'application/x-www-form-urlencoded': { schema },
+        'multipart/form-data': { schema },
+      },
+    },
+  };
+}
+
+export function ok(description: string, schema: z.ZodType): ResponseConfig {
+  return { description, ...jsonContent(schema) };
+}
+
+/** A list: a bare JSON array, with paging in headers. */
+export function listOf(description: string, item: z.ZodType): ResponseConfig {
+  return {
+    description,
+    headers: {
+      'X-Total-Count': { description: 'Rows matching the filters (page mode only)', schema: { type: 'integer' } },
+      Link: { description: 'RFC 8288 links: next (keyset cursor), first, prev, last', schema: { type: 'string' } },
+    },
+    ...jsonContent(z.array(item)),
+  };
+}

@@ -239,7 +239,7 @@ describe('security headers, CORS and rate limiting', () => {
   });
 
   it('limits each client, with RateLimit headers and a 429 JSON carrying Retry-After', async () => {
-    const limited = buildTestApp({ rateLimit: { windowMs: 60_000, limit: 2 }, extraRouters: [fixtures] });
+    const limited = buildTestApp({ rateLimit: { global: { windowMs: 60_000, limit: 2 } }, extraRouters: [fixtures] });
     const first = await request(limited).get('/no/route');
     expect(first.headers['ratelimit-limit']).toBe('2');
     expect(first.headers['ratelimit-remaining']).toBe('1');

@@ -47,6 +47,31 @@ describe('the server process', () => {
     expect(server.output()).toContain('Set MONGODB_URI');
   }, 60_000);
 
+  it('creates the ADMIN named by ADMIN_EMAIL / ADMIN_PASSWORD at start, which closes open sign-up', async () => {
+    const server = await startServer({
+      MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('admin')),
+      ADMIN_EMAIL: 'Boss@Example.com',
+      ADMIN_PASSWORD: 'a long admin password',
+    });
+    await waitForLog(server, (line) => line.msg === 'created the configured ADMIN account');
+    const base = `http://127.0.0.1:${server.port}`;
+    const signin = await fetch(`${base}/user/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'boss@example.com', password: 'a long admin password' }),
+    });
+    expect(signin.status).toBe(200);
+    expect(((await signin.json()) as { user: { role: string } }).user.role).toBe('ADMIN');
+    const openSignup = await fetch(`${base}/user/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Intruder', email: 'intruder@example.com', password: 'whatever123' }),
+    });
+    expect(openSignup.status).toBe(401);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
   it('finishes an in-flight request on SIGTERM, refuses new connections, and exits 0', async () => {
     const server = await startServer({ MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('shutdown')), SHUTDOWN_TIMEOUT_MS: '5000' });
     expect((await get(server.port, '/healthz')).status).toBe(200);

@@ -1,0 +1,47 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Permission } from '../config/permissions';
+import { isDatabaseConnected } from '../database/connect';
+import { resolvePrincipal } from '../services/auth.service';
+import { verifyAccessToken } from '../services/token.service';
+import { AppError } from '../utils/app-error';
+import { can, currentPrincipal } from '../utils/principal';
+
+/** The original service read the JWT from a `token` header; `Authorization: Bearer` works everywhere too. */
+export function tokenFromRequest(req: Request): string | undefined {
+  const header = req.headers.token;
+  const raw = typeof header === 'string' && header.trim() ? header : req.headers.authorization;
+  if (!raw) return undefined;
+  const match = /^\s*(?:bearer\s+)?(\S+)\s*$/i.exec(raw);
+  return match?.[1];
+}
+
+async function authenticateRequest(req: Request, res: Response): Promise<boolean> {
+  const token = tokenFromRequest(req);
+  if (!token) return false;
+  const claims = verifyAccessToken(token);
+  // Every token is checked against the account's current token version, which needs the database.
+  if (!isDatabaseConnected()) throw AppError.databaseUnavailable();
+  res.locals.principal = await resolvePrincipal(claims);
+  return true;
+}
+
+/** Requires a valid access token (401 otherwise) and stores the caller in res.locals.principal. */
+export async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
+  if (!(await authenticateRequest(req, res))) throw AppError.unauthorized();
+  next();
+}
+
+/** Like `authenticate`, but lets anonymous requests through; a token that is present must still be valid. */
+export async function authenticateOptional(req: Request, res: Response, next: NextFunction): Promise<void> {
+  await authenticateRequest(req, res);
+  next();
+}
+
+/** 403 unless the caller's role grants at least one of the permissions. */
+export function authorize(...permissions: [Permission, ...Permission[]]) {
+  return function authorizeRequest(_req: Request, res: Response, next: NextFunction): void {
+    const principal = currentPrincipal(res);
+    if (!permissions.some((permission) => can(principal, permission))) throw AppError.forbidden();
+    next();
+  };
+}

@@ -1,0 +1,14 @@
+import type { NextFunction, Request, Response } from 'express';
+import { hasBody } from './parse-body';
+
+// The original README documents `GET /users` and `GET /users/:user_id` with `curl --data ''`, and curl turns
+// any `--data` into a POST. So that those examples work as written, an empty-bodied POST to these two
+// read-only paths is served as the GET it was meant to be. No other path or method is touched.
+const readOnlyPaths = [/^\/users\/?$/, /^\/users\/[0-9a-fA-F]{24}\/?$/];
+
+export function curlDataCompat(req: Request, _res: Response, next: NextFunction): void {
+  if (req.method === 'POST' && !hasBody(req) && readOnlyPaths.some((path) => path.test(req.path))) {
+    req.method = 'GET';
+  }
+  next();
+}

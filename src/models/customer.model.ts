@@ -1,0 +1,86 @@
+import mongoose, { type InferSchemaType, type Types } from 'mongoose';
+import { timestamps } from './timestamps';
+
+export const customerStatuses = ['lead', 'prospect', 'active', 'inactive'] as const;
+export type CustomerStatus = (typeof customerStatuses)[number];
+
+const addressSchema = new mongoose.Schema(
+  {
+    street: { type: String, trim: true },
+    city: { type: String, trim: true },
+    state: { type: String, trim: true },
+    postal_code: { type: String, trim: true },
+    country: { type: String, trim: true },
+  },
+  { _id: false },
+);
+
+const customerSchema = new mongoose.Schema(
+  {
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    email: { type: String, required: true, lowercase: true, trim: true, maxlength: 254 },
+    // Only customers who may sign in have one.
+    password_hash: { type: String, select: false },
+    company: { type: String, trim: true, maxlength: 200 },
+    phone: { type: String, trim: true, maxlength: 50 },
+    status: { type: String, required: true, enum: customerStatuses, default: 'lead' },
+    owner: { type: mongoose.Schema.Types.ObjectId, ref: 'User' },
+    tags: { type: [String], default: [] },
+    address: { type: addressSchema },
+    token_version: { type: Number, required: true, default: 0 },
+    // Lower-cased words of name, e-mail and company: `q` search is an anchored prefix match on this
+    // multikey index (no text index on FerretDB, and unanchored regexes cannot use an index).
+    search_terms: { type: [String], default: [], select: false },
+  },
+  { collection: 'customers', timestamps, versionKey: false },
+);
+
+customerSchema.index({ email: 1 }, { unique: true });
+customerSchema.index({ created_at: 1, _id: 1 });
+customerSchema.index({ updated_at: 1, _id: 1 });
+customerSchema.index({ name: 1, _id: 1 });
+customerSchema.index({ status: 1, created_at: 1, _id: 1 });
+customerSchema.index({ owner: 1, created_at: 1, _id: 1 });
+customerSchema.index({ company: 1, created_at: 1, _id: 1 });
+customerSchema.index({ search_terms: 1 });
+
+export type CustomerFields = InferSchemaType<typeof customerSchema>;
+export type CustomerRecord = CustomerFields & { _id: Types.ObjectId };
+export const Customer = mongoose.model('Customer', customerSchema);
+
+export function searchTermsFor(fields: { name?: string | null; email?: string | null; company?: string | null }): string[] {
+  const text = [fields.name, fields.email, fields.email?.split('@')[0], fields.company].filter(Boolean).join(' ');
+  const words = text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
+  const full = [fields.email?.toLowerCase(), fields.name?.toLowerCase(), fields.company?.toLowerCase()].filter(
+    (v): v is string => Boolean(v),
+  );
+  return [...new Set([...words, ...full])];
+}
+
+/** The public shape of a customer (SPEC §2): `id` and `customer_id`, snake_case, no secrets. */
+export function customerView(customer: CustomerRecord) {
+  const id = customer._id.toHexString();
+  return {
+    id,
+    customer_id: id,
+    name: customer.name,
+    email: customer.email,
+    company: customer.company ?? null,
+    phone: customer.phone ?? null,
+    status: customer.status,
+    owner_id: customer.owner ? customer.owner.toHexString() : null,
+    tags: customer.tags ?? [],
+    address: customer.address
+      ? {
+          street: customer.address.street ?? null,
+          city: customer.address.city ?? null,
+          state: customer.address.state ?? null,
+          postal_code: customer.address.postal_code ?? null,
+          country: customer.address.country ?? null,
+        }
+      : null,
+    created_at: customer.created_at,
+    updated_at: customer.updated_at,
+  };
+}
+export type CustomerView = ReturnType<typeof customerView>;

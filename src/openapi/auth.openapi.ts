@@ -1,0 +1,99 @@
+import * as s from '../schemas/auth.schema';
+import { messageResponse } from '../schemas/common.schema';
+import { signupCustomer } from '../schemas/customer.schema';
+import { signupUser } from '../schemas/user.schema';
+import { authenticated, commonErrors, errorResponses, jsonBody, ok, registry } from './registry';
+
+const tags = ['auth'];
+
+registry.registerPath({
+  method: 'post',
+  path: '/user/signup',
+  tags,
+  summary: 'Create a staff user',
+  description:
+    'The first staff account ever created becomes ADMIN and needs no token. Afterwards only an ADMIN may ' +
+    'create staff users or choose a `role` (anyone else sending one gets 403).',
+  security: [...authenticated, {}],
+  request: jsonBody(signupUser.body),
+  responses: {
+    201: ok('Created', s.userSignupResponse),
+    ...errorResponses(400, 401, 403, 409, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/user/signin',
+  tags,
+  summary: 'Staff sign-in',
+  description: 'Same 401 for an unknown e-mail and a wrong password; repeated failures lock the account for a while (429).',
+  request: jsonBody(s.signin.body),
+  responses: {
+    200: ok('Signed in', s.userSigninResponse),
+    ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/customer/signup',
+  tags,
+  summary: 'Customer self-registration',
+  request: jsonBody(signupCustomer.body),
+  responses: {
+    201: ok('Created', s.customerSignupResponse),
+    ...errorResponses(400, 403, 409, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/customer/signin',
+  tags,
+  summary: 'Customer sign-in',
+  request: jsonBody(s.signin.body),
+  responses: {
+    200: ok('Signed in', s.customerSigninResponse),
+    ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/auth/refresh',
+  tags,
+  summary: 'Exchange a refresh token for a new token pair',
+  description: 'The refresh token is rotated: the old one stops working. Presenting a used one revokes that whole sign-in.',
+  request: jsonBody(s.refresh.body),
+  responses: {
+    200: ok('New tokens', s.tokenResponse),
+    ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/auth/logout',
+  tags,
+  summary: 'End a sign-in, or every session',
+  description: '`refresh_token` ends that sign-in; `all: true` (with an access token) invalidates every token of the caller.',
+  security: [...authenticated, {}],
+  request: jsonBody(s.logout.body),
+  responses: {
+    200: ok('Logged out', messageResponse),
+    ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'get',
+  path: '/me',
+  tags,
+  summary: 'The caller: staff user or customer, with its permissions',
+  security: authenticated,
+  responses: {
+    200: ok('The caller', s.meResponse),
+    ...errorResponses(401, 503, ...commonErrors),
+  },
+});

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const objectId = z
+  .string()
+  .regex(/^[0-9a-fA-F]{24}$/, 'expected a 24-character hexadecimal id')
+  .transform((v) => v.toLowerCase())
+  .meta({ example: '66d3ccc9e71590f28320f639' });
+
+/** bcrypt reads at most 72 bytes, so longer passwords are refused rather than silently truncated. */
+export const password = z
+  .string()
+  .refine((v) => Buffer.byteLength(v, 'utf8') >= 8, 'must be at least 8 bytes')
+  .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'must be at most 72 bytes')
+  .meta({ format: 'password', example: 'correct horse battery' });
+
+export const email = z.string().trim().toLowerCase().max(254).email().meta({ example: 'ram@gmail.com' });
+
+export const name = z.string().trim().min(1).max(200).meta({ example: 'ramlal' });
+
+/** Query flags arrive as strings. */
+export const booleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const isoDate = z.iso
+  .datetime({ offset: true })
+  .or(z.iso.date())
+  .transform((v) => new Date(v))
+  .meta({ example: '2024-09-01T00:00:00Z' });
+
+export const messageResponse = z.object({ message: z.string() }).strict().meta({ id: 'Message' });

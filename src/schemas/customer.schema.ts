@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { customerStatuses } from '../models/customer.model';
+import { pagingQuery } from '../utils/paging';
+import { email, name, objectId, password } from './common.schema';
+
+const status = z.enum(customerStatuses).meta({ example: 'lead' });
+const company = z.string().trim().max(200).meta({ example: 'TATA' });
+const phone = z
+  .string()
+  .trim()
+  .max(50)
+  .regex(/^[+\d][\d\s().\-/x]*$/, 'expected a phone number such as +91 35636621762')
+  .meta({ example: '+91 35636621762' });
+const tags = z.array(z.string().trim().min(1).max(50)).max(50).meta({ example: ['vip'] });
+const address = z
+  .object({
+    street: z.string().trim().max(200).optional(),
+    city: z.string().trim().max(100).optional(),
+    state: z.string().trim().max(100).optional(),
+    postal_code: z.string().trim().max(20).optional(),
+    country: z.string().trim().max(100).optional(),
+  })
+  .strict()
+  .meta({ id: 'Address' });
+
+const nullableString = z.string().nullable();
+
+export const customerResponse = z
+  .object({
+    id: objectId,
+    customer_id: objectId,
+    name: z.string(),
+    email: z.string(),
+    company: nullableString,
+    phone: nullableString,
+    status,
+    owner_id: objectId.nullable(),
+    tags: z.array(z.string()),
+    address: z
+      .object({ street: nullableString, city: nullableString, state: nullableString, postal_code: nullableString, country: nullableString })
+      .strict()
+      .nullable(),
+    created_at: z.string().meta({ format: 'date-time' }),
+    updated_at: z.string().meta({ format: 'date-time' }),
+  })
+  .strict()
+  .meta({ id: 'Customer' });
+
+export const customerParams = z.object({ cust_id: objectId }).strict();
+
+/** Fields a customer may set on its own record. */
+const selfFields = { name, email, company: company.optional(), phone: phone.optional(), tags: tags.optional(), address: address.optional() };
+
+export const signupCustomer = {
+  body: z
+    .object({
+      ...selfFields,
+      password,
+      // Customers never have a role; sending one is an escalation attempt and answers 403.
+      role: z.unknown().optional().meta({ description: 'Refused with 403 if present' }),
+    })
+    .strict()
+    .meta({
+      id: 'CustomerSignup',
+      example: { Name: 'ramlal', Email: 'ram@gmail.com', Password: '$2a$15$lShiva', Company: 'TATA', Phone: '+91 35636621762' },
+    }),
+};
+
+export const createCustomer = {
+  body: z
+    .object({
+      ...selfFields,
+      status: status.optional(),
+      owner_id: objectId.optional().meta({ description: 'Staff owner; defaults to the caller' }),
+      password: password.optional().meta({ description: 'Lets the customer sign in to the self-service routes' }),
+    })
+    .strict()
+    .meta({ id: 'CustomerCreate', example: { name: 'ramlal', email: 'ram@gmail.com', company: 'TATA', phone: '+91 35636621762' } }),
+};
+
+export const updateCustomer = {
+  params: customerParams,
+  body: z
+    .object({
+      name: name.optional(),
+      email: email.optional(),
+      company: company.nullable().optional(),
+      phone: phone.nullable().optional(),
+      tags: tags.optional(),
+      address: address.nullable().optional(),
+      status: status.optional(),
+      owner_id: objectId.nullable().optional(),
+      password: password.optional(),
+      current_password: z.string().max(200).optional(),
+    })
+    .strict()
+    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
+    .meta({ id: 'CustomerUpdate', example: { status: 'active', tags: ['vip'] } }),
+};
+
+export const listCustomers = {
+  query: z
+    .object({
+      ...pagingQuery(['created_at', 'updated_at', 'name'] as const, 'created_at'),
+      q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix search over the words of name, e-mail and company' }),
+      status: status.optional(),
+      company: z.string().trim().min(1).max(200).optional(),
+      owner: objectId.optional().meta({ description: 'Owner staff user id' }),
+      tag: z.string().trim().min(1).max(50).optional(),
+    })
+    .strict(),
+};
+
+export const getCustomer = { params: customerParams };
+
+export const deleteCustomer = {
+  params: customerParams,
+  query: z
+    .object({
+      cascade: z.enum(['true', 'false']).optional().meta({ description: "Also delete the customer's interactions and tickets" }),
+    })
+    .strict(),
+};
+
+export type SignupCustomerBody = z.output<typeof signupCustomer.body>;
+export type CreateCustomerBody = z.output<typeof createCustomer.body>;
+export type UpdateCustomerBody = z.output<typeof updateCustomer.body>;
+export type ListCustomersQuery = z.output<typeof listCustomers.query>;
+export type CustomerFilters = Omit<ListCustomersQuery, 'page' | 'limit' | 'sort' | 'after'>;

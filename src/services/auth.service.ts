@@ -1,0 +1,222 @@
+import mongoose from 'mongoose';
+import { config } from '../config/env';
+import { rolePermissions, type StaffRole } from '../config/permissions';
+import { Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
+import { SystemFlag } from '../models/system-flag.model';
+import { User, userView, type UserRecord } from '../models/user.model';
+import type { SigninBody } from '../schemas/auth.schema';
+import type { SignupCustomerBody } from '../schemas/customer.schema';
+import type { SignupUserBody } from '../schemas/user.schema';
+import { AppError } from '../utils/app-error';
+import { hashPassword, verifyPassword } from '../utils/password';
+import { can, type Principal } from '../utils/principal';
+import * as throttle from './login-throttle.service';
+import {
+  consumeRefreshToken,
+  issueAccessToken,
+  issueRefreshToken,
+  revokeAllRefreshTokens,
+  revokeFamily,
+  revokeRefreshToken,
+  type AccessClaims,
+  type PrincipalType,
+  type TokenSubject,
+} from './token.service';
+
+const BOOTSTRAP_FLAG = 'first-staff-account';
+
+/** Maps a verified access token to the current principal; a deleted account or older token version is 401. */
+export async function resolvePrincipal(claims: AccessClaims): Promise<Principal> {
+  const id = new mongoose.Types.ObjectId(claims.sub);
+  if (claims.typ === 'user') {
+    const user = await User.findById(id, { role: 1, token_version: 1 }).lean();
+    if (!user || user.token_version !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
+    return { type: 'user', id: claims.sub, role: user.role };
+  }
+  const customer = await Customer.findById(id, { token_version: 1 }).lean();
+  if (!customer || customer.token_version !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
+  return { type: 'customer', id: claims.sub, role: 'CUSTOMER' };
+}
+
+async function issueTokens(subject: TokenSubject, familyId?: string) {
+  return {
+    token: issueAccessToken(subject),
+    refresh_token: await issueRefreshToken(subject, familyId),
+    token_type: 'Bearer' as const,
+    expires_in: config.auth.accessTokenTtlSeconds,
+  };
+}
+
+function userSubject(user: UserRecord): TokenSubject {
+  return { type: 'user', id: user._id.toHexString(), role: user.role, tokenVersion: user.token_version };
+}
+
+function customerSubject(customer: CustomerRecord): TokenSubject {
+  return { type: 'customer', id: customer._id.toHexString(), role: 'CUSTOMER', tokenVersion: customer.token_version };
+}
+
+async function createStaffUser(input: { name: string; email: string; password: string; role: StaffRole }) {
+  const user = await User.create({
+    name: input.name,
+    email: input.email,
+    role: input.role,
+    password_hash: await hashPassword(input.password),
+  });
+  return user.toObject<UserRecord>();
+}
+
+/**
+ * Staff sign-up. The very first staff account becomes ADMIN (claimed through a unique flag, so two
+ * concurrent first sign-ups cannot both win); afterwards only an ADMIN may create staff users, and only an
+ * ADMIN may choose a role.
+ */
+export async function signupUser(input: SignupUserBody, caller: Principal | undefined) {
+  if (!caller && !(await User.exists({}))) {
+    const claimed = await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
+        throw error;
+      },
+    );
+    if (claimed) {
+      if (input.role && input.role !== 'ADMIN') {
+        await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });
+        throw AppError.badRequest('The first staff account is always an ADMIN', [{ location: 'body', field: 'role', message: 'must be ADMIN or absent' }]);
+      }
+      try {
+        return userView(await createStaffUser({ ...input, role: 'ADMIN' }));
+      } catch (error) {
+        await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });
+        throw error;
+      }
+    }
+  }
+  if (!caller) throw AppError.unauthorized('Only an ADMIN can create staff users once the first account exists');
+  if (!can(caller, 'users:create')) {
+    throw AppError.forbidden(input.role ? 'Only an ADMIN may assign a role' : 'Only an ADMIN can create staff users');
+  }
+  return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }));
+}
+
+/** Customer self-registration (public). */
+export async function signupCustomer(input: SignupCustomerBody) {
+  if (input.role !== undefined) throw AppError.forbidden('Customers cannot choose a role');
+  const { role: _role, password, ...fields } = input;
+  const customer = await Customer.create({
+    ...fields,
+    password_hash: await hashPassword(password),
+    status: 'lead',
+    search_terms: searchTermsFor(fields),
+  });
+  return customer._id.toHexString();
+}
+
+const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid email or password');
+
+/**
+ * Same 401, in about the same time, for an unknown e-mail and a wrong password; repeated failures on one
+ * account lock it (429 with Retry-After).
+ */
+async function checkCredentials<T extends { password_hash?: string | null }>(
+  kind: PrincipalType,
+  input: SigninBody,
+  find: () => Promise<T | null>,
+): Promise<T> {
+  await throttle.assertNotLocked(kind, input.email);
+  const account = await find();
+  const valid = await verifyPassword(input.password, account?.password_hash);
+  if (!account || !valid) {
+    await throttle.recordFailure(kind, input.email);
+    throw badCredentials();
+  }
+  await throttle.clearFailures(kind, input.email);
+  return account;
+}
+
+export async function signinUser(input: SigninBody) {
+  const user = await checkCredentials('user', input, () =>
+    User.findOne({ email: input.email }).select('+password_hash').lean<UserRecord & { password_hash: string }>(),
+  );
+  await User.updateOne({ _id: user._id }, { $set: { last_login_at: new Date() } }, { timestamps: false });
+  const tokens = await issueTokens(userSubject(user));
+  return { msg: 'User logged in successfully' as const, ...tokens, user: { ...userView(user), token: tokens.token } };
+}
+
+export async function signinCustomer(input: SigninBody) {
+  const customer = await checkCredentials('customer', input, () =>
+    Customer.findOne({ email: input.email }).select('+password_hash').lean<CustomerRecord>(),
+  );
+  const tokens = await issueTokens(customerSubject(customer));
+  return {
+    customer: { ...customerView(customer), token: tokens.token },
+    message: 'Customer logged in successfully' as const,
+    ...tokens,
+  };
+}
+
+/** Rotates a refresh token: the old one stops working, a new pair is issued in the same sign-in family. */
+export async function refresh(rawRefreshToken: string) {
+  const record = await consumeRefreshToken(rawRefreshToken);
+  const id = record.principal_id;
+  const account =
+    record.principal_type === 'user'
+      ? await User.findById(id, { role: 1, token_version: 1 }).lean<UserRecord>()
+      : await Customer.findById(id, { token_version: 1 }).lean<CustomerRecord>();
+  if (!account || account.token_version !== record.token_version) {
+    await revokeFamily(record.family_id);
+    throw new AppError(401, 'INVALID_REFRESH_TOKEN', 'Invalid or expired refresh token');
+  }
+  const subject: TokenSubject =
+    record.principal_type === 'user' && 'role' in account
+      ? userSubject(account)
+      : { type: 'customer', id: id.toHexString(), role: 'CUSTOMER', tokenVersion: account.token_version };
+  return issueTokens(subject, record.family_id);
+}
+
+/** Ends one sign-in (its refresh token family), or with `all` every session of the caller. */
+export async function logout(input: { refresh_token?: string; all?: boolean }, caller: Principal | undefined) {
+  if (input.all) {
+    if (!caller) throw AppError.unauthorized('Logging out everywhere needs an access token');
+    await bumpTokenVersion(caller.type, caller.id);
+  }
+  if (input.refresh_token) await revokeRefreshToken(input.refresh_token);
+  if (!input.all && !input.refresh_token) {
+    throw AppError.validation([{ location: 'body', field: 'refresh_token', message: 'send refresh_token, or all=true with an access token' }]);
+  }
+}
+
+/** Invalidates every access and refresh token issued to this principal so far. */
+export async function bumpTokenVersion(type: PrincipalType, id: string): Promise<void> {
+  if (type === 'user') await User.updateOne({ _id: id }, { $inc: { token_version: 1 } });
+  else await Customer.updateOne({ _id: id }, { $inc: { token_version: 1 } });
+  await revokeAllRefreshTokens(type, id);
+}
+
+export async function me(principal: Principal) {
+  const permissions = [...rolePermissions[principal.role]];
+  if (principal.type === 'user') {
+    const user = await User.findById(principal.id).lean<UserRecord>();
+    if (!user) throw AppError.unauthorized();
+    return { ...userView(user), type: 'user' as const, permissions };
+  }
+  const customer = await Customer.findById(principal.id).lean<CustomerRecord>();
+  if (!customer) throw AppError.unauthorized();
+  return { ...customerView(customer), type: 'customer' as const, role: 'CUSTOMER' as const, permissions };
+}
+
+/** Creates the configured ADMIN at start if no staff user has that e-mail yet. */
+export async function ensureConfiguredAdmin(): Promise<'created' | 'exists' | 'not-configured'> {
+  const admin = config.auth.admin;
+  if (!admin) return 'not-configured';
+  if (await User.exists({ email: admin.email })) return 'exists';
+  try {
+    await createStaffUser({ name: admin.name, email: admin.email, password: admin.password, role: 'ADMIN' });
+    await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).catch(() => undefined);
+    return 'created';
+  } catch (error) {
+    // Another instance created it at the same moment.
+    if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return 'exists';
+    throw error;
+  }
+}

@@ -1,0 +1,144 @@
+import mongoose from 'mongoose';
+import { Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
+import { User } from '../models/user.model';
+import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
+import { AppError } from '../utils/app-error';
+import { paginate } from '../utils/paging';
+import { hashPassword, verifyPassword } from '../utils/password';
+import { can, type Principal } from '../utils/principal';
+import { bumpTokenVersion } from './auth.service';
+import { deleteRefreshTokens } from './token.service';
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The Mongo filter for the list filters (shared by the list, the export and analytics). */
+export function customerFilter(filters: CustomerFilters): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  if (filters.status) filter.status = filters.status;
+  if (filters.company) filter.company = filters.company;
+  if (filters.owner) filter.owner = new mongoose.Types.ObjectId(filters.owner);
+  if (filters.tag) filter.tags = filters.tag;
+  if (filters.q) {
+    const terms = filters.q.toLowerCase().split(/[^\p{L}\p{N}@.+_-]+/u).filter(Boolean).slice(0, 5);
+    // Each word must prefix-match a stored search term: an anchored, index-friendly regex.
+    filter.$and = terms.map((term) => ({ search_terms: mongoose.trusted({ $regex: `^${escapeRegex(term)}` }) }));
+  }
+  return filter;
+}
+
+export async function listCustomers(query: ListCustomersQuery) {
+  return paginate(Customer, customerFilter(query), query);
+}
+
+/** A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). */
+async function findVisibleCustomer(id: string, principal: Principal): Promise<CustomerRecord> {
+  if (principal.type === 'customer' && principal.id !== id) throw AppError.notFound('Customer');
+  const customer = await Customer.findById(id).lean<CustomerRecord>();
+  if (!customer) throw AppError.notFound('Customer');
+  return customer;
+}
+
+export async function getCustomer(id: string, principal: Principal) {
+  return customerView(await findVisibleCustomer(id, principal));
+}
+
+async function assertStaffUser(id: string, field: string): Promise<void> {
+  if (!(await User.exists({ _id: id }))) {
+    throw AppError.validation([{ location: 'body', field, message: 'no staff user with this id' }]);
+  }
+}
+
+export async function createCustomer(input: CreateCustomerBody, principal: Principal) {
+  const { password, owner_id: ownerId, ...fields } = input;
+  if (ownerId) await assertStaffUser(ownerId, 'owner_id');
+  const customer = await Customer.create({
+    ...fields,
+    owner: ownerId ?? principal.id,
+    password_hash: password ? await hashPassword(password) : undefined,
+    search_terms: searchTermsFor(fields),
+  });
+  return customerView(customer.toObject<CustomerRecord>());
+}
+
+/**
+ * Staff may change any field; a customer only its own contact details and password, never its owner or
+ * status. Changing a password invalidates the customer's older tokens.
+ */
+export async function updateCustomer(id: string, changes: UpdateCustomerBody, principal: Principal) {
+  const current = await findVisibleCustomer(id, principal);
+  const isSelf = principal.type === 'customer';
+  if (isSelf && (changes.owner_id !== undefined || changes.status !== undefined)) {
+    throw AppError.forbidden('A customer cannot change its owner or status');
+  }
+  if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
+
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, ''> = {};
+  const assign = (field: string, value: unknown) => {
+    if (value === undefined) return;
+    if (value === null) unset[field] = '';
+    else set[field] = value;
+  };
+  assign('name', changes.name);
+  assign('email', changes.email);
+  assign('company', changes.company);
+  assign('phone', changes.phone);
+  assign('tags', changes.tags);
+  assign('address', changes.address);
+  assign('status', changes.status);
+  if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
+  assign('owner', changes.owner_id);
+  if (changes.password !== undefined) {
+    if (isSelf) {
+      const withHash = await Customer.findById(id).select('+password_hash').lean<CustomerRecord>();
+      if (!changes.current_password || !(await verifyPassword(changes.current_password, withHash?.password_hash))) {
+        throw AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
+      }
+    }
+    set.password_hash = await hashPassword(changes.password);
+  }
+  if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
+    set.search_terms = searchTermsFor({
+      name: changes.name ?? current.name,
+      email: changes.email ?? current.email,
+      company: changes.company === undefined ? current.company : changes.company,
+    });
+  }
+
+  const update: Record<string, unknown> = { $set: set };
+  if (Object.keys(unset).length > 0) update.$unset = unset;
+  // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
+  await Customer.updateOne({ _id: id }, update, { runValidators: true });
+  if (changes.password !== undefined) await bumpTokenVersion('customer', id);
+  const updated = await Customer.findById(id).lean<CustomerRecord>();
+  if (!updated) throw AppError.notFound('Customer');
+  return customerView(updated);
+}
+
+/** Records hanging off a customer; deleting it needs cascade=true while any exist. */
+function dependentCounts(_customerId: mongoose.Types.ObjectId): Promise<Record<string, number>> {
+  return Promise.resolve({});
+}
+
+function deleteDependents(_customerId: mongoose.Types.ObjectId): Promise<void> {
+  // Interactions and tickets are removed here once they exist (see interaction.service).
+  return Promise.resolve();
+}
+
+export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
+  const customer = await findVisibleCustomer(id, principal);
+  const counts = await dependentCounts(customer._id);
+  const dependents = Object.entries(counts).filter(([, count]) => count > 0);
+  if (dependents.length > 0 && !cascade) {
+    throw AppError.conflict(
+      'This customer has interactions or tickets: pass cascade=true to delete them too',
+      dependents.map(([field, count]) => ({ field, message: `${count} linked` })),
+      'HAS_DEPENDENTS',
+    );
+  }
+  if (dependents.length > 0) await deleteDependents(customer._id);
+  await Customer.deleteOne({ _id: customer._id });
+  await deleteRefreshTokens('customer', id);
+}

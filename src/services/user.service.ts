@@ -1,0 +1,118 @@
+import mongoose from 'mongoose';
+import { Customer } from '../models/customer.model';
+import { User, userView, type UserRecord } from '../models/user.model';
+import type { ListUsersQuery, UpdateUserBody } from '../schemas/user.schema';
+import { AppError } from '../utils/app-error';
+import { paginate } from '../utils/paging';
+import { hashPassword, verifyPassword } from '../utils/password';
+import { can, type Principal } from '../utils/principal';
+import { bumpTokenVersion } from './auth.service';
+import { deleteRefreshTokens } from './token.service';
+
+/** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
+function visibleUsers(principal: Principal, extra: Record<string, unknown> = {}) {
+  if (can(principal, 'users:read-all')) return extra;
+  return { ...extra, _id: new mongoose.Types.ObjectId(principal.id) };
+}
+
+export async function listUsers(query: ListUsersQuery, principal: Principal) {
+  const filter = visibleUsers(principal, query.role ? { role: query.role } : {});
+  return paginate(User, filter, query);
+}
+
+async function findVisibleUser(id: string, principal: Principal): Promise<UserRecord> {
+  if (principal.type !== 'user') throw AppError.notFound('User');
+  const user = await User.findOne(visibleUsers(principal, { _id: new mongoose.Types.ObjectId(id) })).lean<UserRecord>();
+  if (!user) throw AppError.notFound('User');
+  return user;
+}
+
+export async function getUser(id: string, principal: Principal) {
+  return userView(await findVisibleUser(id, principal));
+}
+
+async function countAdmins(): Promise<number> {
+  return User.countDocuments({ role: 'ADMIN' });
+}
+
+/**
+ * ADMINs may change anything of anyone; other staff only their own name, e-mail and password (changing
+ * one's own password needs the current one). Changing a password or role invalidates older tokens.
+ */
+export async function updateUser(id: string, changes: UpdateUserBody, principal: Principal) {
+  const target = await findVisibleUser(id, principal);
+  const manager = can(principal, 'users:manage');
+  const self = principal.id === id;
+  if (!manager && !(self && can(principal, 'users:update-self'))) throw AppError.forbidden('You may not change this user');
+  if (changes.role !== undefined && changes.role !== target.role) {
+    if (!manager) throw AppError.forbidden('Only an ADMIN may change roles');
+    if (target.role === 'ADMIN' && (await countAdmins()) <= 1) {
+      throw AppError.conflict('The last ADMIN cannot lose the role');
+    }
+  }
+
+  const set: Record<string, unknown> = {};
+  if (changes.name !== undefined) set.name = changes.name;
+  if (changes.email !== undefined) set.email = changes.email;
+  if (changes.role !== undefined) set.role = changes.role;
+  if (changes.password !== undefined) {
+    if (self) {
+      const current = await User.findById(id).select('+password_hash').lean<UserRecord>();
+      if (!changes.current_password || !(await verifyPassword(changes.current_password, current?.password_hash))) {
+        throw AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
+      }
+    }
+    set.password_hash = await hashPassword(changes.password);
+  }
+
+  // updateOne + read rather than findOneAndUpdate: FerretDB 1.x cannot project in findAndModify, and the
+  // schema's hidden password_hash always adds a projection.
+  await User.updateOne({ _id: id }, { $set: set }, { runValidators: true });
+  const credentialsChanged = changes.password !== undefined || (changes.role !== undefined && changes.role !== target.role);
+  if (credentialsChanged) await bumpTokenVersion('user', id);
+  const updated = await User.findById(id).lean<UserRecord>();
+  if (!updated) throw AppError.notFound('User');
+  return userView(updated);
+}
+
+/** What a user owns that must move to someone else before the user can go. */
+async function ownedRecords(userId: mongoose.Types.ObjectId) {
+  const customers = await Customer.countDocuments({ owner: userId });
+  return { customers };
+}
+
+async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
+  await Customer.updateMany({ owner: from }, { $set: { owner: to } });
+}
+
+/**
+ * Deletes a staff user. If they own records, `reassign_to` names the staff user who takes them over
+ * (409 otherwise), so nothing is left pointing at a missing user. The last ADMIN cannot be deleted.
+ */
+export async function deleteUser(id: string, reassignTo: string | undefined, principal: Principal) {
+  const target = await findVisibleUser(id, principal);
+  if (!can(principal, 'users:manage')) throw AppError.forbidden('Only an ADMIN can delete users');
+  if (target.role === 'ADMIN' && (await countAdmins()) <= 1) throw AppError.conflict('The last ADMIN cannot be deleted');
+
+  const userId = target._id;
+  const owned = await ownedRecords(userId);
+  const ownsSomething = Object.values(owned).some((count) => count > 0);
+  if (ownsSomething) {
+    if (!reassignTo) {
+      throw AppError.conflict(
+        'This user still owns records: pass reassign_to=<user_id> to hand them over',
+        Object.entries(owned)
+          .filter(([, count]) => count > 0)
+          .map(([field, count]) => ({ field, message: `${count} owned` })),
+        'HAS_DEPENDENTS',
+      );
+    }
+    if (reassignTo === id) throw AppError.badRequest('reassign_to must be another user');
+    if (!(await User.exists({ _id: reassignTo }))) {
+      throw AppError.validation([{ location: 'query', field: 'reassign_to', message: 'no staff user with this id' }]);
+    }
+    await reassignOwnedRecords(userId, new mongoose.Types.ObjectId(reassignTo));
+  }
+  await User.deleteOne({ _id: userId });
+  await deleteRefreshTokens('user', id);
+}

@@ -1,0 +1,133 @@
+import mongoose, { type QueryFilter, type Types } from 'mongoose';
+import { z } from 'zod';
+import { AppError } from './app-error';
+
+// One paging mechanism for every list (SPEC §5): `page`/`limit` offsets, or `after=<cursor>` keyset paging
+// on (sort field, _id) that never skips or repeats a row while others write. The body stays a bare array;
+// `X-Total-Count` and an RFC 8288 `Link` header carry the paging.
+
+export const MAX_LIMIT = 100;
+export const MAX_PAGE = 10_000;
+
+const cursorSchema = z
+  .object({
+    s: z.string(),
+    t: z.enum(['date', 'string', 'number']),
+    v: z.union([z.string(), z.number()]),
+    id: z.string().regex(/^[0-9a-f]{24}$/),
+  })
+  .strict();
+type Cursor = z.output<typeof cursorSchema>;
+
+/** The query parameters every list accepts, given the fields it may sort by. */
+export function pagingQuery<const F extends readonly [string, ...string[]]>(sortFields: F, defaultSort: string) {
+  const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
+  return {
+    page: z.coerce.number().int().min(1).max(MAX_PAGE).optional().meta({ description: 'Page number (1-based); ignored with `after`' }),
+    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(20).meta({ description: `Page size, 1-${MAX_LIMIT}` }),
+    sort: z
+      .enum(sortValues)
+      .default(defaultSort)
+      .meta({ description: `Sort field, \`-\` prefix for descending: ${sortFields.join(', ')}` }),
+    after: z.string().max(512).optional().meta({ description: 'Opaque keyset cursor from the `next` link' }),
+  };
+}
+
+export interface PagingInput {
+  page?: number;
+  limit: number;
+  sort: string;
+  after?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Absent in keyset mode, where counting the whole collection on every page is not worth its cost. */
+  total?: number;
+  page?: number;
+  limit: number;
+  nextCursor?: string;
+}
+
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(raw: string, sortField: string): Cursor {
+  try {
+    const cursor = cursorSchema.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
+    if (cursor.s !== sortField) throw new Error('sort mismatch');
+    return cursor;
+  } catch {
+    throw AppError.validation([{ location: 'query', field: 'after', message: 'invalid cursor for this sort order' }]);
+  }
+}
+
+function cursorValue(cursor: Cursor): Date | string | number {
+  if (cursor.t === 'date') return new Date(cursor.v);
+  return cursor.v;
+}
+
+function cursorFor(row: Record<string, unknown> & { _id: Types.ObjectId }, sortField: string): string {
+  const value = row[sortField];
+  const base = { s: sortField, id: row._id.toHexString() };
+  if (value instanceof Date) return encodeCursor({ ...base, t: 'date', v: value.toISOString() });
+  if (typeof value === 'number') return encodeCursor({ ...base, t: 'number', v: value });
+  return encodeCursor({ ...base, t: 'string', v: typeof value === 'string' ? value : '' });
+}
+
+/**
+ * Runs a paged, sorted list on `model` with `filter`. Sort fields must be required (never null) so the
+ * keyset comparison is total; every (field, _id) pair has an index.
+ */
+export async function paginate<TRaw, TQueryHelpers, TMethods, TVirtuals, THydrated, TSchema, TLean>(
+  // Every type parameter of Model is inferred, so any schema's model fits.
+  model: mongoose.Model<TRaw, TQueryHelpers, TMethods, TVirtuals, THydrated, TSchema, TLean>,
+  filter: QueryFilter<TRaw>,
+  input: PagingInput,
+  options: { projection?: string | Record<string, 0 | 1> } = {},
+): Promise<Page<TRaw & { _id: Types.ObjectId }>> {
+  type TDoc = TRaw & { _id: Types.ObjectId };
+  const descending = input.sort.startsWith('-');
+  const field = descending ? input.sort.slice(1) : input.sort;
+  const direction = descending ? -1 : 1;
+  const sort: Record<string, 1 | -1> = { [field]: direction, _id: direction };
+
+  let query: QueryFilter<TRaw> = filter;
+  let skip = 0;
+  if (input.after) {
+    const cursor = decodeCursor(input.after, field);
+    const op = descending ? '$lt' : '$gt';
+    const value = cursorValue(cursor);
+    const id = new mongoose.Types.ObjectId(cursor.id);
+    const keyset = {
+      $or: [
+        { [field]: mongoose.trusted({ [op]: value }) },
+        { [field]: value, _id: mongoose.trusted({ [op]: id }) },
+      ],
+    };
+    query = { $and: [filter, keyset] };
+  } else {
+    skip = ((input.page ?? 1) - 1) * input.limit;
+  }
+
+  const find = model
+    .find(query, options.projection)
+    .sort(sort)
+    .skip(skip)
+    .limit(input.limit + 1)
+    .lean<TDoc[]>();
+  const [found, total] = await Promise.all([find.exec(), input.after ? undefined : model.countDocuments(filter).exec()]);
+  const rows = found ?? [];
+
+  const hasMore = rows.length > input.limit;
+  const items = hasMore ? rows.slice(0, input.limit) : rows;
+  const last = items.at(-1);
+  return {
+    items,
+    total,
+    page: input.after ? undefined : (input.page ?? 1),
+    limit: input.limit,
+    nextCursor: hasMore && last ? cursorFor(last, field) : undefined,
+  };
+}
