@@ -37,6 +37,13 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);
 }
 
+// MongoDB reports code 11000; FerretDB 1.x on SQLite reports a unique violation during an update as a
+// generic error carrying SQLite's message.
+export function isDuplicateKey(error: unknown): error is Error {
+  if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
+  return error.code === 11000 || /UNIQUE constraint failed/.test(error.message);
+}
+
 function duplicateKeyDetails(error: Error): ErrorDetail[] {
   const keys = 'keyValue' in error ? error.keyValue : 'keyPattern' in error ? error.keyPattern : undefined;
   const fields = typeof keys === 'object' && keys !== null ? Object.keys(keys) : [];
@@ -61,7 +68,7 @@ export function toAppError(error: unknown): AppError {
     );
   }
 
-  if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) {
+  if (isDuplicateKey(error)) {
     const details = duplicateKeyDetails(error);
     const what = details.map((d) => d.field).join(', ') || 'value';
     return AppError.conflict(`A record with this ${what} already exists`, details, 'DUPLICATE');

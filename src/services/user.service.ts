@@ -10,19 +10,19 @@ import { bumpTokenVersion } from './auth.service';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
-function visibleUsers(principal: Principal, extra: Record<string, unknown> = {}) {
-  if (can(principal, 'users:read-all')) return extra;
-  return { ...extra, _id: new mongoose.Types.ObjectId(principal.id) };
+function maySee(principal: Principal, userId: string): boolean {
+  return principal.type === 'user' && (can(principal, 'users:read-all') || principal.id === userId);
 }
 
 export async function listUsers(query: ListUsersQuery, principal: Principal) {
-  const filter = visibleUsers(principal, query.role ? { role: query.role } : {});
+  const filter: Record<string, unknown> = query.role ? { role: query.role } : {};
+  if (!can(principal, 'users:read-all')) filter._id = new mongoose.Types.ObjectId(principal.id);
   return paginate(User, filter, query);
 }
 
 async function findVisibleUser(id: string, principal: Principal): Promise<UserRecord> {
-  if (principal.type !== 'user') throw AppError.notFound('User');
-  const user = await User.findOne(visibleUsers(principal, { _id: new mongoose.Types.ObjectId(id) })).lean<UserRecord>();
+  if (!maySee(principal, id)) throw AppError.notFound('User');
+  const user = await User.findById(id).lean<UserRecord>();
   if (!user) throw AppError.notFound('User');
   return user;
 }

@@ -58,3 +58,10 @@ describe('toAppError', () => {
     expect(toAppError(httpError(502, 'upstream'))).toMatchObject({ status: 500 });
   });
 });
+
+describe('toAppError with FerretDB errors', () => {
+  it('maps a SQLite unique-constraint failure during an update to 409', () => {
+    const error = new mongoose.mongo.MongoServerError({ code: 1, errmsg: "constraint failed: UNIQUE constraint failed: index 'users_5e7c_email_1' (2067)" });
+    expect(toAppError(error)).toMatchObject({ status: 409, code: 'DUPLICATE' });
+  });
+});
