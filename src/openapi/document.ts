@@ -20,7 +20,7 @@ export function buildOpenApiDocument() {
         'Request field names match case-insensitively. Errors always have the `Error` shape.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
-    servers: [{ url: 'http://localhost:8080', description: 'Local development' }],
+    servers: [{ url: '/', description: 'The server this document is served from' }],
   });
 }
 
