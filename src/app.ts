@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { config } from './config/env';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { methodNotAllowed } from './middleware/method-not-allowed';
 import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
@@ -60,6 +61,7 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(customerRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);
 
+  app.use(methodNotAllowed);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

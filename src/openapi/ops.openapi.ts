@@ -29,7 +29,7 @@ registry.registerPath({
   tags: ['operations'],
   summary: 'This OpenAPI document',
   responses: {
-    200: { description: 'OpenAPI 3.1 document', content: { 'application/yaml': { schema: { type: 'string' } } } },
+    200: { description: 'OpenAPI 3.1 document (YAML)', content: { 'application/yaml': { schema: { type: 'object' } } } },
   },
 });
 

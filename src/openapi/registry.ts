@@ -46,6 +46,7 @@ const errorDescriptions: Record<number, string> = {
   404: 'Not found, or not visible to the caller',
   409: 'Conflict with the current state (duplicate, or a dependent record exists)',
   413: 'Request body too large',
+  405: 'Method not allowed on this path (see Allow)',
   415: 'Unsupported Content-Type',
   429: 'Rate limited; see Retry-After',
   500: 'Unexpected server error',
@@ -71,18 +72,13 @@ export function jsonContent(schema: z.ZodType) {
   return { content: { 'application/json': { schema } } };
 }
 
-/** Request bodies are JSON, but form-encoded and multipart bodies (fields only) are read the same way. */
+/**
+ * Request bodies are documented as JSON. The service also reads urlencoded and multipart fields, and JSON
+ * labelled multipart/form-data (the original's quirk), but form encodings carry only strings, so only JSON
+ * can express every schema here.
+ */
 export function jsonBody(schema: z.ZodType) {
-  return {
-    body: {
-      required: true,
-      content: {
-        'application/json': { schema },
-        'application/x-www-form-urlencoded': { schema },
-        'multipart/form-data': { schema },
-      },
-    },
-  };
+  return { body: { required: true, content: { 'application/json': { schema } } } };
 }
 
 export function ok(description: string, schema: z.ZodType): ResponseConfig {

@@ -9,9 +9,11 @@ export const objectId = z
 /** bcrypt reads at most 72 bytes, so longer passwords are refused rather than silently truncated. */
 export const password = z
   .string()
+  .min(8)
+  .max(72)
   .refine((v) => Buffer.byteLength(v, 'utf8') >= 8, 'must be at least 8 bytes')
   .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'must be at most 72 bytes')
-  .meta({ format: 'password', example: 'correct horse battery' });
+  .meta({ format: 'password', description: '8 to 72 bytes of UTF-8', example: 'correct horse battery' });
 
 export const email = z.string().trim().toLowerCase().max(254).email().meta({ example: 'ram@gmail.com' });
 

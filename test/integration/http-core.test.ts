@@ -252,3 +252,15 @@ describe('security headers, CORS and rate limiting', () => {
     expect((await request(limited).get('/healthz')).status).toBe(200);
   });
 });
+
+describe('methods', () => {
+  it('answers 405 with an Allow header for a known path and an undocumented method', async () => {
+    const res = await request(app).put('/healthz');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expectErrorBody(res.body, 'METHOD_NOT_ALLOWED');
+    const withParam = await request(app).post(`/customers/${'a'.repeat(24)}`).send({});
+    expect(withParam.status).toBe(405);
+    expect(withParam.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+  });
+});
