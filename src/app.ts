@@ -22,8 +22,8 @@ interface LimitSetting {
 
 export interface AppOptions {
   logger?: Logger;
-  /** Per-client limits; `false` turns them all off. Each defaults to config. */
-  rateLimit?: { global?: LimitSetting; auth?: LimitSetting } | false;
+  /** Per-client limits; `false` turns them all off. Each defaults to config, as does the store. */
+  rateLimit?: { global?: LimitSetting; auth?: LimitSetting; store?: 'memory' | 'mongo' } | false;
   bodyLimit?: number;
   corsOrigins?: readonly string[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
@@ -34,7 +34,7 @@ export interface AppOptions {
 export function createApp(options: AppOptions = {}): Express {
   const logger = options.logger ?? defaultLogger;
   const corsOrigins = options.corsOrigins ?? config.http.corsOrigins;
-  const limits = buildLimiters(options.rateLimit);
+  const limits = buildLimiters(options.rateLimit, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -69,14 +69,15 @@ export function createApp(options: AppOptions = {}): Express {
 
 const passThrough: RequestHandler = (_req, _res, next) => next();
 
-function buildLimiters(setting: AppOptions['rateLimit']) {
+function buildLimiters(setting: AppOptions['rateLimit'], log: Logger) {
   if (setting === false || (setting === undefined && !config.rateLimit.enabled)) {
     return { global: passThrough, auth: passThrough };
   }
+  const store = setting?.store ?? config.rateLimit.store;
   const global = setting?.global ?? { windowMs: config.rateLimit.windowMs, limit: config.rateLimit.max };
   const auth = setting?.auth ?? { windowMs: config.rateLimit.authWindowMs, limit: config.rateLimit.authMax };
   return {
-    global: createRateLimiter({ name: 'global', ...global }),
-    auth: createRateLimiter({ name: 'auth', ...auth, message: 'Too many sign-in or sign-up attempts, try again later' }),
+    global: createRateLimiter({ name: 'global', ...global, store, log }),
+    auth: createRateLimiter({ name: 'auth', ...auth, store, log, message: 'Too many sign-in or sign-up attempts, try again later' }),
   };
 }

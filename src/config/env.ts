@@ -76,6 +76,7 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
   RATE_LIMIT_ENABLED: booleanFromEnv.default(true),
+  RATE_LIMIT_STORE: z.enum(['memory', 'mongo']).default('memory'),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(900_000),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
 });
@@ -158,6 +159,7 @@ export function loadConfig(source: Record<string, string | undefined>) {
     }),
     rateLimit: Object.freeze({
       enabled: env.RATE_LIMIT_ENABLED,
+      store: env.RATE_LIMIT_STORE,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
       max: env.RATE_LIMIT_MAX,
       authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,

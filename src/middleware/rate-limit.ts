@@ -1,5 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit, type Store } from 'express-rate-limit';
+import type { Logger } from 'pino';
+import { MongoRateLimitStore } from '../database/mongo-rate-limit-store';
 import { AppError } from '../utils/app-error';
 
 export interface LimiterOptions {
@@ -7,8 +9,10 @@ export interface LimiterOptions {
   name: string;
   windowMs: number;
   limit: number;
-  store?: Store;
+  /** `mongo` shares the counters between instances; `memory` (default) keeps them in this process. */
+  store?: 'memory' | 'mongo' | Store;
   message?: string;
+  log?: Logger;
 }
 
 /**
@@ -22,9 +26,17 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
     standardHeaders: 'draft-6',
     legacyHeaders: false,
     identifier: options.name,
-    store: options.store,
-    // The API must stay up when a shared store (MongoDB) is briefly away: let the request through.
+    store: options.store === 'mongo' ? new MongoRateLimitStore(options.name) : options.store === 'memory' ? undefined : options.store,
+    // The API must stay up when a shared store (MongoDB) is briefly away: let the request through, and say so.
     passOnStoreError: true,
+    logger: {
+      warn: (message: unknown) => options.log?.warn({ limiter: options.name, detail: String(message) }, 'rate limiter warning'),
+      error: (error: unknown) =>
+        options.log?.warn(
+          { limiter: options.name, err: error instanceof Error ? { name: error.name, message: error.message } : String(error) },
+          'rate-limit store failed: request allowed without counting',
+        ),
+    },
     handler(_req: Request, res: Response, next: NextFunction) {
       // The library has already computed Retry-After from the store's reset time.
       const retryAfter = Number(res.getHeader('Retry-After')) || options.windowMs / 1000;
