@@ -36,7 +36,8 @@ export async function listInteractions(query: ListInteractionsQuery, principal: 
 
 /** GET /users/meetings: the caller's own interactions, whatever their role (a customer's: its own). */
 export async function listMyInteractions(query: ListInteractionsQuery, principal: Principal) {
-  const own = principal.type === 'customer' ? { customer: toObjectId(principal.id) } : { user: toObjectId(principal.id) };
+  // A customer's read scope already is "its own"; staff with read-all still get only what they own here.
+  const own = principal.type === 'customer' ? {} : { user: toObjectId(principal.id) };
   return listWithin(own, query, principal);
 }
 
