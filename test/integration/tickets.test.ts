@@ -88,7 +88,18 @@ describe('POST /customers/ticket/:interaction_id', () => {
   });
 });
 
-describe("customer A and customer B's tickets", () => {
+describe("customer A and customer B's interactions and tickets", () => {
+  it("customer B can neither read customer A's interaction, list it, nor raise a ticket on it (404)", async () => {
+    const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id });
+    const id = interaction._id.toHexString();
+    expect((await request(app).get(`/interactions/${id}`).set(actors.otherCustomer.headers)).status).toBe(404);
+    expect((await request(app).get(`/interactions/customer/${actors.customer.id}`).set(actors.otherCustomer.headers)).status).toBe(404);
+    expect((await request(app).post(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ title: 'not mine' })).status).toBe(404);
+    const own = await request(app).get('/interactions').set(actors.otherCustomer.headers);
+    expect(own.body.map((row: { id: string }) => row.id)).not.toContain(id);
+    expect(await Ticket.countDocuments({ interaction: interaction._id })).toBe(0);
+  });
+
   it("customer B can neither read, change, delete nor list customer A's ticket (404)", async () => {
     const { id } = await ticketOf();
     expect((await request(app).get(`/customers/tickets/${id}`).set(actors.otherCustomer.headers)).status).toBe(404);
