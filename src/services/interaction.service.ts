@@ -100,7 +100,7 @@ export interface NewInteraction {
  * a body field.
  */
 export async function createInteraction(input: NewInteraction, principal: Principal, customerIn: 'path' | 'body'): Promise<InteractionChange> {
-  writeScope(principal);
+  writeScope(principal); // refuses callers who may not write interactions at all
   const userId = input.userId ?? principal.id;
   if (userId !== principal.id) {
     if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
