@@ -11,7 +11,9 @@ import { requestLogger } from './middleware/request-logger';
 import { curlDataCompat } from './middleware/curl-compat';
 import { authRoutes } from './routes/auth.routes';
 import { customerRoutes } from './routes/customer.routes';
+import { interactionRoutes } from './routes/interaction.routes';
 import { opsRouter } from './routes/ops.routes';
+import { ticketRoutes } from './routes/ticket.routes';
 import { userRoutes } from './routes/user.routes';
 import { logger as defaultLogger } from './utils/logger';
 
@@ -57,6 +59,10 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(curlDataCompat);
   app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
   app.use(authRoutes(limits));
+  // Before the user and customer routers, whose `/users/:user_id` and `/customers/:cust_id` would
+  // otherwise catch `/users/meetings` and `/customers/tickets`.
+  app.use(interactionRoutes());
+  app.use(ticketRoutes());
   app.use(userRoutes());
   app.use(customerRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);

@@ -6,6 +6,8 @@ import './ops.openapi';
 import './auth.openapi';
 import './user.openapi';
 import './customer.openapi';
+import './interaction.openapi';
+import './ticket.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

@@ -7,6 +7,7 @@ import { paginate } from '../utils/paging';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { bumpTokenVersion } from './auth.service';
+import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
 
 function escapeRegex(text: string): string {
@@ -118,13 +119,12 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
 }
 
 /** Records hanging off a customer; deleting it needs cascade=true while any exist. */
-function dependentCounts(_customerId: mongoose.Types.ObjectId): Promise<Record<string, number>> {
-  return Promise.resolve({});
+function dependentCounts(customerId: mongoose.Types.ObjectId): Promise<Record<string, number>> {
+  return customerDependents(customerId);
 }
 
-function deleteDependents(_customerId: mongoose.Types.ObjectId): Promise<void> {
-  // Interactions and tickets are removed here once they exist (see interaction.service).
-  return Promise.resolve();
+function deleteDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
+  return deleteCustomerDependents(customerId);
 }
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {

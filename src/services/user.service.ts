@@ -7,6 +7,7 @@ import { paginate } from '../utils/paging';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { bumpTokenVersion } from './auth.service';
+import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
@@ -78,11 +79,12 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
 /** What a user owns that must move to someone else before the user can go. */
 async function ownedRecords(userId: mongoose.Types.ObjectId) {
   const customers = await Customer.countDocuments({ owner: userId });
-  return { customers };
+  return { customers, ...(await userInteractionRecords(userId)) };
 }
 
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
+  await reassignUserInteractionRecords(from, to);
 }
 
 /**
