@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { Interaction } from '../../src/models/interaction.model';
 import { User } from '../../src/models/user.model';
 import { buildTestApp } from '../helpers/app';
 import { bootstrapAdmin, createStaff, type Actor } from '../helpers/auth';
@@ -96,6 +97,16 @@ describe("the original README's curl examples", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'User deleted successfully' });
     expect(await User.exists({ _id: ids.get('66d321f59940e15df21d71b3') })).toBeNull();
+  });
+
+  it('POST /users/meetings/:customer_id with an empty body schedules a meeting and answers {"InsertedID"}', async () => {
+    const res = await replay(find('POST', /^\/users\/meetings\//));
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) });
+    const meeting = await Interaction.findById(res.body.InsertedID).lean();
+    expect(meeting).toMatchObject({ type: 'meeting', status: 'scheduled' });
+    expect(meeting?.customer.toHexString()).toBe(ids.get('66d324c3e3d3bbd29769c154'));
+    expect(meeting?.user.toHexString()).toBe(admin.id);
   });
 
   it('PUT /users/:user_id renames the user', async () => {
