@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { AppError } from '../utils/app-error';
 import { hasBody } from './parse-body';
 
 // The original README documents `GET /users` and `GET /users/:user_id` with `curl --data ''`, and curl turns
@@ -7,7 +8,11 @@ import { hasBody } from './parse-body';
 const readOnlyPaths = [/^\/users\/?$/, /^\/users\/[0-9a-fA-F]{24}\/?$/];
 
 export function curlDataCompat(req: Request, _res: Response, next: NextFunction): void {
-  if (req.method === 'POST' && !hasBody(req) && readOnlyPaths.some((path) => path.test(req.path))) {
+  if (req.method === 'POST' && readOnlyPaths.some((path) => path.test(req.path))) {
+    if (hasBody(req)) {
+      req.resume();
+      throw AppError.badRequest('This POST only stands for a GET and takes no body; staff users are created with POST /user/signup');
+    }
     req.method = 'GET';
   }
   next();

@@ -20,6 +20,37 @@ registry.registerPath({
   },
 });
 
+// The original README's `curl --data ''` examples POST with an empty body; the service reads those as GETs.
+registry.registerPath({
+  method: 'post',
+  path: '/users',
+  tags,
+  summary: 'Same as GET /users, for an empty-bodied POST (curl --data \'\')',
+  description: "Compatibility with the original README's `curl --data ''` example. A POST with a body is not accepted here.",
+  deprecated: true,
+  security: authenticated,
+  request: { query: s.listUsers.query },
+  responses: {
+    200: listOf('Staff users', s.userResponse),
+    ...errorResponses(400, 401, 403, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/users/{user_id}',
+  tags,
+  summary: 'Same as GET /users/{user_id}, for an empty-bodied POST (curl --data \'\')',
+  description: "Compatibility with the original README's `curl --data ''` example.",
+  deprecated: true,
+  security: authenticated,
+  request: { params: s.getUser.params },
+  responses: {
+    200: ok('The user', s.userResponse),
+    ...errorResponses(400, 401, 403, 404, 415, 503, ...commonErrors),
+  },
+});
+
 registry.registerPath({
   method: 'get',
   path: '/users/{user_id}',

@@ -86,6 +86,12 @@ describe("the original README's curl examples", () => {
     expect(res.body).toHaveLength(await User.countDocuments());
   });
 
+  it('refuses a POST to /users that carries a body (it is not a way to create users)', async () => {
+    const res = await request(app).post('/users').set('token', admin.token).send({ name: 'x' });
+    expect(res.status).toBe(400);
+    expect(await User.countDocuments({ name: 'x' })).toBe(0);
+  });
+
   it('GET /users/:user_id, sent by curl as an empty-bodied POST, reads the user', async () => {
     const res = await replay(find('POST', /^\/users\/[0-9a-f]{24}$/));
     expect(res.status).toBe(200);
