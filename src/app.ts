@@ -57,6 +57,7 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(limits.global);
 
   app.use(curlDataCompat);
+  app.use(methodNotAllowed);
   app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
   app.use(authRoutes(limits));
   // Before the user and customer routers, whose `/users/:user_id` and `/customers/:cust_id` would
@@ -67,7 +68,6 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(customerRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);
 
-  app.use(methodNotAllowed);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -186,6 +186,22 @@ export async function logout(input: { refresh_token?: string; all?: boolean }, c
   }
 }
 
+/**
+ * Changing one's own password or sign-in e-mail needs the current password, so a stolen access token alone
+ * cannot take the account over.
+ */
+export async function assertCurrentPassword(type: PrincipalType, id: string, currentPassword: string | undefined): Promise<void> {
+  const account =
+    type === 'user'
+      ? await User.findById(id).select('+password_hash').lean<UserRecord>()
+      : await Customer.findById(id).select('+password_hash').lean<CustomerRecord>();
+  if (!currentPassword || !(await verifyPassword(currentPassword, account?.password_hash))) {
+    throw AppError.validation([
+      { location: 'body', field: 'current_password', message: 'the current password is required and must be correct' },
+    ]);
+  }
+}
+
 /** Invalidates every access and refresh token issued to this principal so far. */
 export async function bumpTokenVersion(type: PrincipalType, id: string): Promise<void> {
   if (type === 'user') await User.updateOne({ _id: id }, { $inc: { token_version: 1 } });

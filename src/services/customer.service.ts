@@ -4,9 +4,9 @@ import { User } from '../models/user.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
-import { hashPassword, verifyPassword } from '../utils/password';
+import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
-import { bumpTokenVersion } from './auth.service';
+import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
 
@@ -91,15 +91,11 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   assign('status', changes.status);
   if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
   assign('owner', changes.owner_id);
-  if (changes.password !== undefined) {
-    if (isSelf) {
-      const withHash = await Customer.findById(id).select('+password_hash').lean<CustomerRecord>();
-      if (!changes.current_password || !(await verifyPassword(changes.current_password, withHash?.password_hash))) {
-        throw AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
-      }
-    }
-    set.password_hash = await hashPassword(changes.password);
+  const emailChanged = changes.email !== undefined && changes.email !== current.email;
+  if (isSelf && (changes.password !== undefined || emailChanged)) {
+    await assertCurrentPassword('customer', id, changes.current_password);
   }
+  if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
   if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
     set.search_terms = searchTermsFor({
       name: changes.name ?? current.name,

@@ -4,9 +4,9 @@ import { User, userView, type UserRecord } from '../models/user.model';
 import type { ListUsersQuery, UpdateUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
-import { hashPassword, verifyPassword } from '../utils/password';
+import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
-import { bumpTokenVersion } from './auth.service';
+import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
 
@@ -56,15 +56,11 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.email !== undefined) set.email = changes.email;
   if (changes.role !== undefined) set.role = changes.role;
-  if (changes.password !== undefined) {
-    if (self) {
-      const current = await User.findById(id).select('+password_hash').lean<UserRecord>();
-      if (!changes.current_password || !(await verifyPassword(changes.current_password, current?.password_hash))) {
-        throw AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
-      }
-    }
-    set.password_hash = await hashPassword(changes.password);
+  const emailChanged = changes.email !== undefined && changes.email !== target.email;
+  if (self && (changes.password !== undefined || emailChanged)) {
+    await assertCurrentPassword('user', id, changes.current_password);
   }
+  if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
 
   // updateOne + read rather than findOneAndUpdate: FerretDB 1.x cannot project in findAndModify, and the
   // schema's hidden password_hash always adds a projection.

@@ -157,6 +157,12 @@ describe('PATCH /customers/:cust_id', () => {
     expect((await Customer.findById(actors.customer.id).lean())?.status).toBe('lead');
   });
 
+  it("requires a customer's current password to change its own e-mail", async () => {
+    const refused = await request(app).patch(`/customers/${actors.customer.id}`).set(actors.customer.headers).send({ email: 'new.address@example.com' });
+    expect(refused.status).toBe(400);
+    expect((await Customer.findById(actors.customer.id).lean())?.email).toBe(actors.customer.email);
+  });
+
   it('answers 404 when a customer changes another customer', async () => {
     const res = await request(app).patch(`/customers/${actors.otherCustomer.id}`).set(actors.customer.headers).send({ name: 'hijack' });
     expect(res.status).toBe(404);

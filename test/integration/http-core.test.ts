@@ -264,3 +264,12 @@ describe('methods', () => {
     expect(withParam.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
   });
 });
+
+describe('methods on overlapping paths', () => {
+  it('answers 405 for PATCH /customers/tickets rather than reading "tickets" as a customer id', async () => {
+    const res = await request(app).patch('/customers/tickets').send({});
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect((await request(app).put('/users/meetings').send({})).status).toBe(405);
+  });
+});

@@ -116,6 +116,18 @@ describe('PATCH and PUT /users/:user_id', () => {
     expect(wrong.status).toBe(400);
   });
 
+  it("requires the current password to change one's own e-mail, but not an ADMIN changing someone's", async () => {
+    const self = await createStaff(app, actors.admin, 'USER', 'mover');
+    const without = await request(app).patch(`/users/${self.id}`).set(self.headers).send({ email: 'moved@example.com' });
+    expect(without.status).toBe(400);
+    expect(without.body.details).toEqual([expect.objectContaining({ field: 'current_password' })]);
+    const withPassword = await request(app).patch(`/users/${self.id}`).set(self.headers).send({ email: 'moved@example.com', current_password: PASSWORD });
+    expect(withPassword.status).toBe(200);
+    const byAdmin = await request(app).patch(`/users/${self.id}`).set(actors.admin.headers).send({ email: 'moved.again@example.com' });
+    expect(byAdmin.status).toBe(200);
+    expect((await User.findById(self.id).lean())?.email).toBe('moved.again@example.com');
+  });
+
   it('lets an ADMIN change a role, which invalidates that user\'s tokens', async () => {
     const target = await createStaff(app, actors.admin, 'USER', 'promoted');
     const res = await request(app).patch(`/users/${target.id}`).set(actors.admin.headers).send({ role: 'MANAGER' });
