@@ -19,12 +19,20 @@ const cursorSchema = z
   .strict();
 type Cursor = z.output<typeof cursorSchema>;
 
+/**
+ * A positive integer from a query string: plain decimal digits only (no "0x10", "1e3", " 5" or "1.0"
+ * that Number() would accept).
+ */
+export function queryInt(min: number, max: number) {
+  return z.preprocess((v) => (typeof v === 'string' && /^\d{1,12}$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max));
+}
+
 /** The query parameters every list accepts, given the fields it may sort by. */
 export function pagingQuery<const F extends readonly [string, ...string[]]>(sortFields: F, defaultSort: string) {
   const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
   return {
-    page: z.coerce.number().int().min(1).max(MAX_PAGE).optional().meta({ description: 'Page number (1-based); ignored with `after`' }),
-    limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(20).meta({ description: `Page size, 1-${MAX_LIMIT}` }),
+    page: queryInt(1, MAX_PAGE).optional().meta({ description: 'Page number (1-based); ignored with `after`' }),
+    limit: queryInt(1, MAX_LIMIT).default(20).meta({ description: `Page size, 1-${MAX_LIMIT}` }),
     sort: z
       .enum(sortValues)
       .default(defaultSort)
