@@ -51,7 +51,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
-  MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(500),
   DATA_DIR: z.string().min(1).default('./data'),
 
   JWT_SECRET: z.string().min(1).optional(),

@@ -22,9 +22,11 @@ export async function connectDatabase(uri: string, options: ConnectOptions): Pro
   return mongoose.connect(uri, {
     dbName: options.dbName,
     serverSelectionTimeoutMS: options.timeoutMs,
-    // Notice a dead server and a returning one within about a second.
+    // Notice a dead server and a returning one within about a second (the driver's floor is 500 ms).
     heartbeatFrequencyMS: Math.max(500, options.timeoutMs),
-    connectTimeoutMS: Math.max(2000, options.timeoutMs),
+    // A stopped server refuses or resets connections at once; this only bounds a slow or silent one, and is
+    // generous so that a busy server is not mistaken for a dead one.
+    connectTimeoutMS: Math.max(10_000, options.timeoutMs),
   });
 }
 

@@ -30,9 +30,15 @@ const databaseUnavailableErrors = new Set([
   'MongoPoolClearedError',
 ]);
 
+// Socket-level failures that reach a request can only come from the database connection: it is the only
+// socket a request handler uses (mail goes through the outbox worker). The driver lets a write on a
+// half-closed socket surface as Node's plain EPIPE error.
+const socketErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTCONN']);
+
 function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (databaseUnavailableErrors.has(error.name)) return true;
+  if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
   return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);
 }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
 import mongoose from 'mongoose';
 import { config } from '../../src/config/env';
-import { connectDatabase, ensureIndexes } from '../../src/database/connect';
+import { connectWithRetry, ensureIndexes } from '../../src/database/connect';
+import { createLogger } from '../../src/utils/logger';
 
 export function testMongoUri(): string {
   const uri = process.env.MONGODB_URI;
@@ -29,7 +30,8 @@ export function uriWithDb(uri: string, dbName: string): string {
 export function useTestDatabase(options: { uri?: () => string } = {}): { dbName: string } {
   const handle = { dbName: uniqueDbName() };
   beforeAll(async () => {
-    await connectDatabase(options.uri?.() ?? testMongoUri(), { timeoutMs: config.db.timeoutMs, dbName: handle.dbName });
+    // Retried like the service does, so a busy machine's slow first connection is not a test failure.
+    await connectWithRetry(options.uri?.() ?? testMongoUri(), { timeoutMs: config.db.timeoutMs, dbName: handle.dbName }, createLogger(undefined, 'silent'));
     await ensureIndexes();
   });
   afterAll(async () => {

@@ -37,8 +37,8 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 describe('database outage', () => {
   it('answers 503 quickly while the database is away and recovers by itself', async () => {
     await Note.create({ text: 'before' });
-    expect((await request(app).get('/readyz')).status).toBe(200);
-    expect((await request(app).get('/notes')).status).toBe(200);
+    // On a loaded machine the driver may still be settling; start from a known-good state.
+    await until(async () => (await request(app).get('/readyz')).status === 200 && (await request(app).get('/notes')).status === 200, 10_000);
 
     await proxy.cut();
 

@@ -52,6 +52,11 @@ describe('toAppError', () => {
     expect(toAppError(before)).toMatchObject({ status: 503 });
   });
 
+  it('maps a socket error of the database connection (EPIPE after the server went away) to 503', () => {
+    const error = Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' });
+    expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+  });
+
   it('maps anything else to a generic 500', () => {
     expect(toAppError(new TypeError('x is undefined'))).toMatchObject({ status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' });
     expect(toAppError('a string')).toMatchObject({ status: 500 });
