@@ -167,7 +167,7 @@ async function main() {
     ['service exit code after SIGTERM', String(exitCode)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  console.log('\nsoak: mixed workload against one service instance');
+  console.log(`\nsoak: mixed workload against one service instance (service log: ${service.logFile})`);
   for (const [key, value] of rows) console.log(`  ${key.padEnd(width)}  ${value}`);
   console.log('\n  per operation: count, p50, p99, non-2xx');
   for (const op of [...new Set(samples.map((s) => s.op))].sort()) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -10,6 +11,8 @@ export interface RunningService {
   port: number;
   base: string;
   rssMb: () => number;
+  /** Where the service's stdout and stderr are written. */
+  logFile: string;
   stop: () => Promise<number | null>;
 }
 
@@ -38,9 +41,16 @@ export async function startService(env: Record<string, string>): Promise<Running
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The service's log goes to a file the bench names in its output; the last 20 kB are kept for errors.
+  const logFile = path.join(os.tmpdir(), `crm-bench-service-${port}.log`);
+  const log = createWriteStream(logFile);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      output = (output + chunk.toString()).slice(-20_000);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -57,6 +67,7 @@ export async function startService(env: Record<string, string>): Promise<Running
     child,
     port,
     base,
+    logFile,
     rssMb: () => rssMbOf(child.pid ?? 0),
     stop: async () => {
       child.kill('SIGTERM');
