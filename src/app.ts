@@ -10,9 +10,12 @@ import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
 import { curlDataCompat } from './middleware/curl-compat';
 import { authRoutes } from './routes/auth.routes';
+import { activityRoutes } from './routes/activity.routes';
 import { customerRoutes } from './routes/customer.routes';
 import { interactionRoutes } from './routes/interaction.routes';
+import { notificationRoutes } from './routes/notification.routes';
 import { opsRouter } from './routes/ops.routes';
+import { outboxRoutes } from './routes/outbox.routes';
 import { ticketRoutes } from './routes/ticket.routes';
 import { userRoutes } from './routes/user.routes';
 import { logger as defaultLogger } from './utils/logger';
@@ -66,6 +69,9 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(ticketRoutes());
   app.use(userRoutes());
   app.use(customerRoutes());
+  app.use(notificationRoutes());
+  app.use(activityRoutes());
+  app.use(outboxRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);
 
   app.use(notFoundHandler);

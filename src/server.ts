@@ -11,6 +11,7 @@ import {
   type EmbeddedMongo,
 } from './database/connect';
 import { ensureConfiguredAdmin } from './services/auth.service';
+import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
 import { logger } from './utils/logger';
 
 async function main(): Promise<void> {
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
 
   // Listen first so /healthz answers and /readyz says "not ready" while the database comes up.
   const connecting = new AbortController();
+  let outboxWorker: OutboxWorker | undefined;
   const ready = connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, connecting.signal)
     .then(async () => {
       await ensureIndexes();
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       }
       const admin = await ensureConfiguredAdmin();
       if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
+      if (config.outbox.enabled && !connecting.signal.aborted) outboxWorker = startOutboxWorker({ logger });
     })
     .catch((error: unknown) => {
       if (!connecting.signal.aborted) {
@@ -74,6 +77,8 @@ async function main(): Promise<void> {
     });
     clearTimeout(forced);
     await ready;
+    // The worker finishes the attempts it holds and records their outcome before the database closes.
+    await outboxWorker?.stop().catch((error: unknown) => logger.warn({ err: error }, 'outbox worker stop failed'));
     await disconnectDatabase().catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));
     await embedded?.stop().catch((error: unknown) => logger.warn({ err: error }, 'embedded database stop failed'));
     logger.info('stopped');

@@ -7,3 +7,5 @@ process.env.DATA_ENCRYPTION_KEY ??= Buffer.alloc(32, 7).toString('base64');
 // A retired key, so tests can prove values written before a rotation still read.
 process.env.DATA_ENCRYPTION_OLD_KEYS ??= `k0:${Buffer.alloc(32, 3).toString('base64')}`;
 process.env.RATE_LIMIT_ENABLED ??= 'false';
+// Few attempts, so the outbox tests see a message end as failed quickly.
+process.env.OUTBOX_MAX_ATTEMPTS ??= '3';

@@ -79,6 +79,19 @@ const envSchema = z.object({
   RATE_LIMIT_STORE: z.enum(['memory', 'mongo']).default('memory'),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(900_000),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
+
+  SMTP_HOST: z.string().trim().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
+  SMTP_SECURE: booleanFromEnv.default(false),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASS: z.string().min(1).optional(),
+  MAIL_FROM: z.string().trim().min(3).default('CRM <no-reply@crm.local>'),
+  OUTBOX_ENABLED: booleanFromEnv.default(true),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -113,6 +126,9 @@ export function loadConfig(source: Record<string, string | undefined>) {
   }
   if (Boolean(env.ADMIN_EMAIL) !== Boolean(env.ADMIN_PASSWORD)) {
     problems.push('  ADMIN_EMAIL / ADMIN_PASSWORD: set both or neither');
+  }
+  if (Boolean(env.SMTP_USER) !== Boolean(env.SMTP_PASS)) {
+    problems.push('  SMTP_USER / SMTP_PASS: set both or neither');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
@@ -164,6 +180,26 @@ export function loadConfig(source: Record<string, string | undefined>) {
       max: env.RATE_LIMIT_MAX,
       authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,
       authMax: env.AUTH_RATE_LIMIT_MAX,
+    }),
+    mail: Object.freeze({
+      // No host: the outbox worker logs each message instead of sending it.
+      smtp: env.SMTP_HOST
+        ? Object.freeze({
+            host: env.SMTP_HOST,
+            port: env.SMTP_PORT,
+            secure: env.SMTP_SECURE,
+            auth: env.SMTP_USER && env.SMTP_PASS ? Object.freeze({ user: env.SMTP_USER, pass: env.SMTP_PASS }) : undefined,
+          })
+        : undefined,
+      from: env.MAIL_FROM,
+    }),
+    outbox: Object.freeze({
+      enabled: env.OUTBOX_ENABLED,
+      pollMs: env.OUTBOX_POLL_MS,
+      batchSize: env.OUTBOX_BATCH_SIZE,
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+      leaseMs: env.OUTBOX_LEASE_MS,
+      backoffMs: env.OUTBOX_BACKOFF_MS,
     }),
   });
 }

@@ -8,6 +8,9 @@ import './user.openapi';
 import './customer.openapi';
 import './interaction.openapi';
 import './ticket.openapi';
+import './notification.openapi';
+import './activity.openapi';
+import './outbox.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

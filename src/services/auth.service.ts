@@ -10,7 +10,9 @@ import type { SignupUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import * as activity from './activity.service';
 import * as throttle from './login-throttle.service';
+import * as notify from './notify.service';
 import {
   consumeRefreshToken,
   issueAccessToken,
@@ -55,14 +57,17 @@ function customerSubject(customer: CustomerRecord): TokenSubject {
   return { type: 'customer', id: customer._id.toHexString(), role: 'CUSTOMER', tokenVersion: customer.token_version };
 }
 
-async function createStaffUser(input: { name: string; email: string; password: string; role: StaffRole }) {
+/** `actor` 'self': the account creates itself (the bootstrap ADMIN). */
+async function createStaffUser(input: { name: string; email: string; password: string; role: StaffRole }, actor: activity.Actor | 'self') {
   const user = await User.create({
     name: input.name,
     email: input.email,
     role: input.role,
     password_hash: await hashPassword(input.password),
   });
-  return user.toObject<UserRecord>();
+  const record = user.toObject<UserRecord>();
+  await activity.recordChange(actor === 'self' ? { type: 'user', id: record._id.toHexString(), role: record.role } : actor, 'user', null, record);
+  return record;
 }
 
 /**
@@ -85,7 +90,7 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
         throw AppError.badRequest('The first staff account is always an ADMIN', [{ location: 'body', field: 'role', message: 'must be ADMIN or absent' }]);
       }
       try {
-        return userView(await createStaffUser({ ...input, role: 'ADMIN' }));
+        return userView(await createStaffUser({ ...input, role: 'ADMIN' }, 'self'));
       } catch (error) {
         await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });
         throw error;
@@ -96,7 +101,7 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
   if (!can(caller, 'users:create')) {
     throw AppError.forbidden(input.role ? 'Only an ADMIN may assign a role' : 'Only an ADMIN can create staff users');
   }
-  return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }));
+  return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }, caller));
 }
 
 /** Customer self-registration (public). */
@@ -109,7 +114,11 @@ export async function signupCustomer(input: SignupCustomerBody) {
     status: 'lead',
     search_terms: searchTermsFor(fields),
   });
-  return customer._id.toHexString();
+  const record = customer.toObject<CustomerRecord>();
+  const id = record._id.toHexString();
+  await activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record);
+  await notify.customerSignedUp(record);
+  return id;
 }
 
 const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid email or password');
@@ -227,7 +236,7 @@ export async function ensureConfiguredAdmin(): Promise<'created' | 'exists' | 'n
   if (!admin) return 'not-configured';
   if (await User.exists({ email: admin.email })) return 'exists';
   try {
-    await createStaffUser({ name: admin.name, email: admin.email, password: admin.password, role: 'ADMIN' });
+    await createStaffUser({ name: admin.name, email: admin.email, password: admin.password, role: 'ADMIN' }, 'system');
     await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).catch(() => undefined);
     return 'created';
   } catch (error) {

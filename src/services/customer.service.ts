@@ -6,8 +6,10 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import * as activity from './activity.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
+import * as notify from './notify.service';
 import { deleteRefreshTokens } from './token.service';
 
 function escapeRegex(text: string): string {
@@ -60,7 +62,9 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     password_hash: password ? await hashPassword(password) : undefined,
     search_terms: searchTermsFor(fields),
   });
-  return customerView(customer.toObject<CustomerRecord>());
+  const record = customer.toObject<CustomerRecord>();
+  await activity.recordChange(principal, 'customer', null, record);
+  return customerView(record);
 }
 
 /**
@@ -111,6 +115,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (changes.password !== undefined) await bumpTokenVersion('customer', id);
   const updated = await Customer.findById(id).lean<CustomerRecord>();
   if (!updated) throw AppError.notFound('Customer');
+  await activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []);
+  if (changes.password !== undefined) await notify.passwordChanged('customer', current, updated);
   return customerView(updated);
 }
 
@@ -137,4 +143,5 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
   if (dependents.length > 0) await deleteDependents(customer._id);
   await Customer.deleteOne({ _id: customer._id });
   await deleteRefreshTokens('customer', id);
+  await activity.recordChange(principal, 'customer', customer, null);
 }

@@ -15,7 +15,9 @@ import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
+import * as activity from './activity.service';
 import { openText, sealText } from './encryption.service';
+import * as notify from './notify.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
 // Mutations return the record before and after the change: the one place an event (issue #5 notifications)
@@ -139,6 +141,8 @@ export async function createInteraction(input: NewInteraction, principal: Princi
     throw missingCustomer();
   }
   const after = created.toObject<InteractionRecord>();
+  await activity.recordChange(principal, 'interaction', null, after);
+  await notify.interactionCreated(after);
   return { before: null, after, interaction: presentInteraction(after, principal) };
 }
 
@@ -199,6 +203,8 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
   if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
   const after = await Interaction.findById(before._id).lean<InteractionRecord>();
   if (!after) throw AppError.notFound('Interaction');
+  await activity.recordChange(principal, 'interaction', before, after);
+  await notify.interactionUpdated(before, after);
   return { before, after, interaction: presentInteraction(after, principal) };
 }
 
@@ -216,5 +222,6 @@ export async function deleteInteraction(id: string, cascade: boolean, principal:
   // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
   if (tickets > 0) await Ticket.deleteMany({ interaction: before._id });
   await Interaction.deleteOne({ _id: before._id });
+  await activity.recordChange(principal, 'interaction', before, null);
   return { before, after: null };
 }

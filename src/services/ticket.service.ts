@@ -8,7 +8,9 @@ import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
 import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
+import * as activity from './activity.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
+import * as notify from './notify.service';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
 // interactions and changes those assigned to them; a customer sees its own, edits an open one's text,
@@ -98,6 +100,8 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
     throw AppError.notFound('Interaction');
   }
   const after = ticket.toObject<TicketRecord>();
+  await activity.recordChange(principal, 'ticket', null, after);
+  await notify.ticketRaised(after);
   return { before: null, after, ticket: ticketView(after) };
 }
 
@@ -163,6 +167,8 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
   if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
   const after = await Ticket.findById(before._id).lean<TicketRecord>();
   if (!after) throw AppError.notFound('Ticket');
+  await activity.recordChange(principal, 'ticket', before, after);
+  await notify.ticketUpdated(before, after);
   return { before, after, ticket: ticketView(after) };
 }
 
@@ -181,5 +187,6 @@ export async function deleteTicket(id: string, principal: Principal) {
   if (principal.type === 'customer') filter.status = 'open';
   const result = await Ticket.deleteOne(filter);
   if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
+  await activity.recordChange(principal, 'ticket', before, null);
   return { before, after: null };
 }

@@ -6,8 +6,10 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import * as activity from './activity.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
+import * as notify from './notify.service';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
@@ -69,6 +71,8 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
   if (credentialsChanged) await bumpTokenVersion('user', id);
   const updated = await User.findById(id).lean<UserRecord>();
   if (!updated) throw AppError.notFound('User');
+  await activity.recordChange(principal, 'user', target, updated, changes.password !== undefined ? ['password'] : []);
+  if (changes.password !== undefined) await notify.passwordChanged('user', target, updated);
   return userView(updated);
 }
 
@@ -113,4 +117,5 @@ export async function deleteUser(id: string, reassignTo: string | undefined, pri
   }
   await User.deleteOne({ _id: userId });
   await deleteRefreshTokens('user', id);
+  await activity.recordChange(principal, 'user', target, null);
 }

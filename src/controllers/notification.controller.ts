@@ -1,0 +1,21 @@
+import type { Request, Response } from 'express';
+import { parsedParams, parsedQuery } from '../middleware/validate';
+import * as schemas from '../schemas/notification.schema';
+import * as notificationService from '../services/notification.service';
+import { sendPage } from '../utils/list-response';
+import { currentPrincipal } from '../utils/principal';
+
+export async function listNotifications(req: Request, res: Response) {
+  const page = await notificationService.listNotifications(parsedQuery(res, schemas.listNotifications), currentPrincipal(res));
+  sendPage(req, res, page, (item) => item);
+}
+
+export async function markRead(_req: Request, res: Response) {
+  const { notification_id: id } = parsedParams(res, schemas.markNotificationRead);
+  res.json(await notificationService.markRead(id, currentPrincipal(res)));
+}
+
+export async function markAllRead(_req: Request, res: Response) {
+  const updated = await notificationService.markAllRead(currentPrincipal(res));
+  res.json({ message: 'Notifications marked as read', updated });
+}

@@ -1,0 +1,127 @@
+import mongoose, { type Types } from 'mongoose';
+import { Activity, activityView, type ActivityAction, type ActivityEntity } from '../models/activity.model';
+import { Customer } from '../models/customer.model';
+import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
+import { AppError } from '../utils/app-error';
+import { paginate } from '../utils/paging';
+import type { Principal } from '../utils/principal';
+
+// The audit trail. Services call `recordChange` once per create, update or delete, after the write it
+// describes (no transactions on FerretDB: the entity is written first, then its trail entry). Only field
+// names are kept, never values; secret fields appear under a neutral name (`password`).
+
+export type Actor = Principal | 'system';
+
+// Derived or bookkeeping fields: they change with others and say nothing by themselves.
+const ignoredFields = new Set([
+  '_id',
+  'created_at',
+  'updated_at',
+  'token_version',
+  'search_terms',
+  'last_login_at',
+  'occurs_at',
+  'day',
+  'week',
+  'month',
+  'interaction_user',
+  'creator_type',
+  'creator',
+  'resolution_seconds',
+  'created_day',
+  'created_week',
+  'created_month',
+  'resolved_day',
+  'resolved_week',
+  'resolved_month',
+]);
+const renamedFields: Record<string, string> = { password_hash: 'password' };
+
+function normalise(value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof mongoose.Types.ObjectId) return value.toHexString();
+  if (Array.isArray(value)) return value.map(normalise);
+  if (typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => [k, normalise(v)] as const);
+    return Object.fromEntries(entries.filter(([, v]) => v !== null).sort(([a], [b]) => a.localeCompare(b)));
+  }
+  return value;
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+}
+
+/** Names of the fields that differ between two versions of a record (a new record: the fields it has). */
+export function changedFields(before: object | null, after: object | null): string[] {
+  const b: Record<string, unknown> = { ...before };
+  const a: Record<string, unknown> = { ...after };
+  const names = new Set<string>();
+  for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
+    if (ignoredFields.has(key)) continue;
+    const was = normalise(b[key]);
+    const now = normalise(a[key]);
+    if (before === null ? !isEmpty(now) : JSON.stringify(was) !== JSON.stringify(now)) names.add(renamedFields[key] ?? key);
+  }
+  return [...names].sort();
+}
+
+interface Recordable {
+  _id: Types.ObjectId;
+  customer?: Types.ObjectId | null;
+}
+
+/**
+ * Records one create (before = null), update or delete (after = null). `extraFields` names changes the
+ * records cannot show (a password hash is never read back).
+ */
+export async function recordChange<T extends Recordable>(
+  actor: Actor,
+  entity: ActivityEntity,
+  before: T | null,
+  after: T | null,
+  extraFields: string[] = [],
+): Promise<void> {
+  const record = after ?? before;
+  if (!record) return;
+  const action: ActivityAction = before === null ? 'create' : after === null ? 'delete' : 'update';
+  const fields = action === 'delete' ? [] : [...new Set([...changedFields(before, after), ...extraFields])].sort();
+  if (action === 'update' && fields.length === 0) return;
+  const customer = entity === 'customer' ? record._id : (record.customer ?? null);
+  await Activity.create({
+    at: new Date(),
+    actor_type: actor === 'system' ? 'system' : actor.type,
+    actor: actor === 'system' ? null : new mongoose.Types.ObjectId(actor.id),
+    action,
+    entity,
+    entity_id: record._id,
+    customer,
+    fields,
+  });
+}
+
+function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {
+  if (!from && !to) return {};
+  return { at: mongoose.trusted({ ...(from ? { $gte: from } : {}), ...(to ? { $lt: to } : {}) }) };
+}
+
+/** A customer's timeline: its own changes and those of its interactions and tickets, newest first. */
+export async function customerActivity(customerId: string, query: CustomerActivityQuery) {
+  // Staff may read every customer (SPEC §3); a deleted or unknown one is simply not found.
+  if (!(await Customer.exists({ _id: customerId }))) throw AppError.notFound('Customer');
+  const filter = { customer: new mongoose.Types.ObjectId(customerId), ...timeRange(query.from, query.to) };
+  const page = await paginate(Activity, filter, query);
+  return { ...page, items: page.items.map(activityView) };
+}
+
+/** The whole trail (ADMIN), filterable by actor, entity (and one entity's id), action and time. */
+export async function listActivity(query: ActivityQuery) {
+  const filter: Record<string, unknown> = { ...timeRange(query.from, query.to) };
+  if (query.actor_id) filter.actor = new mongoose.Types.ObjectId(query.actor_id);
+  if (query.entity) filter.entity = query.entity;
+  if (query.entity_id) filter.entity_id = new mongoose.Types.ObjectId(query.entity_id);
+  if (query.action) filter.action = query.action;
+  const page = await paginate(Activity, filter, query);
+  return { ...page, items: page.items.map(activityView) };
+}

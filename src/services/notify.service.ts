@@ -1,0 +1,148 @@
+import mongoose, { type Types } from 'mongoose';
+import { Customer, type CustomerRecord } from '../models/customer.model';
+import type { InteractionRecord } from '../models/interaction.model';
+import { Notification } from '../models/notification.model';
+import type { TicketRecord } from '../models/ticket.model';
+import { User, type UserRecord } from '../models/user.model';
+import {
+  meetingTemplate,
+  passwordChangedTemplate,
+  renderMessage,
+  ticketRaisedTemplate,
+  ticketStatusTemplate,
+  welcomeTemplate,
+  type MailEvent,
+  type MeetingEvent,
+  type Template,
+} from './mail-templates';
+import { enqueueMail } from './outbox.service';
+
+// Events → messages (SPEC §5). Each intent function works out who is concerned, then writes one outbox
+// e-mail and one in-app notification per recipient. Called by the services after the write that caused
+// the event, in the same request: the request waits for these two inserts, never for SMTP.
+
+interface Recipient {
+  type: 'user' | 'customer';
+  id: Types.ObjectId;
+  email: string;
+  name: string;
+}
+
+type Subject = { entity: 'user' | 'customer' | 'interaction' | 'ticket'; id: Types.ObjectId };
+
+const staff = (user: Pick<UserRecord, '_id' | 'name' | 'email'>): Recipient => ({ type: 'user', id: user._id, email: user.email, name: user.name });
+const customerRecipient = (c: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Recipient => ({ type: 'customer', id: c._id, email: c.email, name: c.name });
+
+async function findStaff(id: Types.ObjectId | null | undefined): Promise<Recipient | undefined> {
+  if (!id) return undefined;
+  const user = await User.findById(id, { name: 1, email: 1 }).lean<UserRecord>();
+  return user ? staff(user) : undefined;
+}
+
+async function findCustomer(id: Types.ObjectId): Promise<Recipient | undefined> {
+  const customer = await Customer.findById(id, { name: 1, email: 1 }).lean<CustomerRecord>();
+  return customer ? customerRecipient(customer) : undefined;
+}
+
+async function dispatch(event: MailEvent, template: Template, recipients: (Recipient | undefined)[], subject: Subject): Promise<void> {
+  const seen = new Set<string>();
+  const unique = recipients.filter((r): r is Recipient => {
+    if (!r || seen.has(`${r.type}:${r.id.toHexString()}`)) return false;
+    seen.add(`${r.type}:${r.id.toHexString()}`);
+    return true;
+  });
+  if (unique.length === 0) return;
+  await enqueueMail(unique.map((r) => ({ event, to: r.email, ...renderMessage(template, r.name) })));
+  await Notification.insertMany(
+    unique.map((r) => ({
+      recipient_type: r.type,
+      recipient: r.id,
+      event,
+      title: template.subject,
+      body: template.lines.join(' '),
+      entity: subject.entity,
+      entity_id: subject.id,
+    })),
+  );
+}
+
+async function notifyMeeting(event: MeetingEvent, meeting: InteractionRecord): Promise<void> {
+  const [customer, user] = await Promise.all([findCustomer(meeting.customer), findStaff(meeting.user)]);
+  const template = meetingTemplate(event, {
+    title: meeting.title ?? null,
+    scheduledAt: meeting.scheduled_at ?? null,
+    customerName: customer?.name ?? 'the customer',
+    staffName: user?.name ?? 'our team',
+  });
+  await dispatch(event, template, [customer, user], { entity: 'interaction', id: meeting._id });
+}
+
+const meetingEventFor: Record<InteractionRecord['status'], MeetingEvent> = {
+  scheduled: 'meeting.scheduled',
+  completed: 'meeting.completed',
+  cancelled: 'meeting.cancelled',
+};
+
+/** A new interaction: a meeting notifies its customer and its staff user. */
+export async function interactionCreated(interaction: InteractionRecord): Promise<void> {
+  if (interaction.type !== 'meeting') return;
+  await notifyMeeting(meetingEventFor[interaction.status], interaction);
+}
+
+/** A changed meeting: completed, cancelled, reopened, or moved to another time. */
+export async function interactionUpdated(before: InteractionRecord, after: InteractionRecord): Promise<void> {
+  if (after.type !== 'meeting') return;
+  if (before.status !== after.status) {
+    await notifyMeeting(after.status === 'scheduled' ? 'meeting.rescheduled' : meetingEventFor[after.status], after);
+    return;
+  }
+  const moved = (before.scheduled_at?.getTime() ?? null) !== (after.scheduled_at?.getTime() ?? null);
+  if (moved && after.status === 'scheduled') await notifyMeeting('meeting.rescheduled', after);
+}
+
+/** A new ticket: its assignee, or every MANAGER and ADMIN when nobody is assigned. */
+export async function ticketRaised(ticket: TicketRecord): Promise<void> {
+  const recipients = ticket.assigned_to
+    ? [await findStaff(ticket.assigned_to)]
+    : (await User.find({ role: mongoose.trusted({ $in: ['MANAGER', 'ADMIN'] }) }, { name: 1, email: 1 }).lean<UserRecord[]>()).map(staff);
+  const customer = await findCustomer(ticket.customer);
+  const template = ticketRaisedTemplate({ title: ticket.title, priority: ticket.priority, customerName: customer?.name ?? 'A customer' });
+  await dispatch('ticket.raised', template, recipients, { entity: 'ticket', id: ticket._id });
+}
+
+/** A ticket whose status moved: its customer hears of it. */
+export async function ticketUpdated(before: TicketRecord, after: TicketRecord): Promise<void> {
+  if (before.status === after.status) return;
+  const template = ticketStatusTemplate(after, before.status, after.status);
+  await dispatch('ticket.status_changed', template, [await findCustomer(after.customer)], { entity: 'ticket', id: after._id });
+}
+
+/** A customer's self-registration. */
+export async function customerSignedUp(customer: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Promise<void> {
+  await dispatch('customer.welcome', welcomeTemplate(customer.name), [customerRecipient(customer)], { entity: 'customer', id: customer._id });
+}
+
+/**
+ * A changed password: a security notice to the account's address — and to its former address when the
+ * same request changed the e-mail too, so a taken-over account's owner still hears of it.
+ */
+export async function passwordChanged(
+  kind: 'user' | 'customer',
+  before: { _id: Types.ObjectId; name: string; email: string },
+  after: { _id: Types.ObjectId; name: string; email: string },
+): Promise<void> {
+  const template = passwordChangedTemplate(new Date());
+  const current: Recipient = { type: kind, id: after._id, email: after.email, name: after.name };
+  const messages = [current];
+  if (before.email !== after.email) messages.push({ ...current, email: before.email });
+  await enqueueMail(messages.map((r) => ({ event: 'account.password_changed', to: r.email, ...renderMessage(template, r.name) })));
+  await Notification.create({
+    recipient_type: kind,
+    recipient: after._id,
+    event: 'account.password_changed',
+    title: template.subject,
+    body: template.lines.join(' '),
+    entity: kind,
+    entity_id: after._id,
+  });
+}

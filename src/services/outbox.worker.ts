@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import mongoose from 'mongoose';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import { config } from '../config/env';
+import { OutboxClaim, OutboxMessage, type OutboxRecord } from '../models/outbox.model';
+import { outboxSignals } from './outbox.service';
+
+// The outbox worker (SPEC §5): runs inside every service instance and delivers due messages.
+//
+// Claiming: attempt N of a message is owned by whoever inserts the claim "<id>:<N>" first — a unique _id,
+// the one operation that is atomic between processes on MongoDB and FerretDB alike (FerretDB's
+// findOneAndUpdate is not). The owner then moves the message's next_attempt_at to the end of its lease,
+// sends, and records the outcome. A worker that dies mid-attempt leaves the message pending with an
+// expired lease; any worker then claims attempt N+1. SMTP timeouts are kept well inside the lease, so a
+// live owner finishes before anyone else may start the next attempt.
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  secure: boolean;
+  auth?: { user: string; pass: string } | undefined;
+}
+
+export interface OutboxWorkerOptions {
+  logger: Logger;
+  /** Default: config.mail.smtp. `null`: no SMTP, each message is written to the log instead. */
+  smtp?: SmtpSettings | null;
+  from?: string;
+  pollMs?: number;
+  batchSize?: number;
+  leaseMs?: number;
+  backoffMs?: number;
+  workerId?: string;
+}
+
+const CLAIM_RETENTION_MS = 30 * 86_400_000;
+const MAX_BACKOFF_MS = 6 * 3_600_000;
+
+interface ClaimedAttempt {
+  message: OutboxRecord;
+  attempt: number;
+  leaseUntil: Date;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return true;
+  return error instanceof Error && /duplicate key|UNIQUE constraint failed/i.test(error.message);
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.slice(0, 500);
+}
+
+export class OutboxWorker {
+  readonly id: string;
+  private readonly log: Logger;
+  private readonly transport: Transporter | undefined;
+  private readonly from: string;
+  private readonly pollMs: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly backoffMs: number;
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private wake: (() => void) | undefined;
+  private readonly onEnqueued = () => this.wake?.();
+
+  constructor(options: OutboxWorkerOptions) {
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.log = options.logger.child({ component: 'outbox', worker: this.id });
+    this.from = options.from ?? config.mail.from;
+    this.pollMs = options.pollMs ?? config.outbox.pollMs;
+    this.batchSize = options.batchSize ?? config.outbox.batchSize;
+    this.leaseMs = options.leaseMs ?? config.outbox.leaseMs;
+    this.backoffMs = options.backoffMs ?? config.outbox.backoffMs;
+    const smtp = options.smtp === undefined ? config.mail.smtp : options.smtp;
+    // No connection is opened here; the pool connects on the first message.
+    const timeout = Math.max(1000, Math.floor(this.leaseMs / 3));
+    this.transport = smtp
+      ? nodemailer.createTransport({
+          host: smtp.host,
+          port: smtp.port,
+          secure: smtp.secure,
+          auth: smtp.auth,
+          pool: true,
+          maxConnections: 5,
+          connectionTimeout: timeout,
+          greetingTimeout: timeout,
+          socketTimeout: timeout,
+        })
+      : undefined;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    if (!this.transport) this.log.warn('SMTP_HOST is not set: outbox e-mail is written to the log instead of being sent');
+    outboxSignals.on('enqueued', this.onEnqueued);
+    this.loopDone = this.loop();
+  }
+
+  /** Stops polling, lets the attempts in progress finish and record their outcome, closes SMTP. */
+  async stop(): Promise<void> {
+    this.running = false;
+    outboxSignals.off('enqueued', this.onEnqueued);
+    this.wake?.();
+    await this.loopDone;
+    this.transport?.close();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let found = 0;
+      try {
+        found = await this.runOnce();
+      } catch (error) {
+        // Database away: try again on the next poll; nothing is lost, messages stay pending.
+        this.log.warn({ err: describeError(error) }, 'outbox poll failed');
+      }
+      if (this.running && found < this.batchSize) await this.sleep(this.pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** One poll: claim what is due (up to a batch), deliver it. Answers how many due messages it saw. */
+  async runOnce(): Promise<number> {
+    const due = await OutboxMessage.find({ status: 'pending', next_attempt_at: mongoose.trusted({ $lte: new Date() }) })
+      .sort({ next_attempt_at: 1 })
+      .limit(this.batchSize * 2)
+      .lean<OutboxRecord[]>();
+    // Shuffled, so several workers polling at once mostly try different messages first.
+    const claimed: ClaimedAttempt[] = [];
+    for (const message of shuffle(due)) {
+      if (claimed.length >= this.batchSize) break;
+      const attempt = await this.claim(message);
+      if (attempt) claimed.push(attempt);
+    }
+    await Promise.all(claimed.map((attempt) => this.deliver(attempt)));
+    return Math.min(due.length, this.batchSize);
+  }
+
+  private async claim(message: OutboxRecord): Promise<ClaimedAttempt | undefined> {
+    const attempt = message.attempts + 1;
+    const now = Date.now();
+    const leaseUntil = new Date(now + this.leaseMs);
+    try {
+      await OutboxClaim.create({
+        _id: `${message._id.toHexString()}:${attempt}`,
+        message: message._id,
+        attempt,
+        worker: this.id,
+        lease_until: leaseUntil,
+        expires_at: new Date(now + CLAIM_RETENTION_MS),
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) return undefined; // another worker owns this attempt
+      throw error;
+    }
+    // Conditional on what we read: if the message was sent, failed or retried meanwhile, drop the claim.
+    const moved = await OutboxMessage.updateOne(
+      { _id: message._id, status: 'pending', attempts: message.attempts },
+      { $set: { attempts: attempt, next_attempt_at: leaseUntil } },
+    );
+    if (moved.matchedCount === 0) return undefined;
+    return { message, attempt, leaseUntil };
+  }
+
+  private async deliver({ message, attempt }: ClaimedAttempt): Promise<void> {
+    const id = message._id.toHexString();
+    try {
+      if (this.transport) {
+        await this.transport.sendMail({
+          from: this.from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+          // Stable across attempts, so a receiving system can recognise a repeat.
+          messageId: `<outbox-${id}@crm.local>`,
+          headers: { 'X-CRM-Event': message.event },
+        });
+      } else {
+        this.log.info({ outbox_id: id, event: message.event, to: message.to, subject: message.subject, text: message.text }, 'e-mail (no SMTP_HOST set): logged, not sent');
+      }
+    } catch (error) {
+      await this.recordFailure(message, attempt, error);
+      return;
+    }
+    const marked = await OutboxMessage.updateOne(
+      { _id: message._id, attempts: attempt },
+      { $set: { status: 'sent', sent_at: new Date(), last_error: null } },
+    );
+    if (marked.matchedCount === 0) this.log.warn({ outbox_id: id, attempt }, 'message delivered after its lease had been taken over');
+    else this.log.debug({ outbox_id: id, attempt }, 'e-mail delivered');
+  }
+
+  private async recordFailure(message: OutboxRecord, attempt: number, error: unknown): Promise<void> {
+    const id = message._id.toHexString();
+    const lastError = describeError(error);
+    if (attempt >= message.max_attempts) {
+      await OutboxMessage.updateOne({ _id: message._id, attempts: attempt }, { $set: { status: 'failed', last_error: lastError } });
+      this.log.error({ outbox_id: id, attempt, err: lastError }, 'e-mail failed for good after its last attempt');
+      return;
+    }
+    const delay = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2 ** (attempt - 1));
+    await OutboxMessage.updateOne(
+      { _id: message._id, attempts: attempt },
+      { $set: { next_attempt_at: new Date(Date.now() + delay), last_error: lastError } },
+    );
+    this.log.warn({ outbox_id: id, attempt, retry_in_ms: delay, err: lastError }, 'e-mail attempt failed; will retry');
+  }
+}
+
+export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+  const worker = new OutboxWorker(options);
+  worker.start();
+  return worker;
+}
