@@ -105,8 +105,17 @@ export async function sweepExpired(now = new Date()): Promise<number> {
   return removed;
 }
 
+// The connection's state as the driver last reported it. Mongoose's `readyState` getter also answers
+// "disconnected" when no heartbeat arrived within two heartbeat periods (1 s here): on a busy server that
+// is a slow heartbeat, not an outage, and answering 503 for it failed requests under load. The events
+// below fire only on real transitions (server unknown, pool closed, reconnected).
+let driverConnected = false;
+mongoose.connection.on('connected', () => (driverConnected = true));
+mongoose.connection.on('disconnected', () => (driverConnected = false));
+mongoose.connection.on('close', () => (driverConnected = false));
+
 export function isDatabaseConnected(): boolean {
-  return mongoose.connection.readyState === mongoose.ConnectionStates.connected;
+  return driverConnected;
 }
 
 export async function pingDatabase(timeoutMs: number): Promise<boolean> {
