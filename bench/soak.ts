@@ -83,8 +83,8 @@ async function main() {
 
   // One step of the mix; weights sum to 100.
   const steps: [number, string, (token: string) => Promise<Reply>][] = [
-    [24, 'list customers', (token) => send('GET', '/customers?limit=20', { token })],
-    [22, 'read customer', (token) => send('GET', `/customers/${pick(customers)}`, { token })],
+    [22, 'list customers', (token) => send('GET', '/customers?limit=20', { token })],
+    [20, 'read customer', (token) => send('GET', `/customers/${pick(customers)}`, { token })],
     [8, 'create customer', async (token) => {
       created += 1;
       const reply = await send('POST', '/customers', { token, body: { name: `Soak ${created}`, email: `soak.${created}.${randomBytes(3).toString('hex')}@example.com` } });
@@ -109,6 +109,7 @@ async function main() {
     [6, 'list tickets', (token) => send('GET', '/customers/tickets?limit=20', { token })],
     [2, 'sign in', async () => send('POST', '/user/signin', { body: { email: pick(staff).email, password } })],
     [2, 'me', (token) => send('GET', '/me', { token })],
+    [4, 'notifications', (token) => send('GET', '/notifications?limit=20', { token })],
   ];
   const totalWeight = steps.reduce((sum, [weight]) => sum + weight, 0);
   const chooseStep = () => {
