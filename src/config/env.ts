@@ -88,7 +88,7 @@ const envSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).default('CRM <no-reply@crm.local>'),
   OUTBOX_ENABLED: booleanFromEnv.default(true),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
-  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),

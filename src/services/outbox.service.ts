@@ -46,8 +46,9 @@ export async function retryMessage(id: string) {
     { $set: { status: 'pending', next_attempt_at: new Date(), max_attempts: message.attempts + config.outbox.maxAttempts, last_error: null } },
   );
   if (result.matchedCount === 0) throw AppError.conflict('The message changed meanwhile; read it again and retry');
-  outboxSignals.emit('enqueued');
+  // Read back before waking the worker, so the answer shows the message as queued, not half-sent.
   const updated = await OutboxMessage.findById(message._id).lean<OutboxRecord>();
   if (!updated) throw AppError.notFound('Outbox message');
+  outboxSignals.emit('enqueued');
   return outboxView(updated);
 }

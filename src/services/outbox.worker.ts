@@ -13,8 +13,10 @@ import { outboxSignals } from './outbox.service';
 // the one operation that is atomic between processes on MongoDB and FerretDB alike (FerretDB's
 // findOneAndUpdate is not). The owner then moves the message's next_attempt_at to the end of its lease,
 // sends, and records the outcome. A worker that dies mid-attempt leaves the message pending with an
-// expired lease; any worker then claims attempt N+1. SMTP timeouts are kept well inside the lease, so a
-// live owner finishes before anyone else may start the next attempt.
+// expired lease; any worker then claims attempt N+1. SMTP timeouts are a third of the lease, so a live
+// owner finishes before anyone else may start the next attempt: a message can only go out twice if an
+// attempt outlives its lease (e.g. the database is unreachable when the owner records "sent").
+// Message updates filter on _id alone: FerretDB serves that from its primary key, other conditions scan.
 
 export interface SmtpSettings {
   host: string;
@@ -94,7 +96,7 @@ export class OutboxWorker {
           secure: smtp.secure,
           auth: smtp.auth,
           pool: true,
-          maxConnections: 5,
+          maxConnections: 10,
           connectionTimeout: timeout,
           greetingTimeout: timeout,
           socketTimeout: timeout,
@@ -150,16 +152,23 @@ export class OutboxWorker {
       .limit(this.batchSize * 2)
       .lean<OutboxRecord[]>();
     // Shuffled, so several workers polling at once mostly try different messages first.
-    const claimed: ClaimedAttempt[] = [];
-    for (const message of shuffle(due)) {
-      if (claimed.length >= this.batchSize) break;
-      const attempt = await this.claim(message);
-      if (attempt) claimed.push(attempt);
-    }
-    await Promise.all(claimed.map((attempt) => this.deliver(attempt)));
-    return Math.min(due.length, this.batchSize);
+    const picked = shuffle(due).slice(0, this.batchSize);
+    await Promise.all(
+      picked.map(async (message) => {
+        const attempt = await this.claim(message);
+        if (attempt && (await this.deliver(attempt))) {
+          await OutboxMessage.updateOne({ _id: message._id }, { $set: { status: 'sent', sent_at: new Date(), last_error: null } });
+        }
+      }),
+    );
+    return picked.length;
   }
 
+  /**
+   * Claims the next attempt of a message: the claim insert decides the owner; the owner then moves the
+   * message's next_attempt_at to the end of its lease. A worker polling in between still reads the old
+   * attempt count, so its claim of the same attempt number loses.
+   */
   private async claim(message: OutboxRecord): Promise<ClaimedAttempt | undefined> {
     const attempt = message.attempts + 1;
     const now = Date.now();
@@ -177,16 +186,12 @@ export class OutboxWorker {
       if (isDuplicateKey(error)) return undefined; // another worker owns this attempt
       throw error;
     }
-    // Conditional on what we read: if the message was sent, failed or retried meanwhile, drop the claim.
-    const moved = await OutboxMessage.updateOne(
-      { _id: message._id, status: 'pending', attempts: message.attempts },
-      { $set: { attempts: attempt, next_attempt_at: leaseUntil } },
-    );
-    if (moved.matchedCount === 0) return undefined;
+    await OutboxMessage.updateOne({ _id: message._id }, { $set: { attempts: attempt, next_attempt_at: leaseUntil } });
     return { message, attempt, leaseUntil };
   }
 
-  private async deliver({ message, attempt }: ClaimedAttempt): Promise<void> {
+  /** Sends one claimed attempt; true when the SMTP server accepted it (a failure is recorded here). */
+  private async deliver({ message, attempt }: ClaimedAttempt): Promise<boolean> {
     const id = message._id.toHexString();
     try {
       if (this.transport) {
@@ -203,31 +208,23 @@ export class OutboxWorker {
       } else {
         this.log.info({ outbox_id: id, event: message.event, to: message.to, subject: message.subject, text: message.text }, 'e-mail (no SMTP_HOST set): logged, not sent');
       }
+      return true;
     } catch (error) {
       await this.recordFailure(message, attempt, error);
-      return;
+      return false;
     }
-    const marked = await OutboxMessage.updateOne(
-      { _id: message._id, attempts: attempt },
-      { $set: { status: 'sent', sent_at: new Date(), last_error: null } },
-    );
-    if (marked.matchedCount === 0) this.log.warn({ outbox_id: id, attempt }, 'message delivered after its lease had been taken over');
-    else this.log.debug({ outbox_id: id, attempt }, 'e-mail delivered');
   }
 
   private async recordFailure(message: OutboxRecord, attempt: number, error: unknown): Promise<void> {
     const id = message._id.toHexString();
     const lastError = describeError(error);
     if (attempt >= message.max_attempts) {
-      await OutboxMessage.updateOne({ _id: message._id, attempts: attempt }, { $set: { status: 'failed', last_error: lastError } });
+      await OutboxMessage.updateOne({ _id: message._id }, { $set: { status: 'failed', last_error: lastError } });
       this.log.error({ outbox_id: id, attempt, err: lastError }, 'e-mail failed for good after its last attempt');
       return;
     }
     const delay = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2 ** (attempt - 1));
-    await OutboxMessage.updateOne(
-      { _id: message._id, attempts: attempt },
-      { $set: { next_attempt_at: new Date(Date.now() + delay), last_error: lastError } },
-    );
+    await OutboxMessage.updateOne({ _id: message._id }, { $set: { next_attempt_at: new Date(Date.now() + delay), last_error: lastError } });
     this.log.warn({ outbox_id: id, attempt, retry_in_ms: delay, err: lastError }, 'e-mail attempt failed; will retry');
   }
 }

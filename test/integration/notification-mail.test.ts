@@ -26,7 +26,8 @@ function newWorker(id: string) {
     logger: silent,
     smtp: { host: '127.0.0.1', port: smtp.port, secure: false },
     from: 'CRM <crm@example.com>',
-    pollMs: 50,
+    // Enqueues in this process wake the worker at once; polling only finds retries that came due.
+    pollMs: 250,
     leaseMs: 3000,
     backoffMs: 100,
     batchSize: 10,

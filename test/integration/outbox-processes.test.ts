@@ -33,7 +33,7 @@ describe('outbox worker in the service process', () => {
       SMTP_HOST: '127.0.0.1',
       SMTP_PORT: String(smtp.port),
       MAIL_FROM: 'CRM <crm@example.com>',
-      OUTBOX_POLL_MS: '50',
+      OUTBOX_POLL_MS: '200',
       OUTBOX_BATCH_SIZE: '5',
     };
     const servers = await Promise.all([startServer(env), startServer(env)]);
@@ -55,7 +55,7 @@ describe('outbox worker in the service process', () => {
   }, 90_000);
 
   it('with no SMTP_HOST, warns at start and writes each message to the log', async () => {
-    const server = await startServer({ MONGODB_URI: serviceUri(), OUTBOX_POLL_MS: '50' });
+    const server = await startServer({ MONGODB_URI: serviceUri(), OUTBOX_POLL_MS: '200' });
     try {
       await waitForLog(server, (line) => line.level === 40 && typeof line.msg === 'string' && line.msg.startsWith('SMTP_HOST is not set'));
       const res = await fetch(`http://127.0.0.1:${server.port}/customer/signup`, {
