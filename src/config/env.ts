@@ -79,6 +79,13 @@ const envSchema = z.object({
   RATE_LIMIT_STORE: z.enum(['memory', 'mongo']).default('memory'),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(900_000),
   AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
+  DATA_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  DATA_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(20),
+
+  IMPORT_MAX_BYTES: byteSize.default(512 * 1024 * 1024),
+  IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  IMPORT_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -164,6 +171,14 @@ export function loadConfig(source: Record<string, string | undefined>) {
       max: env.RATE_LIMIT_MAX,
       authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,
       authMax: env.AUTH_RATE_LIMIT_MAX,
+      dataWindowMs: env.DATA_RATE_LIMIT_WINDOW_MS,
+      dataMax: env.DATA_RATE_LIMIT_MAX,
+    }),
+    dataImport: Object.freeze({
+      maxBytes: env.IMPORT_MAX_BYTES,
+      batchSize: env.IMPORT_BATCH_SIZE,
+      maxErrors: env.IMPORT_MAX_ERRORS,
+      jobStaleMs: env.IMPORT_JOB_STALE_MS,
     }),
   });
 }
