@@ -28,6 +28,8 @@ export interface AppOptions {
   /** Per-client limits; `false` turns them all off. Each defaults to config, as does the store. */
   rateLimit?: { global?: LimitSetting; auth?: LimitSetting; data?: LimitSetting; store?: 'memory' | 'mongo' } | false;
   bodyLimit?: number;
+  /** Largest import file; defaults to IMPORT_MAX_BYTES. */
+  importMaxBytes?: number;
   corsOrigins?: readonly string[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
   extraRouters?: Router[];
@@ -60,7 +62,7 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(curlDataCompat);
   app.use(methodNotAllowed);
   // Before the body parser: imports stream their body.
-  app.use(importExportRoutes(limits.data));
+  app.use(importExportRoutes(limits.data, options.importMaxBytes ?? config.dataImport.maxBytes));
   app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
   app.use(authRoutes(limits));
   // Before the user and customer routers, whose `/users/:user_id` and `/customers/:cust_id` would

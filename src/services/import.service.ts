@@ -106,6 +106,15 @@ function toCandidate(source: SourceRow, format: ImportFormat): Candidate | RowEr
         return [{ row: source.row, field: 'address', message: 'expected a JSON object' }];
       }
     }
+    if (field === 'address' && value && typeof value === 'object' && !Array.isArray(value)) {
+      // An exported address lists every part, absent ones as null.
+      const parts = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined && v !== '');
+      if (parts.length === 0) {
+        clears.push('address');
+        continue;
+      }
+      value = Object.fromEntries(parts);
+    }
     input[field] = value;
   }
   if (addressPart && input.address === undefined) {
@@ -126,9 +135,13 @@ function normalisedAddress(value: unknown): string {
   return entries.length === 0 ? '' : JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
+function idText(value: unknown): string {
+  return value instanceof ObjectId ? value.toHexString() : '';
+}
+
 function sameValue(field: string, current: unknown, next: unknown): boolean {
   if (field === 'address') return normalisedAddress(current) === normalisedAddress(next);
-  if (field === 'owner') return String(current ?? '') === String(next ?? '');
+  if (field === 'owner') return idText(current) === idText(next);
   if (field === 'tags') return JSON.stringify(current ?? []) === JSON.stringify(next ?? []);
   return (current ?? undefined) === (next ?? undefined);
 }

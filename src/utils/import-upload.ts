@@ -86,7 +86,7 @@ export async function openUpload(req: Request, maxBytes: number): Promise<Upload
         file.resume();
         req.unpipe(limiter);
         req.resume();
-        reject(error);
+        reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
       found = true;
@@ -97,7 +97,7 @@ export async function openUpload(req: Request, maxBytes: number): Promise<Upload
       file.pipe(out);
       resolve({ stream: out, format, bytes: limiter.bytes });
     });
-    parser.on('error', (error) => {
+    parser.on('error', () => {
       if (!found) reject(AppError.badRequest('Malformed multipart/form-data body'));
       else limiter.destroy(AppError.badRequest('Malformed multipart/form-data body'));
     });
