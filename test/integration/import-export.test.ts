@@ -35,8 +35,11 @@ function textParser(res: http.IncomingMessage, callback: (error: Error | null, b
   res.on('end', () => callback(null, text));
 }
 
+/** supertest's parser signature names its own response type; the stream is an IncomingMessage. */
+const collectText = (res: unknown, callback: (error: Error | null, body: string) => void) => textParser(res as http.IncomingMessage, callback);
+
 function exportAs(format: string, query = '', who: Who = 'manager') {
-  return request(app).get(`/export/customer_data?format=${format}${query}`).set(actors[who].headers).buffer(true).parse(textParser);
+  return request(app).get(`/export/customer_data?format=${format}${query}`).set(actors[who].headers).buffer(true).parse(collectText);
 }
 
 const header = 'Name,E-mail,Company,Phone,Status,Tags,City\n';

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { csvCell, neutraliseCell } from '../../src/utils/csv';
 
 describe('CSV cells', () => {
