@@ -57,12 +57,26 @@ const interrupted = {
   message: 'The import stopped before it finished (service restart or crash); the rows processed before were written and can be reverted',
 };
 
-/** Fails every running job whose heartbeat has stopped: at service start, then periodically. */
+function spoolFile(jobId: Types.ObjectId, format: string): string {
+  return path.join(os.tmpdir(), `crm-import-${jobId.toHexString()}.${format}`);
+}
+
+/**
+ * Fails every running job whose heartbeat has stopped (its process died: restart, crash, lost instance),
+ * keeping its progress, and removes its spooled upload. Run at service start, then periodically.
+ */
 export async function failStaleJobs(): Promise<number> {
+  const stale = await ImportJob.collection
+    .find<{ _id: Types.ObjectId; format?: string }>({ status: 'running', heartbeat_at: { $lt: staleBefore() } }, { projection: { _id: 1, format: 1 } })
+    .limit(1000)
+    .toArray();
+  if (stale.length === 0) return 0;
+  const now = new Date();
   const result = await ImportJob.collection.updateMany(
-    { status: 'running', heartbeat_at: { $lt: staleBefore() } },
-    { $set: { status: 'failed', error: interrupted, finished_at: new Date(), updated_at: new Date() } },
+    { _id: { $in: stale.map((job) => job._id) }, status: 'running' },
+    { $set: { status: 'failed', error: interrupted, finished_at: now, updated_at: now } },
   );
+  await Promise.all(stale.map((job) => rm(spoolFile(job._id, job.format ?? 'csv'), { force: true })));
   if (result.modifiedCount > 0) logger.warn({ jobs: result.modifiedCount }, 'import jobs interrupted: marked failed');
   return result.modifiedCount;
 }
@@ -222,7 +236,7 @@ export async function importUpload(upload: Upload, principal: Principal, options
   onJob(jobId.toHexString());
   const execution = new JobExecution(jobId, principal, options, upload.format, upload.bytes);
   const spooled = options.async || options.atomic;
-  const file = path.join(os.tmpdir(), `crm-import-${jobId.toHexString()}.${upload.format}`);
+  const file = spoolFile(jobId, upload.format);
   if (spooled) {
     try {
       await pipeline(upload.stream, createWriteStream(file));
