@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 
 export const root = path.resolve(__dirname, '../..');
@@ -9,6 +11,8 @@ export interface RunningService {
   port: number;
   base: string;
   rssMb: () => number;
+  /** Where the service's stdout and stderr are written. */
+  logFile: string;
   stop: () => Promise<number | null>;
 }
 
@@ -19,31 +23,42 @@ export function rssMbOf(pid: number): number {
   return kb / 1024;
 }
 
-/** Starts the built service (dist/server.js) as its own process and waits until it is ready. */
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Starts the built service (dist/server.js) as its own process and waits until /readyz answers 200. */
 export async function startService(env: Record<string, string>): Promise<RunningService> {
+  const port = await freePort();
   const child = spawn(process.execPath, ['dist/server.js'], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The service's log goes to a file the bench names in its output; the last 20 kB are kept for errors.
+  const logFile = path.join(os.tmpdir(), `crm-bench-service-${port}.log`);
+  const log = createWriteStream(logFile);
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /"port":(\d+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-      if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`service exited:\n${output}`));
-      }
-    }, 50);
-  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      output = (output + chunk.toString()).slice(-20_000);
+    });
+  }
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i += 1) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}:\n${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service not ready after 60 s:\n${output}`);
+    }
     const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -52,6 +67,7 @@ export async function startService(env: Record<string, string>): Promise<Running
     child,
     port,
     base,
+    logFile,
     rssMb: () => rssMbOf(child.pid ?? 0),
     stop: async () => {
       child.kill('SIGTERM');
