@@ -41,7 +41,9 @@ async function generateCsv(rows: number): Promise<string> {
 /** Samples the service's RSS every 100 ms; `peak()` is the highest seen since start. */
 function rssSampler(service: RunningService) {
   let peak = service.rssMb();
-  const timer = setInterval(() => (peak = Math.max(peak, service.rssMb())), 100);
+  const timer = setInterval(() => {
+    if (service.child.exitCode === null) peak = Math.max(peak, service.rssMb());
+  }, 100);
   return { peak: () => peak, stop: () => clearInterval(timer) };
 }
 
@@ -155,6 +157,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
     IMPORT_MAX_BYTES: '2gb',
     BCRYPT_COST: '4',
   });
+  let sampler: ReturnType<typeof rssSampler> | undefined;
   try {
     let token = '';
     for (let i = 0; i < 50 && !token; i += 1) {
@@ -164,7 +167,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const rssStart = service.rssMb();
-    const sampler = rssSampler(service);
+    sampler = rssSampler(service);
 
     process.stdout.write('service import… ');
     let started = performance.now();
@@ -177,7 +180,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
     started = performance.now();
     const exported = await getExport(service.base, token);
     const exportSeconds = (performance.now() - started) / 1000;
-    if (exported.status !== 200 || exported.lines !== rows + 2) throw new Error(`export: ${exported.status}, ${exported.lines} lines`);
+    if (exported.status !== 200 || exported.lines !== rows + 1) throw new Error(`export: ${exported.status}, ${exported.lines} lines`);
     sampler.stop();
     const rssPeak = sampler.peak();
 
@@ -202,6 +205,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
       rssPeak,
     };
   } finally {
+    sampler?.stop();
     await service.stop();
     await client.db(dbName).dropDatabase().catch(() => undefined);
     await rm(file, { force: true });
