@@ -55,15 +55,19 @@ export type ImportJobRecord = ImportJobFields & { _id: Types.ObjectId };
 export const ImportJob = mongoose.model('ImportJob', importJobSchema);
 
 /**
- * One row an import created or changed, written before the change itself so that a revert finds it even
+ * Rows an import created (one record per batch) or changed (one per row), written before the change itself so that a revert finds it even
  * after a crash. `before` is the previous value of every field the import may change; `written_at` is the
  * `updated_at` the import gave the row, which tells a revert whether the row has been changed since.
  */
 const importChangeSchema = new mongoose.Schema(
   {
     job: { type: mongoose.Schema.Types.ObjectId, required: true },
-    customer: { type: mongoose.Schema.Types.ObjectId, required: true },
-    row: { type: Number, required: true },
+    /** An updated row: one record each, with its before-image. */
+    customer: { type: mongoose.Schema.Types.ObjectId },
+    row: { type: Number },
+    /** Created rows: one record per batch. */
+    customers: { type: [mongoose.Schema.Types.ObjectId], default: undefined },
+    rows: { type: [Number], default: undefined },
     action: { type: String, required: true, enum: ['created', 'updated'] },
     written_at: { type: Date, required: true },
     before: { type: mongoose.Schema.Types.Mixed },

@@ -262,12 +262,26 @@ export async function importUpload(upload: Upload, principal: Principal, options
 }
 
 interface ChangeDoc {
-  _id: Types.ObjectId;
   customer: Types.ObjectId;
   row: number;
   action: 'created' | 'updated';
   written_at: Date;
   before?: Record<string, unknown>;
+}
+
+interface StoredChange extends Partial<ChangeDoc> {
+  _id: Types.ObjectId;
+  customers?: Types.ObjectId[];
+  rows?: number[];
+}
+
+/** A stored change record as one entry per row (created rows are stored one record per batch). */
+function* perRow(change: StoredChange): Generator<ChangeDoc> {
+  if (change.customers) {
+    for (const [i, customer] of change.customers.entries()) {
+      yield { customer, row: change.rows?.[i] ?? 0, action: 'created', written_at: change.written_at as Date };
+    }
+  } else if (change.customer) yield change as ChangeDoc;
 }
 
 /**
@@ -334,11 +348,13 @@ export async function revertJob(id: string, principal: Principal) {
   };
 
   let batch: ChangeDoc[] = [];
-  for await (const change of ImportChange.collection.find<ChangeDoc>({ job: job._id }).sort({ _id: 1 }).batchSize(1000)) {
-    batch.push(change);
-    if (batch.length >= 500) {
-      await revertBatch(batch);
-      batch = [];
+  for await (const stored of ImportChange.collection.find<StoredChange>({ job: job._id }).sort({ _id: 1 }).batchSize(100)) {
+    for (const change of perRow(stored)) {
+      batch.push(change);
+      if (batch.length >= 1000) {
+        await revertBatch(batch);
+        batch = [];
+      }
     }
   }
   if (batch.length > 0) await revertBatch(batch);

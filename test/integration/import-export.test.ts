@@ -409,7 +409,7 @@ describe('POST /import/jobs/:id/revert', () => {
     const before = await Customer.find({ email: /@import\.test$/ }).sort({ email: 1 }).lean();
     const res = await importCsv('name,email,company,tags\nAnn Two,ann@import.test,,b\nBen,ben@import.test,Beta,\nCid,cid@import.test,Gamma,\n');
     expect(res.body).toMatchObject({ inserted: 1, updated: 1, skipped: 1 });
-    expect(await ImportChange.countDocuments({ job: res.body.job_id })).toBe(2);
+    expect(await ImportChange.countDocuments({ job: res.body.job_id })).toBe(2); // one created batch, one updated row
     const revert = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
     expect(revert.status).toBe(200);
     expect(revert.body).toMatchObject({ deleted: 1, restored: 1, conflicts: 0 });
