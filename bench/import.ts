@@ -212,17 +212,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
   }
 }
 
-async function main() {
-  const client = new MongoClient(mongoUri as string);
-  await client.connect();
-  const results: Result[] = [];
-  try {
-    for (const rows of sizes) results.push(await benchSize(rows, client));
-  } finally {
-    await client.close();
-  }
-
-  const n = (v: number) => Math.round(v).toLocaleString('en-US');
+function printTable(results: Result[]) {
   const header = ['rows', 'import rows/s', 'raw upsert rows/s', 'ratio', 'export rows/s', 'raw cursor→CSV rows/s', 'ratio', 'RSS start MB', 'RSS peak MB', 'growth MB'];
   const table = results.map((r) => [
     n(r.rows),
@@ -242,6 +232,23 @@ async function main() {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of table) console.log(line(row));
+
+}
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+
+async function main() {
+  const client = new MongoClient(mongoUri as string);
+  await client.connect();
+  const results: Result[] = [];
+  try {
+    for (const rows of sizes) {
+      results.push(await benchSize(rows, client));
+      printTable(results);
+    }
+  } finally {
+    await client.close();
+  }
 
   const growth = results.map((r) => r.rssPeak - r.rssStart);
   const checks = [
