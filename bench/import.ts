@@ -160,7 +160,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
   let sampler: ReturnType<typeof rssSampler> | undefined;
   try {
     let token = '';
-    for (let i = 0; i < 50 && !token; i += 1) {
+    for (let i = 0; i < 300 && !token; i += 1) {
       const res = await fetch(`${service.base}/user/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: adminEmail, password }) });
       if (res.status === 200) token = String(((await res.json()) as { token: string }).token);
       else await new Promise((resolve) => setTimeout(resolve, 200));
