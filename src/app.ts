@@ -12,6 +12,7 @@ import { curlDataCompat } from './middleware/curl-compat';
 import { authRoutes } from './routes/auth.routes';
 import { activityRoutes } from './routes/activity.routes';
 import { customerRoutes } from './routes/customer.routes';
+import { importExportRoutes } from './routes/import.routes';
 import { interactionRoutes } from './routes/interaction.routes';
 import { notificationRoutes } from './routes/notification.routes';
 import { opsRouter } from './routes/ops.routes';
@@ -28,8 +29,10 @@ interface LimitSetting {
 export interface AppOptions {
   logger?: Logger;
   /** Per-client limits; `false` turns them all off. Each defaults to config, as does the store. */
-  rateLimit?: { global?: LimitSetting; auth?: LimitSetting; store?: 'memory' | 'mongo' } | false;
+  rateLimit?: { global?: LimitSetting; auth?: LimitSetting; data?: LimitSetting; store?: 'memory' | 'mongo' } | false;
   bodyLimit?: number;
+  /** Largest import file; defaults to IMPORT_MAX_BYTES. */
+  importMaxBytes?: number;
   corsOrigins?: readonly string[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
   extraRouters?: Router[];
@@ -61,6 +64,8 @@ export function createApp(options: AppOptions = {}): Express {
 
   app.use(curlDataCompat);
   app.use(methodNotAllowed);
+  // Before the body parser: imports stream their body.
+  app.use(importExportRoutes(limits.data, options.importMaxBytes ?? config.dataImport.maxBytes));
   app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
   app.use(authRoutes(limits));
   // Before the user and customer routers, whose `/users/:user_id` and `/customers/:cust_id` would
@@ -83,12 +88,14 @@ const passThrough: RequestHandler = (_req, _res, next) => next();
 
 function buildLimiters(setting: AppOptions['rateLimit'], log: Logger) {
   if (setting === false || (setting === undefined && !config.rateLimit.enabled)) {
-    return { global: passThrough, auth: passThrough };
+    return { global: passThrough, auth: passThrough, data: passThrough };
   }
   const store = setting?.store ?? config.rateLimit.store;
   const global = setting?.global ?? { windowMs: config.rateLimit.windowMs, limit: config.rateLimit.max };
   const auth = setting?.auth ?? { windowMs: config.rateLimit.authWindowMs, limit: config.rateLimit.authMax };
+  const data = setting?.data ?? { windowMs: config.rateLimit.dataWindowMs, limit: config.rateLimit.dataMax };
   return {
+    data: createRateLimiter({ name: 'data', ...data, store, log, message: 'Too many imports or exports, try again later' }),
     global: createRateLimiter({ name: 'global', ...global, store, log }),
     auth: createRateLimiter({ name: 'auth', ...auth, store, log, message: 'Too many sign-in or sign-up attempts, try again later' }),
   };

@@ -12,6 +12,7 @@ import {
 } from './database/connect';
 import { ensureConfiguredAdmin } from './services/auth.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
+import { failStaleJobs, startStaleJobSweeper } from './services/import-job.service';
 import { logger } from './utils/logger';
 
 async function main(): Promise<void> {
@@ -48,6 +49,9 @@ async function main(): Promise<void> {
           sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'expired-document sweep failed'));
         }, 600_000).unref();
       }
+      // Imports whose process died (this one's previous run, or a lost instance) end as failed.
+      await failStaleJobs();
+      startStaleJobSweeper();
       const admin = await ensureConfiguredAdmin();
       if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
       if (config.outbox.enabled && !connecting.signal.aborted) outboxWorker = startOutboxWorker({ logger });

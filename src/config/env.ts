@@ -92,6 +92,13 @@ const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  DATA_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
+  DATA_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(20),
+
+  IMPORT_MAX_BYTES: byteSize.default(512 * 1024 * 1024),
+  IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  IMPORT_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
+  IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -180,6 +187,14 @@ export function loadConfig(source: Record<string, string | undefined>) {
       max: env.RATE_LIMIT_MAX,
       authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,
       authMax: env.AUTH_RATE_LIMIT_MAX,
+      dataWindowMs: env.DATA_RATE_LIMIT_WINDOW_MS,
+      dataMax: env.DATA_RATE_LIMIT_MAX,
+    }),
+    dataImport: Object.freeze({
+      maxBytes: env.IMPORT_MAX_BYTES,
+      batchSize: env.IMPORT_BATCH_SIZE,
+      maxErrors: env.IMPORT_MAX_ERRORS,
+      jobStaleMs: env.IMPORT_JOB_STALE_MS,
     }),
     mail: Object.freeze({
       // No host: the outbox worker logs each message instead of sending it.

@@ -11,6 +11,7 @@ import './ticket.openapi';
 import './notification.openapi';
 import './activity.openapi';
 import './outbox.openapi';
+import './import.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { exportCustomers } from '../schemas/export.schema';
+import * as s from '../schemas/import.schema';
+import { authenticated, commonErrors, errorResponses, ok, registry } from './registry';
+
+const tags = ['import/export'];
+const csvText = z.string().meta({ description: 'CSV with a header row; columns matched case-insensitively with aliases' });
+
+registry.registerPath({
+  method: 'get',
+  path: '/export/customer_data',
+  tags,
+  summary: 'Export customers as CSV, JSON or NDJSON (ADMIN, MANAGER)',
+  description:
+    'Streamed from a database cursor (constant memory), ordered by id, with the list filters of `GET /customers`. ' +
+    'The format comes from `format`, else from `Accept`, else CSV. `Content-Disposition: attachment; filename="customers-YYYY-MM-DD.<format>"`. ' +
+    'No password hash or other secret is exported. CSV cells starting with `=`, `+`, `-`, `@`, tab or CR get a leading apostrophe (an import takes it off again). ' +
+    'CSV columns: id, name, email, company, phone, status, owner_id, tags (`a; b`), address_street, address_city, address_state, address_postal_code, address_country, created_at, updated_at. ' +
+    'Counted against the data rate limit (DATA_RATE_LIMIT_*).',
+  security: authenticated,
+  request: { query: exportCustomers.query },
+  responses: {
+    200: {
+      description: 'The export file',
+      headers: { 'Content-Disposition': { description: 'attachment with a dated file name', schema: { type: 'string' } } },
+      content: {
+        'text/csv': { schema: csvText },
+        'application/json': { schema: z.array(s.exportRow) },
+        'application/x-ndjson': { schema: z.string().meta({ description: 'One CustomerExportRow JSON object per line' }) },
+      },
+    },
+    ...errorResponses(400, 401, 403, 406, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/import/customer_data',
+  tags,
+  summary: 'Import customers from CSV, JSON or NDJSON (ADMIN, MANAGER)',
+  description:
+    'The file is a multipart field `file` (format from its extension or type) or the raw body (`text/csv`, `application/json` array, `application/x-ndjson`). ' +
+    'It is parsed while it uploads and written in batches (IMPORT_BATCH_SIZE). Headers/keys are matched case-insensitively with aliases ' +
+    '(`Name`/`full_name`, `Email`/`e-mail`, `street`/`address_street`, …); unknown columns are reported once and ignored; password columns are ignored. ' +
+    'Each row is validated like `POST /customers`; e-mails are normalised; a repeated e-mail in the file fails the later row. ' +
+    'An empty cell clears company, phone, tags, address or owner_id of an existing customer. Rows equal to the stored customer are skipped, so re-importing a file changes nothing. ' +
+    'Every import is recorded as a job (its id is in `X-Import-Job-Id`). Over IMPORT_MAX_BYTES → 413; malformed file → 400 naming the line/row; empty → 400; unsupported type → 415.',
+  security: authenticated,
+  request: {
+    query: s.importCustomers.query,
+    body: {
+      required: true,
+      content: {
+        'text/csv': { schema: csvText },
+        'application/json': { schema: z.array(z.record(z.string(), z.unknown())) },
+        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line' }) },
+        'multipart/form-data': { schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
+      },
+    },
+  },
+  responses: {
+    200: ok('The import report (synchronous import)', s.importResult),
+    202: ok('Accepted as a background job (async=true); poll GET /import/jobs/{job_id}', s.importAccepted),
+    ...errorResponses(400, 401, 403, 413, 415, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'get',
+  path: '/import/jobs/{job_id}',
+  tags,
+  summary: 'Status, progress and report of an import job (its creator only)',
+  description: 'A job whose process died (restart, crash) is reported `failed` with its progress once its heartbeat is older than IMPORT_JOB_STALE_MS.',
+  security: authenticated,
+  request: { params: s.getImportJob.params },
+  responses: {
+    200: ok('The job', s.importJobResponse),
+    ...errorResponses(400, 401, 403, 404, 503, ...commonErrors),
+  },
+});
+
+registry.registerPath({
+  method: 'post',
+  path: '/import/jobs/{job_id}/revert',
+  tags,
+  summary: 'Undo an import (its creator only)',
+  description:
+    'Deletes the customers the import created and restores the previous values of those it updated (before-images kept with the job). ' +
+    'A row changed since the import is left as it is and reported: the answer is then 409 REVERT_CONFLICT with one detail per such row, the other rows reverted. ' +
+    '409 also for a running, dry-run or already reverted job.',
+  security: authenticated,
+  request: { params: s.revertImportJob.params },
+  responses: {
+    200: ok('Reverted', s.revertResult),
+    ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
+  },
+});

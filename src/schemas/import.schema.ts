@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { customerStatuses } from '../models/customer.model';
+import { importFormats, importJobStatuses, importModes } from '../models/import-job.model';
+import { booleanQuery, objectId } from './common.schema';
+
+export const importCustomers = {
+  query: z
+    .object({
+      mode: z.enum(importModes).default('upsert').meta({ description: 'upsert (by e-mail, default), insert (existing e-mails fail), skip (existing e-mails skipped)' }),
+      dry_run: booleanQuery.default(false).meta({ description: 'Validate and report without writing' }),
+      atomic: booleanQuery.default(false).meta({ description: 'Validate every row first; write nothing if any fails' }),
+      async: booleanQuery.default(false).meta({ description: 'Answer 202 with a job id once the upload is received' }),
+    })
+    .strict(),
+};
+export type ImportCustomersQuery = z.output<typeof importCustomers.query>;
+
+export const jobParams = z.object({ job_id: objectId }).strict();
+export const getImportJob = { params: jobParams };
+export const revertImportJob = { params: jobParams };
+
+const rowError = z
+  .object({ row: z.number().int(), field: z.string(), message: z.string() })
+  .strict()
+  .meta({ id: 'ImportRowError' });
+
+export const importReport = z
+  .object({
+    total: z.number().int().meta({ description: 'Data rows read' }),
+    inserted: z.number().int(),
+    updated: z.number().int().meta({ description: 'Existing customers whose data changed' }),
+    skipped: z.number().int().meta({ description: 'Rows equal to the stored customer, or existing e-mails with mode=skip' }),
+    failed: z.number().int(),
+    errors: z.array(rowError).meta({ description: 'The first IMPORT_MAX_ERRORS errors; `failed` is exact' }),
+    unknown_columns: z.array(z.string()).meta({ description: 'Columns (keys) not understood, ignored' }),
+    ignored_columns: z.array(z.string()).meta({ description: 'Password columns, always ignored' }),
+  })
+  .strict()
+  .meta({ id: 'ImportReport' });
+
+export const importJobResponse = z
+  .object({
+    id: objectId,
+    status: z.enum(importJobStatuses),
+    mode: z.enum(importModes),
+    format: z.enum(importFormats).nullable(),
+    dry_run: z.boolean(),
+    atomic: z.boolean(),
+    async: z.boolean(),
+    applied: z.boolean().meta({ description: 'Whether rows were written (false for dry runs and refused atomic imports)' }),
+    rows_processed: z.number().int(),
+    total_rows: z.number().int().nullable().meta({ description: 'Known once the whole file has been read' }),
+    report: importReport,
+    error: z.object({ status: z.number().int(), code: z.string(), message: z.string() }).strict().nullable(),
+    revert: z.object({ deleted: z.number().int(), restored: z.number().int(), conflicts: z.number().int() }).strict().nullable(),
+    created_at: z.string().meta({ format: 'date-time' }),
+    updated_at: z.string().meta({ format: 'date-time' }),
+    finished_at: z.string().meta({ format: 'date-time' }).nullable(),
+    reverted_at: z.string().meta({ format: 'date-time' }).nullable(),
+  })
+  .strict()
+  .meta({ id: 'ImportJob' });
+
+export const importResult = importReport
+  .extend({ job_id: objectId, status: z.enum(importJobStatuses), dry_run: z.boolean(), atomic: z.boolean(), applied: z.boolean() })
+  .meta({ id: 'ImportResult' });
+
+export const importAccepted = z
+  .object({ message: z.string(), job_id: objectId, status: z.enum(importJobStatuses), job: importJobResponse })
+  .strict()
+  .meta({ id: 'ImportAccepted' });
+
+export const revertResult = z
+  .object({ message: z.string(), job_id: objectId, deleted: z.number().int(), restored: z.number().int(), conflicts: z.number().int() })
+  .strict()
+  .meta({ id: 'ImportReverted' });
+
+/** Export rows: the customer without secrets or internal fields. */
+export const exportRow = z
+  .object({
+    id: objectId,
+    name: z.string(),
+    email: z.string(),
+    company: z.string().nullable(),
+    phone: z.string().nullable(),
+    status: z.enum(customerStatuses),
+    owner_id: objectId.nullable(),
+    tags: z.array(z.string()),
+    address: z.record(z.string(), z.string().nullable()).nullable(),
+    created_at: z.string().meta({ format: 'date-time' }),
+    updated_at: z.string().meta({ format: 'date-time' }),
+  })
+  .strict()
+  .meta({ id: 'CustomerExportRow' });

@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import busboy from 'busboy';
+import type { Request } from 'express';
+import type { ImportFormat } from '../models/import-job.model';
+import { AppError } from './app-error';
+import { byteLimit } from './import-parse';
+
+const byMime: Record<string, ImportFormat> = {
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'text/plain': 'csv',
+  'application/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+  'application/x-jsonlines': 'ndjson',
+};
+const byExtension: Record<string, ImportFormat> = { '.csv': 'csv', '.json': 'json', '.ndjson': 'ndjson', '.jsonl': 'ndjson' };
+
+export interface Upload {
+  stream: Readable;
+  format: ImportFormat;
+  /** Bytes of the request body read so far. */
+  bytes: () => number;
+}
+
+function mimeOf(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+const supported = 'send text/csv, application/json, application/x-ndjson, or multipart/form-data with a `file` field';
+
+/** The format of an uploaded file part: its extension, then its declared type; octet-stream means CSV. */
+function fileFormat(filename: string | undefined, mime: string): ImportFormat {
+  const extension = path.extname(filename ?? '').toLowerCase();
+  const format = byExtension[extension] ?? byMime[mime];
+  if (format) return format;
+  if (!extension && (mime === '' || mime === 'application/octet-stream')) return 'csv';
+  throw AppError.unsupportedMediaType(`File type ${extension || mime} is not supported; upload a .csv, .json or .ndjson file`);
+}
+
+function refuse(req: Request, error: AppError): never {
+  req.resume();
+  throw error;
+}
+
+/**
+ * The uploaded file as a stream, without reading it: a raw body of a supported type, or the `file` part
+ * of a multipart body. Bytes are counted on the way in, and more than `maxBytes` fails the stream with 413
+ * whether or not Content-Length was sent.
+ */
+export async function openUpload(req: Request, maxBytes: number): Promise<Upload> {
+  const length = Number(req.headers['content-length']);
+  if (Number.isFinite(length) && length > maxBytes) refuse(req, AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
+  const mime = mimeOf(req.headers['content-type']);
+  if (!mime) refuse(req, AppError.unsupportedMediaType(`Content-Type is missing: ${supported}`));
+  const limiter = byteLimit(maxBytes);
+  req.on('error', (error) => limiter.destroy(error));
+  req.on('aborted', () => limiter.destroy(AppError.badRequest('The upload was aborted by the client')));
+
+  if (mime !== 'multipart/form-data') {
+    const format = byMime[mime];
+    if (!format) refuse(req, AppError.unsupportedMediaType(`Content-Type ${mime} is not supported: ${supported}`));
+    req.pipe(limiter);
+    return { stream: limiter, format, bytes: limiter.bytes };
+  }
+
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 100, fieldSize: 64 * 1024 } });
+  } catch {
+    refuse(req, AppError.badRequest('Malformed multipart/form-data body'));
+  }
+  return new Promise<Upload>((resolve, reject) => {
+    let found = false;
+    parser.on('file', (name, file, info) => {
+      if (name !== 'file' || found) {
+        file.resume();
+        return;
+      }
+      let format: ImportFormat;
+      try {
+        format = fileFormat(info.filename, info.mimeType.toLowerCase());
+      } catch (error) {
+        file.resume();
+        req.unpipe(limiter);
+        req.resume();
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      found = true;
+      const out = new PassThrough();
+      file.on('limit', () => out.destroy(AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`)));
+      file.on('error', (error) => out.destroy(error));
+      limiter.on('error', (error) => out.destroy(error));
+      file.pipe(out);
+      resolve({ stream: out, format, bytes: limiter.bytes });
+    });
+    parser.on('error', () => {
+      if (!found) reject(AppError.badRequest('Malformed multipart/form-data body'));
+      else limiter.destroy(AppError.badRequest('Malformed multipart/form-data body'));
+    });
+    parser.on('close', () => {
+      if (!found) reject(AppError.badRequest('The multipart body has no `file` field'));
+    });
+    limiter.on('error', (error) => {
+      if (!found) reject(error);
+    });
+    req.pipe(limiter).pipe(parser);
+  });
+}
