@@ -9,6 +9,7 @@ import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
 import { curlDataCompat } from './middleware/curl-compat';
+import { analyticsRoutes } from './routes/analytics.routes';
 import { authRoutes } from './routes/auth.routes';
 import { customerRoutes } from './routes/customer.routes';
 import { interactionRoutes } from './routes/interaction.routes';
@@ -64,6 +65,7 @@ export function createApp(options: AppOptions = {}): Express {
   // otherwise catch `/users/meetings` and `/customers/tickets`.
   app.use(interactionRoutes());
   app.use(ticketRoutes());
+  app.use(analyticsRoutes());
   app.use(userRoutes());
   app.use(customerRoutes());
   for (const router of options.extraRouters ?? []) app.use(router);

@@ -8,6 +8,7 @@ import './user.openapi';
 import './customer.openapi';
 import './interaction.openapi';
 import './ticket.openapi';
+import './analytics.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

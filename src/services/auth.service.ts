@@ -10,6 +10,7 @@ import type { SignupUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
 import {
   consumeRefreshToken,
@@ -109,6 +110,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
     status: 'lead',
     search_terms: searchTermsFor(fields),
   });
+  await applyCustomerChanges([{ before: null, after: customer }]);
   return customer._id.toHexString();
 }
 

@@ -6,6 +6,7 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import { applyCustomerChanges } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
@@ -60,7 +61,9 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     password_hash: password ? await hashPassword(password) : undefined,
     search_terms: searchTermsFor(fields),
   });
-  return customerView(customer.toObject<CustomerRecord>());
+  const created = customer.toObject<CustomerRecord>();
+  await applyCustomerChanges([{ before: null, after: created }]);
+  return customerView(created);
 }
 
 /**
@@ -111,6 +114,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (changes.password !== undefined) await bumpTokenVersion('customer', id);
   const updated = await Customer.findById(id).lean<CustomerRecord>();
   if (!updated) throw AppError.notFound('Customer');
+  await applyCustomerChanges([{ before: current, after: updated }]);
   return customerView(updated);
 }
 
@@ -135,6 +139,7 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
     );
   }
   if (dependents.length > 0) await deleteDependents(customer._id);
-  await Customer.deleteOne({ _id: customer._id });
+  const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
+  if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
   await deleteRefreshTokens('customer', id);
 }

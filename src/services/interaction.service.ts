@@ -15,6 +15,7 @@ import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
@@ -139,6 +140,7 @@ export async function createInteraction(input: NewInteraction, principal: Princi
     throw missingCustomer();
   }
   const after = created.toObject<InteractionRecord>();
+  await applyInteractionChanges([{ before: null, after }]);
   return { before: null, after, interaction: presentInteraction(after, principal) };
 }
 
@@ -199,6 +201,7 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
   if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
   const after = await Interaction.findById(before._id).lean<InteractionRecord>();
   if (!after) throw AppError.notFound('Interaction');
+  await applyInteractionChanges([{ before, after }]);
   return { before, after, interaction: presentInteraction(after, principal) };
 }
 
@@ -214,7 +217,12 @@ export async function deleteInteraction(id: string, cascade: boolean, principal:
     );
   }
   // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
-  if (tickets > 0) await Ticket.deleteMany({ interaction: before._id });
-  await Interaction.deleteOne({ _id: before._id });
+  if (tickets > 0) {
+    const gone = await snapshotTickets({ interaction: before._id });
+    await Ticket.deleteMany({ interaction: before._id });
+    await applyTicketChanges(removed(gone));
+  }
+  const { deletedCount } = await Interaction.deleteOne({ _id: before._id });
+  if (deletedCount > 0) await applyInteractionChanges([{ before, after: null }]);
   return { before, after: null };
 }

@@ -8,6 +8,7 @@ import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
 import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
+import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
@@ -98,6 +99,7 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
     throw AppError.notFound('Interaction');
   }
   const after = ticket.toObject<TicketRecord>();
+  await applyTicketChanges([{ before: null, after }]);
   return { before: null, after, ticket: ticketView(after) };
 }
 
@@ -163,6 +165,7 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
   if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
   const after = await Ticket.findById(before._id).lean<TicketRecord>();
   if (!after) throw AppError.notFound('Ticket');
+  await applyTicketChanges([{ before, after }]);
   return { before, after, ticket: ticketView(after) };
 }
 
@@ -181,5 +184,6 @@ export async function deleteTicket(id: string, principal: Principal) {
   if (principal.type === 'customer') filter.status = 'open';
   const result = await Ticket.deleteOne(filter);
   if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
+  await applyTicketChanges([{ before, after: null }]);
   return { before, after: null };
 }

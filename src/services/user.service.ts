@@ -6,6 +6,7 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import { prepareReassignment } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import { deleteRefreshTokens } from './token.service';
@@ -79,8 +80,10 @@ async function ownedRecords(userId: mongoose.Types.ObjectId) {
 }
 
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
+  const recordCounters = await prepareReassignment(from, to);
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
   await reassignUserInteractionRecords(from, to);
+  await recordCounters();
 }
 
 /**

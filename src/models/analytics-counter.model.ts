@@ -1,0 +1,45 @@
+import mongoose from 'mongoose';
+
+// Pre-aggregated analytics counters (services/analytics-counters.service.ts). FerretDB 1.x aggregation over
+// hundreds of thousands of documents takes tens of seconds, so every figure the analytics routes report is
+// kept as `$inc`-maintained counters: one small document per (entity, granularity, calendar bucket), whose
+// `c` map holds the counts by dimension value and staff user, e.g. `c["ty:meeting:<user id>"] = 12`.
+// The _id is deterministic (`i|d|2024-03-05`), so a query reads a known list of ids and needs no range scan.
+const analyticsCounterSchema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    /** c = customers (by creation day), i = interactions (by occurs_at day), t = tickets (by creation day), r = tickets by resolution day */
+    e: { type: String, required: true },
+    /** d = UTC day, m = calendar month, t = all time (current-state totals) */
+    g: { type: String, required: true },
+    /** YYYY-MM-DD, YYYY-MM or '' */
+    b: { type: String, required: true, default: '' },
+    c: { type: mongoose.Schema.Types.Mixed, default: {} },
+  },
+  { collection: 'analytics_counters', versionKey: false, minimize: false },
+);
+
+// Month documents are listed by entity and granularity (overdue figures read every past month).
+analyticsCounterSchema.index({ e: 1, g: 1, b: 1 });
+
+export interface AnalyticsCounterRecord {
+  _id: string;
+  e: string;
+  g: string;
+  b: string;
+  c: Record<string, number>;
+}
+export const AnalyticsCounter = mongoose.model('AnalyticsCounter', analyticsCounterSchema);
+
+// The counters' state: which version of the counter layout they were built with, and a rebuild claim.
+const analyticsStateSchema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    version: { type: Number },
+    built_at: { type: Date },
+    claimed_at: { type: Date },
+  },
+  { collection: 'analytics_state', versionKey: false },
+);
+
+export const AnalyticsState = mongoose.model('AnalyticsState', analyticsStateSchema);

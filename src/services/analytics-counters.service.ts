@@ -1,0 +1,390 @@
+import mongoose from 'mongoose';
+import { AnalyticsCounter, AnalyticsState, type AnalyticsCounterRecord } from '../models/analytics-counter.model';
+import { Customer } from '../models/customer.model';
+import { Interaction } from '../models/interaction.model';
+import { Ticket } from '../models/ticket.model';
+import { AppError } from '../utils/app-error';
+import { dateBuckets } from '../utils/date-buckets';
+import { logger } from '../utils/logger';
+
+// Pre-aggregated counters behind every analytics figure (see models/analytics-counter.model.ts).
+//
+// Every create, update and delete of a customer, interaction or ticket calls one of the apply*Changes
+// functions with the record before and after; the difference becomes `$inc`s on at most three documents per
+// entity (its day, its month, and the all-time totals). `$inc` is atomic, so concurrent requests never lose a
+// count. Bulk writers (the importer, cascades) pass a whole batch at once: the increments are merged first, so
+// a batch of thousands of rows costs a few dozen small updates, never a rebuild.
+//
+// `rebuildAnalyticsCounters` recomputes everything from the raw collections; it runs by itself the first time
+// analytics are read on a database whose counters are missing or of an older layout (COUNTERS_VERSION).
+
+/** Bump when the counter layout changes: the next analytics read rebuilds from the raw collections. */
+export const COUNTERS_VERSION = 1;
+const STATE_ID = 'counters';
+const LOCK_ID = 'rebuild-lock';
+/** A rebuild claim older than this is taken to be from a crashed instance. */
+const LOCK_STALE_MS = 15 * 60_000;
+/** An analytics request waits this long for a rebuild before answering 503 (the rebuild goes on). */
+const REBUILD_WAIT_MS = 20_000;
+
+type Id = mongoose.Types.ObjectId | string | null | undefined;
+
+/** The customer fields the counters use (a Customer document or lean record fits). */
+export interface CustomerLike {
+  created_at: Date;
+  status: string;
+  company?: string | null;
+  owner?: Id;
+}
+
+/** The interaction fields the counters use: buckets of occurs_at, type, status, owner. */
+export interface InteractionLike {
+  day: string;
+  month: string;
+  type: string;
+  status: string;
+  user: Id;
+}
+
+/** The ticket fields the counters use. */
+export interface TicketLike {
+  created_day: string;
+  created_month: string;
+  status: string;
+  priority: string;
+  assigned_to?: Id;
+  resolved_day?: string | null;
+  resolved_month?: string | null;
+  resolution_seconds?: number | null;
+}
+
+export interface Change<T> {
+  before: T | null;
+  after: T | null;
+}
+
+/** Interaction types whose scheduled, past-due records count as overdue. */
+export const overdueTypes = ['follow_up', 'task'] as const;
+
+// ---- keys ----
+
+/** Dimension values become field-name segments: no `.`, `$` or `:` (percent-encoded). */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value).replace(/\./g, '%2E');
+}
+
+export function decodeSegment(segment: string): string {
+  return decodeURIComponent(segment);
+}
+
+const idText = (id: Id): string => (id ? String(id) : '');
+
+export const counterId = (entity: string, granularity: 'd' | 'm' | 't', bucket = '') => `${entity}|${granularity}|${bucket}`;
+
+/** A counter field: dimension, value, staff user ('' for none). */
+export const counterField = (dimension: string, value: string, user: Id) => `${dimension}:${encodeSegment(value)}:${idText(user)}`;
+
+export interface ParsedField {
+  dimension: string;
+  value: string;
+  user: string;
+}
+
+export function parseField(field: string): ParsedField {
+  const [dimension = '', value = '', user = ''] = field.split(':');
+  return { dimension, value: decodeSegment(value), user };
+}
+
+interface Contribution {
+  id: string;
+  e: string;
+  g: 'd' | 'm' | 't';
+  b: string;
+  field: string;
+  value: number;
+}
+
+/** One document's increments. */
+type Increments = Map<string, { e: string; g: string; b: string; inc: Map<string, number> }>;
+
+function add(target: Increments, c: Contribution, sign: 1 | -1): void {
+  let doc = target.get(c.id);
+  if (!doc) {
+    doc = { e: c.e, g: c.g, b: c.b, inc: new Map() };
+    target.set(c.id, doc);
+  }
+  doc.inc.set(c.field, (doc.inc.get(c.field) ?? 0) + sign * c.value);
+}
+
+function periodic(e: string, day: string, month: string, field: string, value = 1): Contribution[] {
+  return [
+    { id: counterId(e, 'd', day), e, g: 'd', b: day, field, value },
+    { id: counterId(e, 'm', month), e, g: 'm', b: month, field, value },
+  ];
+}
+
+const total = (e: string, field: string): Contribution => ({ id: counterId(e, 't'), e, g: 't', b: '', field, value: 1 });
+
+function customerContributions(customer: CustomerLike): Contribution[] {
+  const { day, month } = dateBuckets(new Date(customer.created_at));
+  return [
+    ...periodic('c', day, month, counterField('st', customer.status, customer.owner)),
+    ...periodic('c', day, month, counterField('co', customer.company ?? '', customer.owner)),
+    total('c', counterField('st', customer.status, customer.owner)),
+  ];
+}
+
+function interactionContributions(interaction: InteractionLike): Contribution[] {
+  const out = [
+    ...periodic('i', interaction.day, interaction.month, counterField('ty', interaction.type, interaction.user)),
+    ...periodic('i', interaction.day, interaction.month, counterField('st', interaction.status, interaction.user)),
+    total('i', counterField('st', interaction.status, interaction.user)),
+  ];
+  if (interaction.status === 'scheduled' && (overdueTypes as readonly string[]).includes(interaction.type)) {
+    out.push(...periodic('i', interaction.day, interaction.month, counterField('od', interaction.type, interaction.user)));
+  }
+  return out;
+}
+
+function ticketContributions(ticket: TicketLike): Contribution[] {
+  const out = [
+    ...periodic('t', ticket.created_day, ticket.created_month, counterField('st', ticket.status, ticket.assigned_to)),
+    ...periodic('t', ticket.created_day, ticket.created_month, counterField('pr', ticket.priority, ticket.assigned_to)),
+    total('t', counterField('st', ticket.status, ticket.assigned_to)),
+  ];
+  if (ticket.resolved_day && ticket.resolved_month && ticket.resolution_seconds !== null && ticket.resolution_seconds !== undefined) {
+    out.push(...periodic('r', ticket.resolved_day, ticket.resolved_month, counterField('rn', ticket.priority, ticket.assigned_to)));
+    out.push(...periodic('r', ticket.resolved_day, ticket.resolved_month, counterField('rs', ticket.priority, ticket.assigned_to), ticket.resolution_seconds));
+  }
+  return out;
+}
+
+function collect<T>(changes: readonly Change<T>[], contributions: (record: T) => Contribution[], target: Increments = new Map()): Increments {
+  for (const { before, after } of changes) {
+    if (before) for (const c of contributions(before)) add(target, c, -1);
+    if (after) for (const c of contributions(after)) add(target, c, 1);
+  }
+  return target;
+}
+
+const isDuplicateKey = (error: unknown) =>
+  error instanceof mongoose.mongo.MongoServerError && (error.code === 11000 || /UNIQUE constraint failed/i.test(error.message));
+
+async function writeIncrements(increments: Increments): Promise<void> {
+  const collection = AnalyticsCounter.collection;
+  const writes: Promise<void>[] = [];
+  for (const [id, doc] of increments) {
+    const inc: Record<string, number> = {};
+    for (const [field, value] of doc.inc) if (value !== 0) inc[`c.${field}`] = value;
+    if (Object.keys(inc).length === 0) continue;
+    writes.push(
+      (async () => {
+        // Two first writers of one document may both try to insert it: the loser retries as an update.
+        for (let attempt = 0; ; attempt += 1) {
+          try {
+            await collection.updateOne({ _id: id as never }, { $inc: inc, $setOnInsert: { e: doc.e, g: doc.g, b: doc.b } }, { upsert: true });
+            return;
+          } catch (error) {
+            if (!isDuplicateKey(error) || attempt >= 4) throw error;
+          }
+        }
+      })(),
+    );
+  }
+  await Promise.all(writes);
+}
+
+async function apply(increments: Increments): Promise<void> {
+  try {
+    await writeIncrements(increments);
+  } catch (error) {
+    // The entity itself is saved; rather than serve wrong figures, the next analytics read rebuilds.
+    logger.warn({ err: error }, 'analytics counters could not be updated; marking them for a rebuild');
+    await markCountersStale().catch(() => undefined);
+  }
+}
+
+/** Records customer creations (before null), updates and deletions (after null) in the counters. */
+export function applyCustomerChanges(changes: readonly Change<CustomerLike>[]): Promise<void> {
+  return apply(collect(changes, customerContributions));
+}
+
+/** Records interaction creations, updates and deletions in the counters. */
+export function applyInteractionChanges(changes: readonly Change<InteractionLike>[]): Promise<void> {
+  return apply(collect(changes, interactionContributions));
+}
+
+/** Records ticket creations, updates and deletions in the counters. */
+export function applyTicketChanges(changes: readonly Change<TicketLike>[]): Promise<void> {
+  return apply(collect(changes, ticketContributions));
+}
+
+// ---- freshness and rebuild ----
+
+/** Makes the next analytics read rebuild the counters (after a failed update, or a bulk write that skipped them). */
+export async function markCountersStale(): Promise<void> {
+  verifiedAt = 0;
+  await AnalyticsState.collection.deleteOne({ _id: STATE_ID as never });
+}
+
+const customerFields = { created_at: 1, status: 1, company: 1, owner: 1 };
+const interactionFields = { day: 1, month: 1, type: 1, status: 1, user: 1 };
+const ticketFields = {
+  created_day: 1,
+  created_month: 1,
+  status: 1,
+  priority: 1,
+  assigned_to: 1,
+  resolved_day: 1,
+  resolved_month: 1,
+  resolution_seconds: 1,
+};
+
+async function accumulate<T>(collection: mongoose.mongo.Collection, projection: Record<string, number>, contributions: (record: T) => Contribution[], target: Increments) {
+  const cursor = collection.find({}, { projection, batchSize: 5000 });
+  for await (const record of cursor) for (const c of contributions(record as T)) add(target, c, 1);
+}
+
+/**
+ * Recomputes every counter from the customers, interactions and tickets collections (streamed, in memory
+ * only the counters), replaces the counter documents and records the layout version. Writes that land while
+ * it runs may be missed; it is meant for first use, upgrades and repairs.
+ */
+export async function rebuildAnalyticsCounters(): Promise<{ documents: number; ms: number }> {
+  const started = Date.now();
+  const target: Increments = new Map();
+  await accumulate<CustomerLike>(Customer.collection, customerFields, customerContributions, target);
+  await accumulate<InteractionLike>(Interaction.collection, interactionFields, interactionContributions, target);
+  await accumulate<TicketLike>(Ticket.collection, ticketFields, ticketContributions, target);
+
+  const docs = [...target].map(([id, doc]) => ({
+    _id: id,
+    e: doc.e,
+    g: doc.g,
+    b: doc.b,
+    c: Object.fromEntries([...doc.inc].filter(([, value]) => value !== 0)),
+  }));
+  await AnalyticsCounter.collection.deleteMany({});
+  for (let i = 0; i < docs.length; i += 200) {
+    await AnalyticsCounter.collection.insertMany(docs.slice(i, i + 200) as never[]);
+  }
+  await AnalyticsState.collection.updateOne(
+    { _id: STATE_ID as never },
+    { $set: { version: COUNTERS_VERSION, built_at: new Date() } },
+    { upsert: true },
+  );
+  const ms = Date.now() - started;
+  logger.info({ documents: docs.length, ms }, 'analytics counters rebuilt');
+  return { documents: docs.length, ms };
+}
+
+async function countersCurrent(): Promise<boolean> {
+  const state = await AnalyticsState.collection.findOne({ _id: STATE_ID as never });
+  return state?.version === COUNTERS_VERSION;
+}
+
+/** Rebuilds under a claim (a unique insert), so several instances do not rebuild at once. */
+async function rebuildOnce(): Promise<void> {
+  const state = AnalyticsState.collection;
+  for (;;) {
+    if (await countersCurrent()) return;
+    try {
+      await state.insertOne({ _id: LOCK_ID as never, claimed_at: new Date() });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      const lock = await state.findOne({ _id: LOCK_ID as never });
+      const claimedAt = lock?.claimed_at instanceof Date ? lock.claimed_at.getTime() : 0;
+      if (Date.now() - claimedAt > LOCK_STALE_MS) await state.deleteOne({ _id: LOCK_ID as never, claimed_at: lock?.claimed_at });
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    try {
+      if (!(await countersCurrent())) await rebuildAnalyticsCounters();
+    } finally {
+      await state.deleteOne({ _id: LOCK_ID as never });
+    }
+    return;
+  }
+}
+
+let verifiedAt = 0;
+let rebuilding: Promise<void> | undefined;
+
+/**
+ * Called before every analytics read: rebuilds the counters when they are missing or outdated. A rebuild
+ * longer than REBUILD_WAIT_MS continues in the background and the request answers 503 with Retry-After.
+ */
+export async function ensureCountersReady(): Promise<void> {
+  if (Date.now() - verifiedAt < 2000) return;
+  if (await countersCurrent()) {
+    verifiedAt = Date.now();
+    return;
+  }
+  rebuilding ??= rebuildOnce().finally(() => {
+    rebuilding = undefined;
+  });
+  const current = rebuilding;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    current.then(() => false),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), REBUILD_WAIT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (timedOut) {
+    current.catch((error: unknown) => logger.error({ err: error }, 'analytics counter rebuild failed'));
+    throw new AppError(503, 'ANALYTICS_REBUILDING', 'Analytics are being prepared; retry shortly', [], { 'Retry-After': '30' });
+  }
+  verifiedAt = Date.now();
+}
+
+/** Counter documents by id (missing ones are absent). */
+export async function readCounters(ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
+  const out = new Map<string, Record<string, number>>();
+  for (let i = 0; i < ids.length; i += 500) {
+    const docs = await AnalyticsCounter.collection
+      .find({ _id: { $in: ids.slice(i, i + 500) as never[] } })
+      .toArray();
+    for (const doc of docs as unknown as AnalyticsCounterRecord[]) out.set(doc._id, doc.c ?? {});
+  }
+  return out;
+}
+
+/** Month counter documents of one entity (the overdue figures add up every past month). */
+export async function readMonthCounters(entity: string): Promise<Map<string, Record<string, number>>> {
+  const docs = (await AnalyticsCounter.collection.find({ e: entity, g: 'm' }).toArray()) as unknown as AnalyticsCounterRecord[];
+  return new Map(docs.map((doc) => [doc.b, doc.c ?? {}]));
+}
+
+// ---- helpers for bulk writes (cascades, reassignment): read what the counters need before the write ----
+
+export function snapshotCustomers(filter: Record<string, unknown>): Promise<CustomerLike[]> {
+  return Customer.collection.find(filter, { projection: customerFields }).toArray() as unknown as Promise<CustomerLike[]>;
+}
+
+export function snapshotInteractions(filter: Record<string, unknown>): Promise<InteractionLike[]> {
+  return Interaction.collection.find(filter, { projection: interactionFields }).toArray() as unknown as Promise<InteractionLike[]>;
+}
+
+export function snapshotTickets(filter: Record<string, unknown>): Promise<TicketLike[]> {
+  return Ticket.collection.find(filter, { projection: ticketFields }).toArray() as unknown as Promise<TicketLike[]>;
+}
+
+export const removed = <T>(records: readonly T[]): Change<T>[] => records.map((before) => ({ before, after: null }));
+
+/**
+ * A staff user's records handed to another (user deletion with reassign_to): call before the updates, run the
+ * returned function after them.
+ */
+export async function prepareReassignment(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId): Promise<() => Promise<void>> {
+  const [customers, interactions, tickets] = await Promise.all([
+    snapshotCustomers({ owner: from }),
+    snapshotInteractions({ user: from }),
+    snapshotTickets({ assigned_to: from }),
+  ]);
+  return async () => {
+    await applyCustomerChanges(customers.map((before) => ({ before, after: { ...before, owner: to } })));
+    await applyInteractionChanges(interactions.map((before) => ({ before, after: { ...before, user: to } })));
+    await applyTicketChanges(tickets.map((before) => ({ before, after: { ...before, assigned_to: to } })));
+  };
+}
