@@ -1,5 +1,11 @@
 import mongoose from 'mongoose';
-import { AnalyticsCounter, AnalyticsState, type AnalyticsCounterRecord } from '../models/analytics-counter.model';
+import {
+  AnalyticsCounter,
+  AnalyticsDelta,
+  AnalyticsState,
+  type AnalyticsCounterRecord,
+  type AnalyticsDeltaEntry,
+} from '../models/analytics-counter.model';
 import { Customer } from '../models/customer.model';
 import { Interaction } from '../models/interaction.model';
 import { Ticket } from '../models/ticket.model';
@@ -10,10 +16,11 @@ import { logger } from '../utils/logger';
 // Pre-aggregated counters behind every analytics figure (see models/analytics-counter.model.ts).
 //
 // Every create, update and delete of a customer, interaction or ticket calls one of the apply*Changes
-// functions with the record before and after; the difference becomes `$inc`s on at most three documents per
-// entity (its day, its month, and the all-time totals). `$inc` is atomic, so concurrent requests never lose a
-// count. Bulk writers (the importer, cascades) pass a whole batch at once: the increments are merged first, so
-// a batch of thousands of rows costs a few dozen small updates, never a rebuild.
+// functions with the record before and after; the difference (increments of at most three counter documents
+// per entity: its day, its month and the all-time totals) is inserted as one delta document. Inserts are
+// atomic on FerretDB too, where `$inc` is a read-modify-write that loses concurrent increments. Before a read,
+// one folder at a time (a claim shared by all instances) adds the pending deltas into the counters. Bulk
+// writers (the importer, cascades) pass a whole batch at once: one delta, never a rebuild.
 //
 // `rebuildAnalyticsCounters` recomputes everything from the raw collections; it runs by itself the first time
 // analytics are read on a database whose counters are missing or of an older layout (COUNTERS_VERSION).
@@ -170,33 +177,20 @@ function collect<T>(changes: readonly Change<T>[], contributions: (record: T) =>
 const isDuplicateKey = (error: unknown) =>
   error instanceof mongoose.mongo.MongoServerError && (error.code === 11000 || /UNIQUE constraint failed/i.test(error.message));
 
-async function writeIncrements(increments: Increments): Promise<void> {
-  const collection = AnalyticsCounter.collection;
-  const writes: Promise<void>[] = [];
+/** Records the increments as one pending delta document (an insert: atomic on MongoDB and FerretDB alike). */
+async function writeDelta(increments: Increments): Promise<void> {
+  const entries: AnalyticsDeltaEntry[] = [];
   for (const [id, doc] of increments) {
-    const inc: Record<string, number> = {};
-    for (const [field, value] of doc.inc) if (value !== 0) inc[`c.${field}`] = value;
-    if (Object.keys(inc).length === 0) continue;
-    writes.push(
-      (async () => {
-        // Two first writers of one document may both try to insert it: the loser retries as an update.
-        for (let attempt = 0; ; attempt += 1) {
-          try {
-            await collection.updateOne({ _id: id as never }, { $inc: inc, $setOnInsert: { e: doc.e, g: doc.g, b: doc.b } }, { upsert: true });
-            return;
-          } catch (error) {
-            if (!isDuplicateKey(error) || attempt >= 4) throw error;
-          }
-        }
-      })(),
-    );
+    const f = Object.fromEntries([...doc.inc].filter(([, value]) => value !== 0));
+    if (Object.keys(f).length > 0) entries.push({ id, e: doc.e, g: doc.g, b: doc.b, f });
   }
-  await Promise.all(writes);
+  if (entries.length === 0) return;
+  await AnalyticsDelta.collection.insertOne({ u: entries });
 }
 
 async function apply(increments: Increments): Promise<void> {
   try {
-    await writeIncrements(increments);
+    await writeDelta(increments);
   } catch (error) {
     // The entity itself is saved; rather than serve wrong figures, the next analytics read rebuilds.
     logger.warn({ err: error }, 'analytics counters could not be updated; marking them for a rebuild');
@@ -204,7 +198,10 @@ async function apply(increments: Increments): Promise<void> {
   }
 }
 
-/** Records customer creations (before null), updates and deletions (after null) in the counters. */
+/**
+ * Records customer creations (before null), updates and deletions (after null) in the counters. Bulk writers
+ * (the importer) call it once per batch: the batch becomes one small delta document.
+ */
 export function applyCustomerChanges(changes: readonly Change<CustomerLike>[]): Promise<void> {
   return apply(collect(changes, customerContributions));
 }
@@ -217,6 +214,101 @@ export function applyInteractionChanges(changes: readonly Change<InteractionLike
 /** Records ticket creations, updates and deletions in the counters. */
 export function applyTicketChanges(changes: readonly Change<TicketLike>[]): Promise<void> {
   return apply(collect(changes, ticketContributions));
+}
+
+// ---- the claim: one folder or rebuilder at a time, across instances ----
+
+const LOCK_HEARTBEAT_MS = 5_000;
+
+/**
+ * Runs `work` holding the counters claim (a unique insert in analytics_state; a claim whose holder stopped
+ * refreshing it for LOCK_STALE_MS is taken over). Waits at most `maxWaitMs` for the claim (503 after).
+ */
+async function withClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<T> {
+  const state = AnalyticsState.collection;
+  const token = new mongoose.Types.ObjectId().toHexString();
+  const deadline = Date.now() + maxWaitMs;
+  for (;;) {
+    try {
+      await state.insertOne({ _id: LOCK_ID as never, token, claimed_at: new Date() });
+      break;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+    const lock = await state.findOne({ _id: LOCK_ID as never });
+    const claimedAt = lock?.claimed_at instanceof Date ? lock.claimed_at.getTime() : 0;
+    if (lock && Date.now() - claimedAt > LOCK_STALE_MS) {
+      await state.deleteOne({ _id: LOCK_ID as never, token: lock.token });
+      continue;
+    }
+    if (Date.now() > deadline) throw rebuildingError();
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const heartbeat = setInterval(() => {
+    state.updateOne({ _id: LOCK_ID as never, token }, { $set: { claimed_at: new Date() } }).catch(() => undefined);
+  }, LOCK_HEARTBEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(heartbeat);
+    await state.deleteOne({ _id: LOCK_ID as never, token });
+  }
+}
+
+const rebuildingError = () =>
+  new AppError(503, 'ANALYTICS_REBUILDING', 'Analytics are being prepared; retry shortly', [], { 'Retry-After': '30' });
+
+// ---- folding pending deltas into the counters ----
+
+/**
+ * Adds the deltas marked `fold` into their counter documents. Each document records the fold it last took,
+ * so a fold interrupted by a crash and redone never adds a delta twice; the deltas are deleted last.
+ */
+async function foldMarked(fold: string): Promise<void> {
+  const deltas = AnalyticsDelta.collection;
+  const marked = await deltas.find({ x: fold }).toArray();
+  if (marked.length === 0) return;
+  const merged = new Map<string, AnalyticsDeltaEntry>();
+  for (const delta of marked) {
+    for (const entry of (delta.u ?? []) as AnalyticsDeltaEntry[]) {
+      const target = merged.get(entry.id) ?? { ...entry, f: {} };
+      for (const [field, n] of Object.entries(entry.f)) target.f[field] = (target.f[field] ?? 0) + n;
+      merged.set(entry.id, target);
+    }
+  }
+  const current = await readCounterDocs([...merged.keys()]);
+  const writes: mongoose.mongo.AnyBulkWriteOperation[] = [];
+  for (const [id, entry] of merged) {
+    const doc = current.get(id);
+    if (doc?.x === fold) continue;
+    const c: Record<string, number> = { ...(doc?.c ?? {}) };
+    for (const [field, n] of Object.entries(entry.f)) {
+      const value = (c[field] ?? 0) + n;
+      if (value === 0) delete c[field];
+      else c[field] = value;
+    }
+    writes.push({ replaceOne: { filter: { _id: id as never }, replacement: { e: entry.e, g: entry.g, b: entry.b, c, x: fold }, upsert: true } });
+  }
+  // Only the claim holder writes counter documents, so these read-modify-writes cannot race.
+  for (let i = 0; i < writes.length; i += 100) await AnalyticsCounter.collection.bulkWrite(writes.slice(i, i + 100));
+  await deltas.deleteMany({ x: fold });
+}
+
+/** Folds every pending delta into the counters (a no-op costing one small query when there is none). */
+export async function foldPendingDeltas(maxWaitMs = REBUILD_WAIT_MS): Promise<void> {
+  const deltas = AnalyticsDelta.collection;
+  if (!(await deltas.findOne({}, { projection: { _id: 1 } }))) return;
+  await withClaim(async () => {
+    // A fold interrupted by a crash first, then everything pending now.
+    for (;;) {
+      const interrupted = await deltas.findOne({ x: { $exists: true } }, { projection: { x: 1 } });
+      if (!interrupted) break;
+      await foldMarked(String(interrupted.x));
+    }
+    const fold = new mongoose.Types.ObjectId().toHexString();
+    await deltas.updateMany({ x: { $exists: false } }, { $set: { x: fold } });
+    await foldMarked(fold);
+  }, maxWaitMs);
 }
 
 // ---- freshness and rebuild ----
@@ -245,13 +337,11 @@ async function accumulate<T>(collection: mongoose.mongo.Collection, projection: 
   for await (const record of cursor) for (const c of contributions(record as T)) add(target, c, 1);
 }
 
-/**
- * Recomputes every counter from the customers, interactions and tickets collections (streamed, in memory
- * only the counters), replaces the counter documents and records the layout version. Writes that land while
- * it runs may be missed; it is meant for first use, upgrades and repairs.
- */
-export async function rebuildAnalyticsCounters(): Promise<{ documents: number; ms: number }> {
+async function rebuildHoldingClaim(): Promise<{ documents: number; ms: number }> {
   const started = Date.now();
+  // Deltas pending now describe changes the raw collections already hold: they are dropped at the end.
+  const mark = `rebuild-${new mongoose.Types.ObjectId().toHexString()}`;
+  await AnalyticsDelta.collection.updateMany({ x: { $exists: false } }, { $set: { x: mark } });
   const target: Increments = new Map();
   await accumulate<CustomerLike>(Customer.collection, customerFields, customerContributions, target);
   await accumulate<InteractionLike>(Interaction.collection, interactionFields, interactionContributions, target);
@@ -268,6 +358,7 @@ export async function rebuildAnalyticsCounters(): Promise<{ documents: number; m
   for (let i = 0; i < docs.length; i += 200) {
     await AnalyticsCounter.collection.insertMany(docs.slice(i, i + 200) as never[]);
   }
+  await AnalyticsDelta.collection.deleteMany({ x: { $exists: true } });
   await AnalyticsState.collection.updateOne(
     { _id: STATE_ID as never },
     { $set: { version: COUNTERS_VERSION, built_at: new Date() } },
@@ -278,76 +369,71 @@ export async function rebuildAnalyticsCounters(): Promise<{ documents: number; m
   return { documents: docs.length, ms };
 }
 
+/**
+ * Recomputes every counter from the customers, interactions and tickets collections (streamed; only the
+ * counters are held in memory) and records the layout version. Changes written while it scans may be counted
+ * twice; it is meant for first use, upgrades and repairs, not routine bulk writes (use apply*Changes).
+ */
+export function rebuildAnalyticsCounters(maxWaitMs = 10 * 60_000): Promise<{ documents: number; ms: number }> {
+  return withClaim(rebuildHoldingClaim, maxWaitMs);
+}
+
 async function countersCurrent(): Promise<boolean> {
   const state = await AnalyticsState.collection.findOne({ _id: STATE_ID as never });
   return state?.version === COUNTERS_VERSION;
 }
 
-/** Rebuilds under a claim (a unique insert), so several instances do not rebuild at once. */
-async function rebuildOnce(): Promise<void> {
-  const state = AnalyticsState.collection;
-  for (;;) {
-    if (await countersCurrent()) return;
-    try {
-      await state.insertOne({ _id: LOCK_ID as never, claimed_at: new Date() });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-      const lock = await state.findOne({ _id: LOCK_ID as never });
-      const claimedAt = lock?.claimed_at instanceof Date ? lock.claimed_at.getTime() : 0;
-      if (Date.now() - claimedAt > LOCK_STALE_MS) await state.deleteOne({ _id: LOCK_ID as never, claimed_at: lock?.claimed_at });
-      else await new Promise((resolve) => setTimeout(resolve, 500));
-      continue;
-    }
-    try {
-      if (!(await countersCurrent())) await rebuildAnalyticsCounters();
-    } finally {
-      await state.deleteOne({ _id: LOCK_ID as never });
-    }
-    return;
-  }
-}
-
 let verifiedAt = 0;
 let rebuilding: Promise<void> | undefined;
 
-/**
- * Called before every analytics read: rebuilds the counters when they are missing or outdated. A rebuild
- * longer than REBUILD_WAIT_MS continues in the background and the request answers 503 with Retry-After.
- */
-export async function ensureCountersReady(): Promise<void> {
-  if (Date.now() - verifiedAt < 2000) return;
-  if (await countersCurrent()) {
-    verifiedAt = Date.now();
-    return;
-  }
-  rebuilding ??= rebuildOnce().finally(() => {
-    rebuilding = undefined;
-  });
-  const current = rebuilding;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    current.then(() => false),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), REBUILD_WAIT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  if (timedOut) {
-    current.catch((error: unknown) => logger.error({ err: error }, 'analytics counter rebuild failed'));
-    throw new AppError(503, 'ANALYTICS_REBUILDING', 'Analytics are being prepared; retry shortly', [], { 'Retry-After': '30' });
-  }
-  verifiedAt = Date.now();
+async function rebuildIfNeeded(): Promise<void> {
+  await withClaim(async () => {
+    if (!(await countersCurrent())) await rebuildHoldingClaim();
+  }, LOCK_STALE_MS * 2);
 }
 
-/** Counter documents by id (missing ones are absent). */
-export async function readCounters(ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
-  const out = new Map<string, Record<string, number>>();
+/**
+ * Called before every analytics read: rebuilds the counters when they are missing or outdated, then folds the
+ * pending deltas. A rebuild longer than REBUILD_WAIT_MS continues in the background and the request answers
+ * 503 with Retry-After.
+ */
+export async function ensureCountersReady(): Promise<void> {
+  if (Date.now() - verifiedAt > 2000) {
+    if (!(await countersCurrent())) {
+      rebuilding ??= rebuildIfNeeded().finally(() => {
+        rebuilding = undefined;
+      });
+      const current = rebuilding;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        current.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), REBUILD_WAIT_MS);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      if (timedOut) {
+        current.catch((error: unknown) => logger.error({ err: error }, 'analytics counter rebuild failed'));
+        throw rebuildingError();
+      }
+    }
+    verifiedAt = Date.now();
+  }
+  await foldPendingDeltas();
+}
+
+async function readCounterDocs(ids: readonly string[]): Promise<Map<string, AnalyticsCounterRecord>> {
+  const out = new Map<string, AnalyticsCounterRecord>();
   for (let i = 0; i < ids.length; i += 500) {
-    const docs = await AnalyticsCounter.collection
-      .find({ _id: { $in: ids.slice(i, i + 500) as never[] } })
-      .toArray();
-    for (const doc of docs as unknown as AnalyticsCounterRecord[]) out.set(doc._id, doc.c ?? {});
+    const docs = await AnalyticsCounter.collection.find({ _id: { $in: ids.slice(i, i + 500) as never[] } }).toArray();
+    for (const doc of docs as unknown as AnalyticsCounterRecord[]) out.set(doc._id, doc);
   }
   return out;
+}
+
+/** Counter maps by document id (missing ones are absent). */
+export async function readCounters(ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
+  const docs = await readCounterDocs(ids);
+  return new Map([...docs].map(([id, doc]) => [id, doc.c ?? {}]));
 }
 
 /** Month counter documents of one entity (the overdue figures add up every past month). */
