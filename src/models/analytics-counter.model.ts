@@ -1,37 +1,23 @@
 import mongoose from 'mongoose';
 
 // Pre-aggregated analytics counters (services/analytics-counters.service.ts). FerretDB 1.x aggregation over
-// hundreds of thousands of documents takes tens of seconds, so every figure the analytics routes report is
-// kept as counters: one small document per (entity, granularity, calendar bucket), whose
-// `c` map holds the counts by dimension value and staff user, e.g. `c["ty:meeting:<user id>"] = 12`.
-// The _id is deterministic (`i|d|2024-03-05`), so a query reads a known list of ids and needs no range scan.
+// hundreds of thousands of documents takes tens of seconds, and its SQLite backend answers even an `_id`
+// lookup by scanning and decoding the whole collection. So every analytics figure is kept as counters in a
+// few dozen documents: one per (entity, calendar month) holding that month's UTC days, plus one all-time
+// document per entity. Each holds `{ <day or path>: { <dimension:value:user>: n } }` as deflated JSON in
+// `z`, so a scan decodes a few kilobytes per document instead of thousands of fields.
 const analyticsCounterSchema = new mongoose.Schema(
   {
+    /** `<entity>|<YYYY-MM>` or `<entity>|t` (entities: c customers, i interactions, t tickets, r resolutions) */
     _id: { type: String, required: true },
-    /** c = customers (by creation day), i = interactions (by occurs_at day), t = tickets (by creation day), r = tickets by resolution day */
     e: { type: String, required: true },
-    /** d = UTC day, m = calendar month, t = all time (current-state totals) */
-    g: { type: String, required: true },
-    /** YYYY-MM-DD, YYYY-MM or '' */
-    b: { type: String, required: true, default: '' },
-    c: { type: mongoose.Schema.Types.Mixed, default: {} },
+    z: { type: Buffer, required: true },
     /** The last fold applied to this document (so a fold interrupted by a crash is not applied twice). */
     x: { type: String },
   },
-  { collection: 'analytics_counters', versionKey: false, minimize: false },
+  { collection: 'analytics_counters', versionKey: false },
 );
 
-// Month documents are listed by entity and granularity (overdue figures read every past month).
-analyticsCounterSchema.index({ e: 1, g: 1, b: 1 });
-
-export interface AnalyticsCounterRecord {
-  _id: string;
-  e: string;
-  g: string;
-  b: string;
-  c: Record<string, number>;
-  x?: string;
-}
 export const AnalyticsCounter = mongoose.model('AnalyticsCounter', analyticsCounterSchema);
 
 // The counters' state: which version of the counter layout they were built with, and a rebuild claim.
@@ -63,10 +49,11 @@ const analyticsDeltaSchema = new mongoose.Schema(
 analyticsDeltaSchema.index({ x: 1 });
 
 export interface AnalyticsDeltaEntry {
+  /** Counter document */
   id: string;
   e: string;
-  g: string;
-  b: string;
+  /** Day (YYYY-MM-DD) or path inside the document */
+  p: string;
   f: Record<string, number>;
 }
 export const AnalyticsDelta = mongoose.model('AnalyticsDelta', analyticsDeltaSchema);

@@ -1,11 +1,6 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import mongoose from 'mongoose';
-import {
-  AnalyticsCounter,
-  AnalyticsDelta,
-  AnalyticsState,
-  type AnalyticsCounterRecord,
-  type AnalyticsDeltaEntry,
-} from '../models/analytics-counter.model';
+import { AnalyticsCounter, AnalyticsDelta, AnalyticsState, type AnalyticsDeltaEntry } from '../models/analytics-counter.model';
 import { Customer } from '../models/customer.model';
 import { Interaction } from '../models/interaction.model';
 import { Ticket } from '../models/ticket.model';
@@ -26,7 +21,7 @@ import { logger } from '../utils/logger';
 // analytics are read on a database whose counters are missing or of an older layout (COUNTERS_VERSION).
 
 /** Bump when the counter layout changes: the next analytics read rebuilds from the raw collections. */
-export const COUNTERS_VERSION = 1;
+export const COUNTERS_VERSION = 2;
 const STATE_ID = 'counters';
 const LOCK_ID = 'rebuild-lock';
 /** A rebuild claim older than this is taken to be from a crashed instance. */
@@ -44,8 +39,9 @@ export interface CustomerLike {
   owner?: Id;
 }
 
-/** The interaction fields the counters use: buckets of occurs_at, type, status, owner. */
+/** The interaction fields the counters use: occurs_at and its buckets, type, status, owner. */
 export interface InteractionLike {
+  occurs_at: Date;
   day: string;
   month: string;
   type: string;
@@ -86,7 +82,11 @@ export function decodeSegment(segment: string): string {
 
 const idText = (id: Id): string => (id ? String(id) : '');
 
-export const counterId = (entity: string, granularity: 'd' | 'm' | 't', bucket = '') => `${entity}|${granularity}|${bucket}`;
+/** The counter document of an entity's month, or its all-time document. */
+export const counterId = (entity: string, month: string | null) => `${entity}|${month ?? 't'}`;
+/** Inside an all-time document: current-state totals, and scheduled follow-ups/tasks by due second. */
+export const TOTALS = 'totals';
+export const duePath = (occursAt: Date) => `due|${occursAt.toISOString().slice(0, 19)}`;
 
 /** A counter field: dimension, value, staff user ('' for none). */
 export const counterField = (dimension: string, value: string, user: Id) => `${dimension}:${encodeSegment(value)}:${idText(user)}`;
@@ -97,71 +97,78 @@ export interface ParsedField {
   user: string;
 }
 
+const parsedFields = new Map<string, ParsedField>();
+
+/** Parses (and remembers: the same few thousand fields recur in every document) a counter field. */
 export function parseField(field: string): ParsedField {
-  const [dimension = '', value = '', user = ''] = field.split(':');
-  return { dimension, value: decodeSegment(value), user };
+  let parsed = parsedFields.get(field);
+  if (!parsed) {
+    const [dimension = '', value = '', user = ''] = field.split(':');
+    parsed = { dimension, value: decodeSegment(value), user };
+    if (parsedFields.size < 200_000) parsedFields.set(field, parsed);
+  }
+  return parsed;
 }
 
 interface Contribution {
   id: string;
   e: string;
-  g: 'd' | 'm' | 't';
-  b: string;
+  /** The day, or a path in an all-time document */
+  p: string;
   field: string;
   value: number;
 }
 
-/** One document's increments. */
-type Increments = Map<string, { e: string; g: string; b: string; inc: Map<string, number> }>;
+/** Increments by counter document, then path, then field. */
+type Increments = Map<string, { e: string; paths: Map<string, Map<string, number>> }>;
 
 function add(target: Increments, c: Contribution, sign: 1 | -1): void {
   let doc = target.get(c.id);
   if (!doc) {
-    doc = { e: c.e, g: c.g, b: c.b, inc: new Map() };
+    doc = { e: c.e, paths: new Map() };
     target.set(c.id, doc);
   }
-  doc.inc.set(c.field, (doc.inc.get(c.field) ?? 0) + sign * c.value);
+  let fields = doc.paths.get(c.p);
+  if (!fields) {
+    fields = new Map();
+    doc.paths.set(c.p, fields);
+  }
+  fields.set(c.field, (fields.get(c.field) ?? 0) + sign * c.value);
 }
 
-function periodic(e: string, day: string, month: string, field: string, value = 1): Contribution[] {
-  return [
-    { id: counterId(e, 'd', day), e, g: 'd', b: day, field, value },
-    { id: counterId(e, 'm', month), e, g: 'm', b: month, field, value },
-  ];
-}
-
-const total = (e: string, field: string): Contribution => ({ id: counterId(e, 't'), e, g: 't', b: '', field, value: 1 });
+const daily = (e: string, day: string, field: string, value = 1): Contribution => ({ id: counterId(e, day.slice(0, 7)), e, p: day, field, value });
+const total = (e: string, field: string, p = TOTALS): Contribution => ({ id: counterId(e, null), e, p, field, value: 1 });
 
 function customerContributions(customer: CustomerLike): Contribution[] {
-  const { day, month } = dateBuckets(new Date(customer.created_at));
+  const { day } = dateBuckets(new Date(customer.created_at));
   return [
-    ...periodic('c', day, month, counterField('st', customer.status, customer.owner)),
-    ...periodic('c', day, month, counterField('co', customer.company ?? '', customer.owner)),
+    daily('c', day, counterField('st', customer.status, customer.owner)),
+    daily('c', day, counterField('co', customer.company ?? '', customer.owner)),
     total('c', counterField('st', customer.status, customer.owner)),
   ];
 }
 
 function interactionContributions(interaction: InteractionLike): Contribution[] {
   const out = [
-    ...periodic('i', interaction.day, interaction.month, counterField('ty', interaction.type, interaction.user)),
-    ...periodic('i', interaction.day, interaction.month, counterField('st', interaction.status, interaction.user)),
+    daily('i', interaction.day, counterField('ty', interaction.type, interaction.user)),
+    daily('i', interaction.day, counterField('st', interaction.status, interaction.user)),
     total('i', counterField('st', interaction.status, interaction.user)),
   ];
   if (interaction.status === 'scheduled' && (overdueTypes as readonly string[]).includes(interaction.type)) {
-    out.push(...periodic('i', interaction.day, interaction.month, counterField('od', interaction.type, interaction.user)));
+    out.push(total('i', counterField('od', interaction.type, interaction.user), duePath(new Date(interaction.occurs_at))));
   }
   return out;
 }
 
 function ticketContributions(ticket: TicketLike): Contribution[] {
   const out = [
-    ...periodic('t', ticket.created_day, ticket.created_month, counterField('st', ticket.status, ticket.assigned_to)),
-    ...periodic('t', ticket.created_day, ticket.created_month, counterField('pr', ticket.priority, ticket.assigned_to)),
+    daily('t', ticket.created_day, counterField('st', ticket.status, ticket.assigned_to)),
+    daily('t', ticket.created_day, counterField('pr', ticket.priority, ticket.assigned_to)),
     total('t', counterField('st', ticket.status, ticket.assigned_to)),
   ];
-  if (ticket.resolved_day && ticket.resolved_month && ticket.resolution_seconds !== null && ticket.resolution_seconds !== undefined) {
-    out.push(...periodic('r', ticket.resolved_day, ticket.resolved_month, counterField('rn', ticket.priority, ticket.assigned_to)));
-    out.push(...periodic('r', ticket.resolved_day, ticket.resolved_month, counterField('rs', ticket.priority, ticket.assigned_to), ticket.resolution_seconds));
+  if (ticket.resolved_day && ticket.resolution_seconds !== null && ticket.resolution_seconds !== undefined) {
+    out.push(daily('r', ticket.resolved_day, counterField('rn', ticket.priority, ticket.assigned_to)));
+    out.push(daily('r', ticket.resolved_day, counterField('rs', ticket.priority, ticket.assigned_to), ticket.resolution_seconds));
   }
   return out;
 }
@@ -181,8 +188,10 @@ const isDuplicateKey = (error: unknown) =>
 async function writeDelta(increments: Increments): Promise<void> {
   const entries: AnalyticsDeltaEntry[] = [];
   for (const [id, doc] of increments) {
-    const f = Object.fromEntries([...doc.inc].filter(([, value]) => value !== 0));
-    if (Object.keys(f).length > 0) entries.push({ id, e: doc.e, g: doc.g, b: doc.b, f });
+    for (const [p, fields] of doc.paths) {
+      const f = Object.fromEntries([...fields].filter(([, value]) => value !== 0));
+      if (Object.keys(f).length > 0) entries.push({ id, e: doc.e, p, f });
+    }
   }
   if (entries.length === 0) return;
   await AnalyticsDelta.collection.insertOne({ u: entries });
@@ -268,29 +277,33 @@ async function foldMarked(fold: string): Promise<void> {
   const deltas = AnalyticsDelta.collection;
   const marked = await deltas.find({ x: fold }).toArray();
   if (marked.length === 0) return;
-  const merged = new Map<string, AnalyticsDeltaEntry>();
+  const byDoc = new Map<string, { e: string; entries: AnalyticsDeltaEntry[] }>();
   for (const delta of marked) {
     for (const entry of (delta.u ?? []) as AnalyticsDeltaEntry[]) {
-      const target = merged.get(entry.id) ?? { ...entry, f: {} };
-      for (const [field, n] of Object.entries(entry.f)) target.f[field] = (target.f[field] ?? 0) + n;
-      merged.set(entry.id, target);
+      const doc = byDoc.get(entry.id) ?? { e: entry.e, entries: [] };
+      doc.entries.push(entry);
+      byDoc.set(entry.id, doc);
     }
   }
-  const current = await readCounterDocs([...merged.keys()]);
+  const current = await readStoredDocs([...byDoc.keys()]);
   const writes: mongoose.mongo.AnyBulkWriteOperation[] = [];
-  for (const [id, entry] of merged) {
-    const doc = current.get(id);
-    if (doc?.x === fold) continue;
-    const c: Record<string, number> = { ...(doc?.c ?? {}) };
-    for (const [field, n] of Object.entries(entry.f)) {
-      const value = (c[field] ?? 0) + n;
-      if (value === 0) delete c[field];
-      else c[field] = value;
+  for (const [id, { e, entries }] of byDoc) {
+    const stored = current.get(id);
+    if (stored?.x === fold) continue;
+    const content = stored ? unpack(stored.z) : {};
+    for (const entry of entries) {
+      const fields = (content[entry.p] ??= {});
+      for (const [field, n] of Object.entries(entry.f)) {
+        const value = (fields[field] ?? 0) + n;
+        if (value === 0) delete fields[field];
+        else fields[field] = value;
+      }
+      if (Object.keys(fields).length === 0) delete content[entry.p];
     }
-    writes.push({ replaceOne: { filter: { _id: id as never }, replacement: { e: entry.e, g: entry.g, b: entry.b, c, x: fold }, upsert: true } });
+    writes.push({ replaceOne: { filter: { _id: id as never }, replacement: { e, z: pack(content), x: fold }, upsert: true } });
   }
   // Only the claim holder writes counter documents, so these read-modify-writes cannot race.
-  for (let i = 0; i < writes.length; i += 100) await AnalyticsCounter.collection.bulkWrite(writes.slice(i, i + 100));
+  for (let i = 0; i < writes.length; i += 50) await AnalyticsCounter.collection.bulkWrite(writes.slice(i, i + 50));
   await deltas.deleteMany({ x: fold });
 }
 
@@ -320,7 +333,7 @@ export async function markCountersStale(): Promise<void> {
 }
 
 const customerFields = { created_at: 1, status: 1, company: 1, owner: 1 };
-const interactionFields = { day: 1, month: 1, type: 1, status: 1, user: 1 };
+const interactionFields = { occurs_at: 1, day: 1, month: 1, type: 1, status: 1, user: 1 };
 const ticketFields = {
   created_day: 1,
   created_month: 1,
@@ -347,16 +360,17 @@ async function rebuildHoldingClaim(): Promise<{ documents: number; ms: number }>
   await accumulate<InteractionLike>(Interaction.collection, interactionFields, interactionContributions, target);
   await accumulate<TicketLike>(Ticket.collection, ticketFields, ticketContributions, target);
 
-  const docs = [...target].map(([id, doc]) => ({
-    _id: id,
-    e: doc.e,
-    g: doc.g,
-    b: doc.b,
-    c: Object.fromEntries([...doc.inc].filter(([, value]) => value !== 0)),
-  }));
+  const docs = [...target].map(([id, doc]) => {
+    const content: CounterContent = {};
+    for (const [p, fields] of doc.paths) {
+      const kept = Object.fromEntries([...fields].filter(([, value]) => value !== 0));
+      if (Object.keys(kept).length > 0) content[p] = kept;
+    }
+    return { _id: id, e: doc.e, z: pack(content) };
+  });
   await AnalyticsCounter.collection.deleteMany({});
-  for (let i = 0; i < docs.length; i += 200) {
-    await AnalyticsCounter.collection.insertMany(docs.slice(i, i + 200) as never[]);
+  for (let i = 0; i < docs.length; i += 20) {
+    await AnalyticsCounter.collection.insertMany(docs.slice(i, i + 20) as never[]);
   }
   await AnalyticsDelta.collection.deleteMany({ x: { $exists: true } });
   await AnalyticsState.collection.updateOne(
@@ -421,25 +435,38 @@ export async function ensureCountersReady(): Promise<void> {
   await foldPendingDeltas();
 }
 
-async function readCounterDocs(ids: readonly string[]): Promise<Map<string, AnalyticsCounterRecord>> {
-  const out = new Map<string, AnalyticsCounterRecord>();
-  for (let i = 0; i < ids.length; i += 500) {
-    const docs = await AnalyticsCounter.collection.find({ _id: { $in: ids.slice(i, i + 500) as never[] } }).toArray();
-    for (const doc of docs as unknown as AnalyticsCounterRecord[]) out.set(doc._id, doc);
-  }
+/** A counter document's content: day (or path) → field → count. */
+export type CounterContent = Record<string, Record<string, number>>;
+
+function pack(content: CounterContent): mongoose.mongo.Binary {
+  return new mongoose.mongo.Binary(deflateRawSync(JSON.stringify(content)));
+}
+
+function unpack(z: unknown): CounterContent {
+  const bytes = z instanceof mongoose.mongo.Binary ? z.buffer : Buffer.isBuffer(z) ? z : undefined;
+  if (!bytes) return {};
+  return JSON.parse(inflateRawSync(bytes).toString('utf8')) as CounterContent;
+}
+
+interface StoredCounter {
+  _id: string;
+  z: unknown;
+  x?: string;
+}
+
+async function readStoredDocs(ids: readonly string[]): Promise<Map<string, StoredCounter>> {
+  const out = new Map<string, StoredCounter>();
+  if (ids.length === 0) return out;
+  // One query: on FerretDB's SQLite backend every query scans the (small) collection.
+  const docs = (await AnalyticsCounter.collection.find({ _id: { $in: [...ids] as never[] } }).toArray()) as unknown as StoredCounter[];
+  for (const doc of docs) out.set(doc._id, doc);
   return out;
 }
 
-/** Counter maps by document id (missing ones are absent). */
-export async function readCounters(ids: readonly string[]): Promise<Map<string, Record<string, number>>> {
-  const docs = await readCounterDocs(ids);
-  return new Map([...docs].map(([id, doc]) => [id, doc.c ?? {}]));
-}
-
-/** Month counter documents of one entity (the overdue figures add up every past month). */
-export async function readMonthCounters(entity: string): Promise<Map<string, Record<string, number>>> {
-  const docs = (await AnalyticsCounter.collection.find({ e: entity, g: 'm' }).toArray()) as unknown as AnalyticsCounterRecord[];
-  return new Map(docs.map((doc) => [doc.b, doc.c ?? {}]));
+/** Counter documents by id, unpacked (missing ones are absent). */
+export async function readCounters(ids: readonly string[]): Promise<Map<string, CounterContent>> {
+  const docs = await readStoredDocs([...new Set(ids)]);
+  return new Map([...docs].map(([id, doc]) => [id, unpack(doc.z)]));
 }
 
 // ---- helpers for bulk writes (cascades, reassignment): read what the counters need before the write ----
@@ -473,4 +500,10 @@ export async function prepareReassignment(from: mongoose.Types.ObjectId, to: mon
     await applyInteractionChanges(interactions.map((before) => ({ before, after: { ...before, user: to } })));
     await applyTicketChanges(tickets.map((before) => ({ before, after: { ...before, assigned_to: to } })));
   };
+}
+
+/** Every counter document, unpacked (diagnostics and tests). */
+export async function readAllCounters(): Promise<Record<string, CounterContent>> {
+  const docs = (await AnalyticsCounter.collection.find({}).toArray()) as unknown as StoredCounter[];
+  return Object.fromEntries(docs.map((doc) => [doc._id, unpack(doc.z)]));
 }

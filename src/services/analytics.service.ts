@@ -1,23 +1,16 @@
 import mongoose from 'mongoose';
 import { customerStatuses } from '../models/customer.model';
-import { Interaction, interactionStatuses, interactionTypes } from '../models/interaction.model';
+import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
 import { User } from '../models/user.model';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
-import {
-  counterId,
-  ensureCountersReady,
-  overdueTypes,
-  parseField,
-  readCounters,
-  readMonthCounters,
-} from './analytics-counters.service';
+import { counterId, ensureCountersReady, parseField, readCounters, TOTALS } from './analytics-counters.service';
 
 // Analytics (SPEC §3, §5) read the pre-aggregated counters of analytics-counters.service: a period is a list of
-// whole UTC days, read as month documents for the months it covers entirely and day documents for the rest,
-// so a year costs about 12 + 60 small documents per entity whatever the data volume.
+// whole UTC days, read from the month documents it touches (one query per request), so a year costs about 13
+// small documents per entity whatever the data volume.
 //
 // Scope: ADMIN and MANAGER see everything; a USER's figures are their own: customers they own, interactions
 // they own, tickets assigned to them. Buckets: UTC days (YYYY-MM-DD), ISO 8601 weeks (YYYY-Www, the week-year
@@ -58,37 +51,34 @@ export function resolvePeriod(query: PeriodQuery, now = new Date()): Period {
 const monthOfDay = (day: string) => day.slice(0, 7);
 const weekOfDay = (day: string) => dateBuckets(dateOfDay(day)).week;
 
-function daysInMonth(month: string): number {
-  const [year, m] = month.split('-').map(Number);
-  return new Date(Date.UTC(year ?? 1970, m ?? 1, 0)).getUTCDate();
-}
-
-/** Counter documents of a period: one per day, or one per fully covered month plus days for the rest. */
+/** One UTC day's counters of one entity. */
 interface Slice {
-  /** The day, or for a month document its first day (so time grouping can bucket it). */
   day: string;
   month: string;
   counts: Record<string, number>;
 }
 
-async function loadPeriod(entity: string, period: Period, byDay: boolean): Promise<Slice[]> {
-  const ids: { id: string; day: string; month: string }[] = [];
-  const byMonth = new Map<string, string[]>();
-  for (const day of period.days) {
-    const month = monthOfDay(day);
-    byMonth.set(month, [...(byMonth.get(month) ?? []), day]);
-  }
-  for (const [month, days] of byMonth) {
-    if (!byDay && days.length === daysInMonth(month)) ids.push({ id: counterId(entity, 'm', month), day: days[0] ?? '', month });
-    else for (const day of days) ids.push({ id: counterId(entity, 'd', day), day, month });
-  }
-  const docs = await readCounters(ids.map((entry) => entry.id));
-  return ids.map((entry) => ({ day: entry.day, month: entry.month, counts: docs.get(entry.id) ?? {} }));
+/** The counter documents a request needs, read in one query. */
+interface Loaded {
+  days(entity: string): Slice[];
+  totals(entity: string): Record<string, number>;
+  /** Scheduled follow-ups and tasks by due second (the interactions' all-time document). */
+  dues(): [string, Record<string, number>][];
 }
 
-async function loadTotals(entity: string): Promise<Record<string, number>> {
-  const docs = await readCounters([counterId(entity, 't')]);
-  return docs.get(counterId(entity, 't')) ?? {};
+async function load(period: Period, entities: readonly string[], totals: readonly string[]): Promise<Loaded> {
+  const months = [...new Set(period.days.map(monthOfDay))];
+  const ids = [...entities.flatMap((e) => months.map((month) => counterId(e, month))), ...totals.map((e) => counterId(e, null))];
+  const docs = await readCounters(ids);
+  return {
+    days: (entity) =>
+      period.days.map((day) => ({ day, month: monthOfDay(day), counts: docs.get(counterId(entity, monthOfDay(day)))?.[day] ?? {} })),
+    totals: (entity) => docs.get(counterId(entity, null))?.[TOTALS] ?? {},
+    dues: () =>
+      Object.entries(docs.get(counterId('i', null)) ?? {})
+        .filter(([path]) => path.startsWith('due|'))
+        .map(([path, counts]) => [path.slice(4), counts]),
+  };
 }
 
 /** The staff user whose figures the caller sees, or null for all. */
@@ -128,30 +118,11 @@ async function userNames(ids: Iterable<string>): Promise<Map<string, string>> {
   return new Map(users.map((u) => [u._id.toHexString(), u.name]));
 }
 
-/** Overdue: scheduled follow-ups and tasks whose time (occurs_at) has passed, as of now. */
-async function overdue(user: string | null, now: Date): Promise<{ follow_ups: number; tasks: number }> {
-  const today = dayOf(now);
-  const thisMonth = monthOfDay(today);
-  const months = await readMonthCounters('i');
-  const past: Record<string, number>[] = [...months].filter(([month]) => month < thisMonth).map(([, counts]) => counts);
-  const earlierDays: string[] = [];
-  for (let d = 1; ; d += 1) {
-    const day = `${thisMonth}-${String(d).padStart(2, '0')}`;
-    if (day >= today) break;
-    earlierDays.push(day);
-  }
-  const dayDocs = await readCounters(earlierDays.map((day) => counterId('i', 'd', day)));
-  past.push(...dayDocs.values());
+/** Overdue: scheduled follow-ups and tasks whose time (occurs_at) has passed, as of now (to the second). */
+function overdue(loaded: Loaded, user: string | null, now: Date): { follow_ups: number; tasks: number } {
+  const nowSecond = now.toISOString().slice(0, 19);
+  const past = loaded.dues().filter(([second]) => second < nowSecond).map(([, counts]) => counts);
   const counts = sumDimension(past, 'od', user);
-  // Today's: only those whose time has already passed (indexed on type and occurs_at).
-  const filter: Record<string, unknown> = {
-    type: mongoose.trusted({ $in: [...overdueTypes] }),
-    status: 'scheduled',
-    occurs_at: mongoose.trusted({ $gte: dateOfDay(today), $lt: now }),
-  };
-  if (user) filter.user = new mongoose.Types.ObjectId(user);
-  const todays = await Interaction.find(filter, { type: 1 }).lean<{ type: string }[]>();
-  for (const { type } of todays) counts.set(type, (counts.get(type) ?? 0) + 1);
   return { follow_ups: counts.get('follow_up') ?? 0, tasks: counts.get('task') ?? 0 };
 }
 
@@ -159,15 +130,16 @@ export async function overview(query: PeriodQuery, principal: Principal, now = n
   const user = scopeUser(principal);
   const period = resolvePeriod(query, now);
   await ensureCountersReady();
-  const [customerTotals, customerSlices, interactionSlices, ticketSlices, resolvedSlices, ticketTotals, overdueNow] = await Promise.all([
-    loadTotals('c'),
-    loadPeriod('c', period, false),
-    loadPeriod('i', period, false),
-    loadPeriod('t', period, false),
-    loadPeriod('r', period, false),
-    loadTotals('t'),
-    overdue(user, now),
-  ]);
+  const loaded = await load(period, ['c', 'i', 't', 'r'], ['c', 'i', 't']);
+  const [customerTotals, customerSlices, interactionSlices, ticketSlices, resolvedSlices, ticketTotals] = [
+    loaded.totals('c'),
+    loaded.days('c'),
+    loaded.days('i'),
+    loaded.days('t'),
+    loaded.days('r'),
+    loaded.totals('t'),
+  ];
+  const overdueNow = overdue(loaded, user, now);
   const counts = (slices: Slice[]) => slices.map((s) => s.counts);
   const customerStatus = sumDimension([customerTotals], 'st', user);
   const newStatus = sumDimension(counts(customerSlices), 'st', user);
@@ -252,7 +224,7 @@ export async function interactionReport(query: PeriodQuery & { group_by: Interac
   const period = resolvePeriod(query);
   await ensureCountersReady();
   const groupBy = query.group_by;
-  const slices = await loadPeriod('i', period, groupBy === 'day' || groupBy === 'week');
+  const slices = (await load(period, ['i'], [])).days('i');
   const all = slices.map((s) => s.counts);
   const statusColumns = (maps: Record<string, number>[], forUser = user) => enumCounts(interactionStatuses, sumDimension(maps, 'st', forUser));
   let rows: { key: string | null; name?: string | null; count: number; scheduled?: number; completed?: number; cancelled?: number }[];
@@ -290,8 +262,8 @@ export async function ticketReport(query: PeriodQuery & { group_by: TicketGroupi
   const period = resolvePeriod(query);
   await ensureCountersReady();
   const groupBy = query.group_by;
-  const byDay = groupBy === 'day' || groupBy === 'week';
-  const [created, resolved] = await Promise.all([loadPeriod('t', period, byDay), loadPeriod('r', period, byDay)]);
+  const loaded = await load(period, ['t', 'r'], []);
+  const [created, resolved] = [loaded.days('t'), loaded.days('r')];
   const createdMaps = created.map((s) => s.counts);
   const resolvedMaps = resolved.map((s) => s.counts);
   const resolution = (maps: Record<string, number>[], by: 'value' | 'user', forUser = user) => ({
@@ -352,7 +324,7 @@ export async function customerReport(query: PeriodQuery & { group_by: CustomerGr
   const period = resolvePeriod(query);
   await ensureCountersReady();
   const groupBy = query.group_by;
-  const slices = await loadPeriod('c', period, groupBy === 'day' || groupBy === 'week');
+  const slices = (await load(period, ['c'], [])).days('c');
   const all = slices.map((s) => s.counts);
   let rows: { key: string | null; name?: string | null; count: number }[];
   if (isTime(groupBy)) {
@@ -378,13 +350,11 @@ export async function userReport(query: PeriodQuery, principal: Principal) {
   if (!can(principal, 'analytics:read-all')) throw AppError.forbidden();
   const period = resolvePeriod(query);
   await ensureCountersReady();
-  const [interactions, resolved, interactionTotals, ticketTotals, users] = await Promise.all([
-    loadPeriod('i', period, false),
-    loadPeriod('r', period, false),
-    loadTotals('i'),
-    loadTotals('t'),
+  const [loaded, users] = await Promise.all([
+    load(period, ['i', 'r'], ['i', 't']),
     User.find({}, { name: 1, role: 1 }).sort({ name: 1, _id: 1 }).lean<{ _id: mongoose.Types.ObjectId; name: string; role: string }[]>(),
   ]);
+  const [interactions, resolved, interactionTotals, ticketTotals] = [loaded.days('i'), loaded.days('r'), loaded.totals('i'), loaded.totals('t')];
   const done = new Map<string, number>();
   const scheduled = new Map<string, number>();
   const openTickets = new Map<string, number>();
