@@ -24,8 +24,8 @@ import { logger } from '../utils/logger';
 export const COUNTERS_VERSION = 2;
 const STATE_ID = 'counters';
 const LOCK_ID = 'rebuild-lock';
-/** A rebuild claim older than this is taken to be from a crashed instance. */
-const LOCK_STALE_MS = 15 * 60_000;
+/** A claim not refreshed (heartbeat every LOCK_HEARTBEAT_MS) for this long is taken to be from a crashed instance. */
+const LOCK_STALE_MS = 60_000;
 /** An analytics request waits this long for a rebuild before answering 503 (the rebuild goes on). */
 const REBUILD_WAIT_MS = 20_000;
 
@@ -237,7 +237,7 @@ async function withClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<
   const state = AnalyticsState.collection;
   const token = new mongoose.Types.ObjectId().toHexString();
   const deadline = Date.now() + maxWaitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt += 1) {
     try {
       await state.insertOne({ _id: LOCK_ID as never, token, claimed_at: new Date() });
       break;
@@ -251,7 +251,7 @@ async function withClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<
       continue;
     }
     if (Date.now() > deadline) throw rebuildingError();
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, 25 * 2 ** attempt)));
   }
   const heartbeat = setInterval(() => {
     state.updateOne({ _id: LOCK_ID as never, token }, { $set: { claimed_at: new Date() } }).catch(() => undefined);
@@ -403,7 +403,7 @@ let rebuilding: Promise<void> | undefined;
 async function rebuildIfNeeded(): Promise<void> {
   await withClaim(async () => {
     if (!(await countersCurrent())) await rebuildHoldingClaim();
-  }, LOCK_STALE_MS * 2);
+  }, 30 * 60_000);
 }
 
 /**
