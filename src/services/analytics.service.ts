@@ -216,6 +216,12 @@ function byCountDesc<T extends { key: string | null; count: number }>(rows: T[])
   return rows.sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
 }
 
+/** The `st` fields of one status. */
+function filterStatus(counts: Record<string, number>, status: string): Record<string, number> {
+  const prefix = `st:${status}:`;
+  return Object.fromEntries(Object.entries(counts).filter(([field]) => field.startsWith(prefix)));
+}
+
 export const interactionGroupings = [...timeGroupings, 'type', 'status', 'user'] as const;
 export type InteractionGrouping = (typeof interactionGroupings)[number];
 
@@ -238,9 +244,23 @@ export async function interactionReport(query: PeriodQuery & { group_by: Interac
     rows = interactionStatuses.map((status) => ({ key: status, count: counts.get(status) ?? 0 }));
   } else {
     const counts = sumDimension(all, 'ty', user, 'user');
+    // Status split per user in one pass over the counters.
+    const byUserStatus = new Map<string, Record<string, number>>();
+    for (const status of interactionStatuses) {
+      for (const [id, n] of sumDimension(all.map((m) => filterStatus(m, status)), 'st', user, 'user')) {
+        byUserStatus.set(id, { ...(byUserStatus.get(id) ?? {}), [status]: n });
+      }
+    }
     const names = await userNames(counts.keys());
     rows = byCountDesc(
-      [...counts].filter(([, n]) => n !== 0).map(([id, count]) => ({ key: id, name: names.get(id) ?? null, count, ...statusColumns(all, id) })),
+      [...counts]
+        .filter(([, n]) => n !== 0)
+        .map(([id, count]) => ({
+          key: id,
+          name: names.get(id) ?? null,
+          count,
+          ...enumCounts(interactionStatuses, new Map(Object.entries(byUserStatus.get(id) ?? {}))),
+        })),
     );
   }
   return { ...meta(period, user, groupBy), total: rows.reduce((a, r) => a + r.count, 0), rows };
