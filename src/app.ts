@@ -9,6 +9,7 @@ import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
 import { curlDataCompat } from './middleware/curl-compat';
+import { analyticsRoutes } from './routes/analytics.routes';
 import { authRoutes } from './routes/auth.routes';
 import { activityRoutes } from './routes/activity.routes';
 import { customerRoutes } from './routes/customer.routes';
@@ -72,6 +73,7 @@ export function createApp(options: AppOptions = {}): Express {
   // otherwise catch `/users/meetings` and `/customers/tickets`.
   app.use(interactionRoutes());
   app.use(ticketRoutes());
+  app.use(analyticsRoutes());
   app.use(userRoutes());
   app.use(customerRoutes());
   app.use(notificationRoutes());

@@ -12,6 +12,7 @@ import './notification.openapi';
 import './activity.openapi';
 import './outbox.openapi';
 import './import.openapi';
+import './analytics.openapi';
 
 export function buildOpenApiDocument() {
   const generator = new OpenApiGeneratorV31(registry.definitions);

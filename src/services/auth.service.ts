@@ -11,6 +11,7 @@ import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
+import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
 import * as notify from './notify.service';
 import {
@@ -116,6 +117,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
   });
   const record = customer.toObject<CustomerRecord>();
   const id = record._id.toHexString();
+  await applyCustomerChanges([{ before: null, after: record }]);
   await activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record);
   await notify.customerSignedUp(record);
   return id;

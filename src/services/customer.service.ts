@@ -7,6 +7,7 @@ import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
+import { applyCustomerChanges } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notify.service';
@@ -63,6 +64,7 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     search_terms: searchTermsFor(fields),
   });
   const record = customer.toObject<CustomerRecord>();
+  await applyCustomerChanges([{ before: null, after: record }]);
   await activity.recordChange(principal, 'customer', null, record);
   return customerView(record);
 }
@@ -115,6 +117,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (changes.password !== undefined) await bumpTokenVersion('customer', id);
   const updated = await Customer.findById(id).lean<CustomerRecord>();
   if (!updated) throw AppError.notFound('Customer');
+  await applyCustomerChanges([{ before: current, after: updated }]);
   await activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []);
   if (changes.password !== undefined) await notify.passwordChanged('customer', current, updated);
   return customerView(updated);
@@ -141,7 +144,8 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
     );
   }
   if (dependents.length > 0) await deleteDependents(customer._id);
-  await Customer.deleteOne({ _id: customer._id });
+  const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
+  if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
   await deleteRefreshTokens('customer', id);
   await activity.recordChange(principal, 'customer', customer, null);
 }

@@ -1,6 +1,7 @@
 import type mongoose from 'mongoose';
 import { Interaction } from '../models/interaction.model';
 import { Ticket } from '../models/ticket.model';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotInteractions, snapshotTickets } from './analytics-counters.service';
 
 // What hangs off customers and staff users, so deleting either never leaves a dangling reference
 // (customer.service and user.service decide when these run).
@@ -15,8 +16,11 @@ export async function customerDependents(customerId: mongoose.Types.ObjectId) {
 
 export async function deleteCustomerDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
   // Tickets first: an interruption leaves interactions without tickets, never tickets without an interaction.
+  const [tickets, interactions] = await Promise.all([snapshotTickets({ customer: customerId }), snapshotInteractions({ customer: customerId })]);
   await Ticket.deleteMany({ customer: customerId });
+  await applyTicketChanges(removed(tickets));
   await Interaction.deleteMany({ customer: customerId });
+  await applyInteractionChanges(removed(interactions));
 }
 
 /** Interactions a user owns and tickets assigned to or raised by them. */

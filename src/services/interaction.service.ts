@@ -16,6 +16,7 @@ import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notify.service';
 
@@ -141,6 +142,7 @@ export async function createInteraction(input: NewInteraction, principal: Princi
     throw missingCustomer();
   }
   const after = created.toObject<InteractionRecord>();
+  await applyInteractionChanges([{ before: null, after }]);
   await activity.recordChange(principal, 'interaction', null, after);
   await notify.interactionCreated(after);
   return { before: null, after, interaction: presentInteraction(after, principal) };
@@ -203,6 +205,7 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
   if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
   const after = await Interaction.findById(before._id).lean<InteractionRecord>();
   if (!after) throw AppError.notFound('Interaction');
+  await applyInteractionChanges([{ before, after }]);
   await activity.recordChange(principal, 'interaction', before, after);
   await notify.interactionUpdated(before, after);
   return { before, after, interaction: presentInteraction(after, principal) };
@@ -220,8 +223,13 @@ export async function deleteInteraction(id: string, cascade: boolean, principal:
     );
   }
   // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
-  if (tickets > 0) await Ticket.deleteMany({ interaction: before._id });
-  await Interaction.deleteOne({ _id: before._id });
+  if (tickets > 0) {
+    const gone = await snapshotTickets({ interaction: before._id });
+    await Ticket.deleteMany({ interaction: before._id });
+    await applyTicketChanges(removed(gone));
+  }
+  const { deletedCount } = await Interaction.deleteOne({ _id: before._id });
+  if (deletedCount > 0) await applyInteractionChanges([{ before, after: null }]);
   await activity.recordChange(principal, 'interaction', before, null);
   return { before, after: null };
 }

@@ -9,6 +9,7 @@ import { allOf } from '../utils/filters';
 import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
+import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notify.service';
 
@@ -100,6 +101,7 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
     throw AppError.notFound('Interaction');
   }
   const after = ticket.toObject<TicketRecord>();
+  await applyTicketChanges([{ before: null, after }]);
   await activity.recordChange(principal, 'ticket', null, after);
   await notify.ticketRaised(after);
   return { before: null, after, ticket: ticketView(after) };
@@ -167,6 +169,7 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
   if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
   const after = await Ticket.findById(before._id).lean<TicketRecord>();
   if (!after) throw AppError.notFound('Ticket');
+  await applyTicketChanges([{ before, after }]);
   await activity.recordChange(principal, 'ticket', before, after);
   await notify.ticketUpdated(before, after);
   return { before, after, ticket: ticketView(after) };
@@ -187,6 +190,7 @@ export async function deleteTicket(id: string, principal: Principal) {
   if (principal.type === 'customer') filter.status = 'open';
   const result = await Ticket.deleteOne(filter);
   if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
+  await applyTicketChanges([{ before, after: null }]);
   await activity.recordChange(principal, 'ticket', before, null);
   return { before, after: null };
 }

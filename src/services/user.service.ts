@@ -7,6 +7,7 @@ import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
+import { prepareReassignment } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import * as notify from './notify.service';
@@ -83,8 +84,10 @@ async function ownedRecords(userId: mongoose.Types.ObjectId) {
 }
 
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
+  const recordCounters = await prepareReassignment(from, to);
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
   await reassignUserInteractionRecords(from, to);
+  await recordCounters();
 }
 
 /**
