@@ -1,3 +1,4 @@
+import { markCountersStale } from './analytics-counters.service';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -358,6 +359,9 @@ export async function revertJob(id: string, principal: Principal) {
     }
   }
   if (batch.length > 0) await revertBatch(batch);
+  // The before-images hold only the tracked fields, not enough for exact counter deltas: the analytics
+  // counters are rebuilt from the collections on their next read instead.
+  if (deleted + restored > 0) await markCountersStale();
 
   const now = new Date();
   await ImportJob.collection.updateOne(

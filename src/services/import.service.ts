@@ -1,3 +1,4 @@
+import { applyCustomerChanges, type CustomerLike } from './analytics-counters.service';
 import type { Readable } from 'node:stream';
 import mongoose, { type Types } from 'mongoose';
 import { config } from '../config/env';
@@ -226,6 +227,7 @@ export class ImportRun {
     const insertRows = new Map<string, number>();
     const updates: { filter: Record<string, unknown>; update: Record<string, unknown> }[] = [];
     const changes: Record<string, unknown>[] = [];
+    const analytics: { before: CustomerLike; after: CustomerLike }[] = [];
 
     for (const candidate of batch) {
       const { fields, clears, row } = candidate;
@@ -298,6 +300,9 @@ export class ImportRun {
       const before: Record<string, unknown> = {};
       for (const field of trackedFields) before[field] = current[field] ?? null;
       changes.push({ job: jobId, customer: current._id, row, action: 'updated', written_at: now, before });
+      const after: Record<string, unknown> = { ...current, ...set };
+      for (const field of Object.keys(unset)) delete after[field];
+      analytics.push({ before: current as unknown as CustomerLike, after: after as unknown as CustomerLike });
       updates.push({ filter: { _id: current._id }, update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set } });
     }
 
@@ -313,22 +318,27 @@ export class ImportRun {
       changes.push({ job: jobId, action: 'created', customers: inserts.map((d) => d._id), rows: [...insertRows.values()], written_at: now });
     }
     if (changes.length > 0) await ImportChange.collection.insertMany(changes);
-    if (inserts.length > 0) await this.insertAll(inserts, insertRows);
+    const inserted = inserts.length > 0 ? await this.insertAll(inserts, insertRows) : [];
     if (updates.length > 0) {
       const result = await Customer.collection.bulkWrite(updates.map((u) => ({ updateOne: u })));
       this.report.updated += result.matchedCount;
     }
+    // Bulk writes bypass the per-request hooks, so the analytics counters get this batch's changes here.
+    await applyCustomerChanges([
+      ...inserted.map((doc) => ({ before: null, after: doc as unknown as CustomerLike })),
+      ...analytics,
+    ]);
   }
 
   /**
    * insertMany, and when it stops on a duplicate (another writer took an e-mail since the lookup; FerretDB
    * also ignores ordered:false), finds what went in and inserts the rest one by one.
    */
-  private async insertAll(docs: Record<string, unknown>[], rows: Map<string, number>): Promise<void> {
+  private async insertAll(docs: Record<string, unknown>[], rows: Map<string, number>): Promise<Record<string, unknown>[]> {
     try {
       await Customer.collection.insertMany(docs);
       this.report.inserted += docs.length;
-      return;
+      return docs;
     } catch (error) {
       if (!isDuplicate(error)) throw error;
     }
@@ -338,17 +348,20 @@ export class ImportRun {
       present.add(doc._id.toHexString());
     }
     this.report.inserted += present.size;
+    const written = docs.filter((doc) => present.has((doc._id as Types.ObjectId).toHexString()));
     for (const doc of docs) {
       const id = (doc._id as Types.ObjectId).toHexString();
       if (present.has(id)) continue;
       try {
         await Customer.collection.insertOne(doc);
+        written.push(doc);
         this.report.inserted += 1;
       } catch (error) {
         if (!isDuplicate(error)) throw error;
         this.fail([{ row: rows.get(id) ?? 0, field: 'email', message: 'a customer with this e-mail was created by someone else during the import' }]);
       }
     }
+    return written;
   }
 }
 
