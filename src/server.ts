@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from './app';
+import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
 import {
   connectWithRetry,
@@ -15,6 +16,8 @@ import { logger } from './utils/logger';
 
 async function main(): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
+  // WEB_CONCURRENCY > 1: this process only supervises the workers (src/cluster.ts), each of which runs main().
+  if (startClusterPrimary()) return;
 
   let embedded: EmbeddedMongo | undefined;
   let uri = config.db.uri;
@@ -32,7 +35,7 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  logger.info({ port, host: config.http.host, env: config.env }, 'listening');
+  logger.info({ port, host: config.http.host, env: config.env, threadPoolSize: config.http.threadPoolSize }, 'listening');
 
   // Listen first so /healthz answers and /readyz says "not ready" while the database comes up.
   const connecting = new AbortController();

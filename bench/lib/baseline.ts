@@ -7,7 +7,7 @@
 // DATA_ENCRYPTION_KEY and PORT in its environment. Prints {"port":N} when listening.
 import http from 'node:http';
 import jwt from 'jsonwebtoken';
-import { MongoClient, ObjectId, type Document, type Filter } from 'mongodb';
+import { MongoClient, ObjectId, type Filter } from 'mongodb';
 import { createKeyring, decryptText } from '../../src/utils/crypto';
 
 const env = process.env;
@@ -18,8 +18,46 @@ const keyring = createKeyring({ id: env.DATA_ENCRYPTION_KEY_ID ?? 'k1', key: env
 
 const client = new MongoClient(env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/crm');
 const db = client.db();
-const customers = db.collection('customers');
-const interactions = db.collection('interactions');
+interface Address {
+  street?: string;
+  city?: string;
+  state?: string;
+  postal_code?: string;
+  country?: string;
+}
+interface CustomerDoc {
+  _id: ObjectId;
+  name: string;
+  email: string;
+  company?: string;
+  phone?: string;
+  status: string;
+  owner?: ObjectId;
+  tags?: string[];
+  address?: Address;
+  token_version: number;
+  search_terms: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+interface InteractionDoc {
+  _id: ObjectId;
+  customer: ObjectId;
+  user: ObjectId;
+  type: string;
+  title?: string;
+  notes?: string;
+  outcome?: string;
+  status: string;
+  scheduled_at?: Date;
+  due_at?: Date;
+  completed_at?: Date;
+  occurs_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+const customers = db.collection<CustomerDoc>('customers');
+const interactions = db.collection<InteractionDoc>('interactions');
 
 interface Claims {
   sub: string;
@@ -43,11 +81,11 @@ function authenticate(req: http.IncomingMessage): Claims | undefined {
   }
 }
 
-const hex = (id: unknown) => (id instanceof ObjectId ? id.toHexString() : null);
+const hex = (id: ObjectId | undefined) => (id ? id.toHexString() : null);
 
-function customerView(c: Document) {
-  const id = (c._id as ObjectId).toHexString();
-  const a = c.address as Record<string, string | undefined> | undefined;
+function customerView(c: Omit<CustomerDoc, 'search_terms' | 'token_version'>) {
+  const id = c._id.toHexString();
+  const a = c.address;
   return {
     id,
     customer_id: id,
@@ -66,9 +104,12 @@ function customerView(c: Document) {
   };
 }
 
-function interactionView(i: Document) {
-  const id = (i._id as ObjectId).toHexString();
-  const open = (field: 'notes' | 'outcome') => (i[field] ? decryptText(i[field] as string, keyring, `interaction:${id}:${field}`) : null);
+function interactionView(i: InteractionDoc) {
+  const id = i._id.toHexString();
+  const open = (field: 'notes' | 'outcome') => {
+    const stored = i[field];
+    return stored ? decryptText(stored, keyring, `interaction:${id}:${field}`) : null;
+  };
   return {
     id,
     interaction_id: id,
@@ -99,13 +140,13 @@ function searchTerms(fields: { name?: string; email?: string; company?: string }
 
 async function listCustomers(url: URL, res: http.ServerResponse) {
   const limit = Math.min(100, Number(url.searchParams.get('limit') ?? 20));
-  const filter: Filter<Document> = {};
+  const filter: Filter<CustomerDoc> = {};
   const q = url.searchParams.get('q');
   if (q) {
     const terms = q.toLowerCase().split(/[^\p{L}\p{N}@.+_-]+/u).filter(Boolean).slice(0, 5);
     filter.$and = terms.map((t) => ({ search_terms: { $regex: `^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` } }));
   }
-  let query: Filter<Document> = filter;
+  let query: Filter<CustomerDoc> = filter;
   const after = url.searchParams.get('after');
   if (after) {
     const cursor = JSON.parse(Buffer.from(after, 'base64url').toString('utf8')) as { v: string; id: string };
@@ -119,7 +160,7 @@ async function listCustomers(url: URL, res: http.ServerResponse) {
   const last = items.at(-1);
   if (rows.length > limit && last) {
     const next = Buffer.from(
-      JSON.stringify({ s: 'created_at', id: (last._id as ObjectId).toHexString(), t: 'date', v: (last.created_at as Date).toISOString() }),
+      JSON.stringify({ s: 'created_at', id: last._id.toHexString(), t: 'date', v: last.created_at.toISOString() }),
     ).toString('base64url');
     url.searchParams.set('after', next);
     headers.Link = `<${url.pathname}${url.search}>; rel="next"`;
@@ -152,17 +193,18 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
   if (parts[0] === 'customers' && parts.length === 1 && req.method === 'POST') {
     const body = await readBody(req);
     const now = new Date();
-    const doc = {
+    const text = (value: unknown) => (typeof value === 'string' ? value.trim() : undefined);
+    const doc: CustomerDoc = {
       _id: new ObjectId(),
       name: String(body.name).trim(),
       email: String(body.email).trim().toLowerCase(),
-      ...(body.company ? { company: String(body.company) } : {}),
-      ...(body.phone ? { phone: String(body.phone) } : {}),
+      ...(text(body.company) ? { company: text(body.company) } : {}),
+      ...(text(body.phone) ? { phone: text(body.phone) } : {}),
       status: (body.status as string | undefined) ?? 'lead',
       owner: new ObjectId(claims.sub),
       tags: (body.tags as string[] | undefined) ?? [],
       token_version: 0,
-      search_terms: searchTerms(body as { name: string; email: string; company?: string }),
+      search_terms: searchTerms(body),
       created_at: now,
       updated_at: now,
     };
@@ -181,7 +223,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       const result = await customers.updateOne({ _id }, { $set: { ...body, updated_at: new Date() } });
       if (result.matchedCount === 0) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
       const updated = await customers.findOne({ _id }, hidden);
-      return send(res, 200, { message: 'Customer updated successfully', customer: customerView(updated ?? {}) });
+      if (!updated) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
+      return send(res, 200, { message: 'Customer updated successfully', customer: customerView(updated) });
     }
   }
   if (parts[0] === 'interactions' && parts.length === 2 && req.method === 'GET' && ObjectId.isValid(parts[1] ?? '')) {
