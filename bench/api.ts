@@ -351,7 +351,8 @@ async function main() {
   await client.connect();
   const procs: Proc[] = [];
   try {
-    const service = await startNode('service', ['dist/server.js'], serviceEnv());
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const service = await startNode('service', [...profile, 'dist/server.js'], serviceEnv());
     procs.push(service);
     const { token, sub } = await signIn(service.base);
     const baseline = await startNode('baseline', ['--import', 'tsx', 'bench/lib/baseline.ts'], {
