@@ -371,7 +371,7 @@ async function main() {
       if (seeded.interactionIds.length === 0) await seedInteractions(client, seeded);
       console.log(`\n${size} customers:`);
       // Above 100k only what the growth figure needs: a lookup, the first page and the deep page.
-      const chosen = scenarios(seeded, size).filter((sc) => size <= 100_000 || sc.group === 'deep' || sc.name === 'GET /customers/:id' || sc.name === 'GET /customers?limit=20');
+      const chosen = scenarios(seeded, size).filter((sc) => !process.env.BENCH_EXTRAS_ONLY && (size <= 100_000 || sc.group === 'deep' || sc.name === 'GET /customers/:id' || sc.name === 'GET /customers?limit=20'));
       for (const scenario of chosen) {
         // Alternate which target goes first, so drift on the machine does not favour one side.
         const compared = await compare(service, baseline, token, scenario, rows.length % 2 === 0);
