@@ -1,5 +1,8 @@
+// First: it notes the threads that exist before any module can start libuv's pool.
+import { deprioritiseThreadPool } from './utils/thread-pool';
 import type { Server } from 'node:http';
 import { createApp } from './app';
+import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
 import {
   connectWithRetry,
@@ -17,6 +20,10 @@ import { logger } from './utils/logger';
 
 async function main(): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
+  // WEB_CONCURRENCY > 1: this process only supervises the workers (src/cluster.ts), each of which runs main().
+  if (startClusterPrimary()) return;
+  // Before anything else uses the pool (listen's address lookup does).
+  const loweredThreads = await deprioritiseThreadPool(logger);
 
   let embedded: EmbeddedMongo | undefined;
   let uri = config.db.uri;
@@ -34,7 +41,7 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  logger.info({ port, host: config.http.host, env: config.env }, 'listening');
+  logger.info({ port, host: config.http.host, env: config.env, threadPoolSize: config.http.threadPoolSize, loweredThreads }, 'listening');
 
   // Listen first so /healthz answers and /readyz says "not ready" while the database comes up.
   const connecting = new AbortController();

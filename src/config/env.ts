@@ -49,6 +49,9 @@ const envSchema = z.object({
   CORS_ORIGINS: commaList.default([]),
   BODY_LIMIT: byteSize.default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  // Read by libuv itself when the thread pool (bcrypt, crypto, fs) first starts; validated here.
+  UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).optional(),
 
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
   MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(500),
@@ -157,6 +160,8 @@ export function loadConfig(source: Record<string, string | undefined>) {
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      workers: env.WEB_CONCURRENCY,
+      threadPoolSize: env.UV_THREADPOOL_SIZE ?? 4,
     }),
     log: Object.freeze({ level: env.LOG_LEVEL }),
     db: Object.freeze({

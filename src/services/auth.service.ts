@@ -14,6 +14,7 @@ import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
 import * as notify from './notify.service';
+import { cachedAccountState } from './principal-cache';
 import {
   consumeRefreshToken,
   issueAccessToken,
@@ -32,12 +33,18 @@ const BOOTSTRAP_FLAG = 'first-staff-account';
 export async function resolvePrincipal(claims: AccessClaims): Promise<Principal> {
   const id = new mongoose.Types.ObjectId(claims.sub);
   if (claims.typ === 'user') {
-    const user = await User.findById(id, { role: 1, token_version: 1 }).lean();
-    if (!user || user.token_version !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
-    return { type: 'user', id: claims.sub, role: user.role };
+    const user = await cachedAccountState(User.collection.collectionName, claims.sub, async () => {
+      const found = await User.findById(id, { role: 1, token_version: 1 }).lean();
+      return found ? { tokenVersion: found.token_version, role: found.role } : null;
+    });
+    if (!user || user.tokenVersion !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
+    return { type: 'user', id: claims.sub, role: user.role as StaffRole };
   }
-  const customer = await Customer.findById(id, { token_version: 1 }).lean();
-  if (!customer || customer.token_version !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
+  const customer = await cachedAccountState(Customer.collection.collectionName, claims.sub, async () => {
+    const found = await Customer.findById(id, { token_version: 1 }).lean();
+    return found ? { tokenVersion: found.token_version } : null;
+  });
+  if (!customer || customer.tokenVersion !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
   return { type: 'customer', id: claims.sub, role: 'CUSTOMER' };
 }
 

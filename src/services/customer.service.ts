@@ -74,8 +74,11 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
  * status. Changing a password invalidates the customer's older tokens.
  */
 export async function updateCustomer(id: string, changes: UpdateCustomerBody, principal: Principal) {
-  const current = await findVisibleCustomer(id, principal);
   const isSelf = principal.type === 'customer';
+  if (isSelf && principal.id !== id) throw AppError.notFound('Customer');
+  // The record before the change: the activity trail, the analytics counters and the security notice
+  // compare it with the record after.
+  const current = await findVisibleCustomer(id, principal);
   if (isSelf && (changes.owner_id !== undefined || changes.status !== undefined)) {
     throw AppError.forbidden('A customer cannot change its owner or status');
   }
@@ -102,7 +105,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     await assertCurrentPassword('customer', id, changes.current_password);
   }
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
-  if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
+  if ((changes.name !== undefined || changes.email !== undefined || changes.company !== undefined)) {
     set.search_terms = searchTermsFor({
       name: changes.name ?? current.name,
       email: changes.email ?? current.email,
@@ -113,7 +116,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   const update: Record<string, unknown> = { $set: set };
   if (Object.keys(unset).length > 0) update.$unset = unset;
   // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
-  await Customer.updateOne({ _id: id }, update, { runValidators: true });
+  const { matchedCount } = await Customer.updateOne({ _id: id }, update, { runValidators: true });
+  if (matchedCount === 0) throw AppError.notFound('Customer');
   if (changes.password !== undefined) await bumpTokenVersion('customer', id);
   const updated = await Customer.findById(id).lean<CustomerRecord>();
   if (!updated) throw AppError.notFound('Customer');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import mongoose from 'mongoose';
 import { z } from 'zod';
@@ -24,8 +24,12 @@ const claimsSchema = z.object({
 });
 export type AccessClaims = z.output<typeof claimsSchema>;
 
+// Made once: given a string, jsonwebtoken first tries (and fails) to parse it as a public key on every call.
+let signingKey: KeyObject | undefined;
+const jwtKey = () => (signingKey ??= createSecretKey(Buffer.from(config.auth.jwtSecret, 'utf8')));
+
 export function issueAccessToken(subject: TokenSubject): string {
-  return jwt.sign({ typ: subject.type, role: subject.role, ver: subject.tokenVersion }, config.auth.jwtSecret, {
+  return jwt.sign({ typ: subject.type, role: subject.role, ver: subject.tokenVersion }, jwtKey(), {
     algorithm: 'HS256',
     subject: subject.id,
     issuer: config.auth.issuer,
@@ -39,7 +43,7 @@ export function issueAccessToken(subject: TokenSubject): string {
 export function verifyAccessToken(token: string): AccessClaims {
   let payload: unknown;
   try {
-    payload = jwt.verify(token, config.auth.jwtSecret, {
+    payload = jwt.verify(token, jwtKey(), {
       algorithms: ['HS256'],
       issuer: config.auth.issuer,
       audience: config.auth.audience,

@@ -23,7 +23,8 @@ export function createLogger(destination?: pino.DestinationStream, level: string
     {
       level,
       redact: { paths: redactPaths, censor: '[redacted]' },
-      base: { service: 'crm-api' },
+      // pid tells apart the workers of a cluster (WEB_CONCURRENCY) writing to one stream.
+      base: { service: 'crm-api', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination,

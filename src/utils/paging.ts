@@ -1,5 +1,6 @@
 import mongoose, { type QueryFilter, type Types } from 'mongoose';
 import { z } from 'zod';
+import { cachedCount } from '../database/count-cache';
 import { AppError } from './app-error';
 
 // One paging mechanism for every list (SPEC §5): `page`/`limit` offsets, or `after=<cursor>` keyset paging
@@ -50,7 +51,7 @@ export interface PagingInput {
 
 export interface Page<T> {
   items: T[];
-  /** Absent in keyset mode, where counting the whole collection on every page is not worth its cost. */
+  /** Absent in keyset mode, where counting the whole collection on every page is not worth its cost; else shared for a moment (count-cache.ts). */
   total?: number;
   page?: number;
   limit: number;
@@ -125,7 +126,7 @@ export async function paginate<TRaw, TQueryHelpers, TMethods, TVirtuals, THydrat
     .skip(skip)
     .limit(input.limit + 1)
     .lean<TDoc[]>();
-  const [found, total] = await Promise.all([find.exec(), input.after ? undefined : model.countDocuments(filter).exec()]);
+  const [found, total] = await Promise.all([find.exec(), input.after ? undefined : cachedCount(model, filter)]);
   const rows = found ?? [];
 
   const hasMore = rows.length > input.limit;
