@@ -35,8 +35,13 @@ const databaseUnavailableErrors = new Set([
 // half-closed socket surface as Node's plain EPIPE error.
 const socketErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTCONN']);
 
+// FerretDB on SQLite refuses a write it could not lock in time ("database is locked", SQLITE_BUSY): the
+// database is busy, not the request wrong, so the client is told to retry.
+const sqliteBusy = /SQLITE_BUSY|database is locked/;
+
 function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof mongoose.mongo.MongoServerError && sqliteBusy.test(error.message)) return true;
   if (databaseUnavailableErrors.has(error.name)) return true;
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.

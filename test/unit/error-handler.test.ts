@@ -69,4 +69,12 @@ describe('toAppError with FerretDB errors', () => {
     const error = new mongoose.mongo.MongoServerError({ code: 1, errmsg: "constraint failed: UNIQUE constraint failed: index 'users_5e7c_email_1' (2067)" });
     expect(toAppError(error)).toMatchObject({ status: 409, code: 'DUPLICATE' });
   });
+
+  it('maps SQLite write contention (database is locked) to 503 with Retry-After', () => {
+    const error = new mongoose.mongo.MongoServerError({
+      code: 1,
+      errmsg: '[msg_insert.go:168 handler.(*Handler).MsgInsert] database is locked (5) (SQLITE_BUSY)',
+    });
+    expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE', headers: { 'Retry-After': expect.any(String) } });
+  });
 });
