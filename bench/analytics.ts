@@ -7,11 +7,10 @@
 //   BENCH_SCALE=1 (fraction of the full data set)  BENCH_RUNS=20 (requests per endpoint)
 //
 // Needs `npm run build` first (the service runs from dist/ as in production).
-import { randomBytes } from 'node:crypto';
 import { MongoClient, ObjectId } from 'mongodb';
 import { dateBuckets } from '../src/utils/date-buckets';
 import { httpClient, percentile } from './lib/http';
-import { startService } from './lib/service';
+import { benchEnv, startService } from './lib/service';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const runs = Number(process.env.BENCH_RUNS ?? 20);
@@ -53,15 +52,8 @@ async function insertInBatches(label: string, total: number, make: (i: number) =
 
 async function main() {
   const service = await startService({
-    MONGODB_URI: dbUri.toString(),
-    ADMIN_EMAIL: adminEmail,
-    ADMIN_PASSWORD: password,
-    JWT_SECRET: randomBytes(32).toString('base64'),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_ENABLED: 'false',
+    ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
     BCRYPT_COST: '10',
-    // startService waits for the "listening" line, which is logged at info.
-    LOG_LEVEL: 'info',
     // The 500 ms default answers 503 when a loaded machine delays the driver's heartbeat.
     MONGODB_TIMEOUT_MS: process.env.BENCH_DB_TIMEOUT_MS ?? '5000',
   });

@@ -13,11 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { randomBytes } from 'node:crypto';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Document } from 'mongodb';
-import { startService, type RunningService } from './lib/service';
+import { benchEnv, startService, type RunningService } from './lib/service';
 
 const mongoUri = process.env.MONGODB_URI;
 if (!mongoUri) throw new Error('MONGODB_URI is required (the database the service under test uses)');
@@ -150,12 +149,7 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
   const dbName = `crm_bench_import_${rows}_${Date.now()}`;
   dbUri.pathname = `/${dbName}`;
   const service = await startService({
-    MONGODB_URI: dbUri.toString(),
-    ADMIN_EMAIL: adminEmail,
-    ADMIN_PASSWORD: password,
-    JWT_SECRET: randomBytes(32).toString('base64'),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_ENABLED: 'false',
+    ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
     IMPORT_MAX_BYTES: '2gb',
     BCRYPT_COST: '4',
     // Sign-ins retried before the configured admin exists must not lock the account.

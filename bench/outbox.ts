@@ -7,12 +7,11 @@
 // Needs `npm run build` first (the services run from dist/ as in production). Each run uses a fresh
 // database; the messages are inserted after the services are up, and the clock runs from the first insert
 // to the last message accepted by the SMTP server.
-import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { SMTPServer } from 'smtp-server';
 import { connectDatabase, ensureIndexes } from '../src/database/connect';
 import { OutboxClaim, OutboxMessage } from '../src/models/outbox.model';
-import { startService, type RunningService } from './lib/service';
+import { benchEnv, startService, type RunningService } from './lib/service';
 
 const messages = Number(process.env.OUTBOX_BENCH_MESSAGES ?? 2000);
 const mongoUri = process.env.MONGODB_URI;
@@ -73,14 +72,10 @@ async function run(instances: number): Promise<Result> {
   await ensureIndexes();
   const smtp = await startSmtp();
   const env = {
-    MONGODB_URI: dbUri.toString(),
-    JWT_SECRET: randomBytes(32).toString('base64'),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ...benchEnv(dbUri.toString()),
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(smtp.port),
     MAIL_FROM: 'CRM bench <bench@example.com>',
-    // startService reads the port from the 'listening' line, logged at info.
-    LOG_LEVEL: 'info',
   };
   const services: RunningService[] = [];
   for (let i = 0; i < instances; i += 1) services.push(await startService(env));

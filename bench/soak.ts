@@ -7,7 +7,7 @@
 // Needs `npm run build` first (the service runs from dist/ as in production).
 import { randomBytes } from 'node:crypto';
 import { httpClient, percentile, type Reply } from './lib/http';
-import { startService } from './lib/service';
+import { benchEnv, startService } from './lib/service';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
 const connections = Number(process.env.SOAK_CONNECTIONS ?? 100);
@@ -29,12 +29,7 @@ interface Sample {
 
 async function main() {
   const service = await startService({
-    MONGODB_URI: dbUri.toString(),
-    ADMIN_EMAIL: adminEmail,
-    ADMIN_PASSWORD: password,
-    JWT_SECRET: randomBytes(32).toString('base64'),
-    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    RATE_LIMIT_ENABLED: 'false',
+    ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
     // Sign-ins are part of the mix; cost 10 keeps them realistic without one sign-in starving the others.
     BCRYPT_COST: '10',
   });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,6 +22,20 @@ export function rssMbOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return kb / 1024;
+}
+
+/**
+ * What every bench gives the service under test: its own database, fresh secrets and rate limits off.
+ * Several instances started with one such environment share their secrets, as a deployment does.
+ */
+export function benchEnv(dbUri: string, admin?: { email: string; password: string }): Record<string, string> {
+  return {
+    MONGODB_URI: dbUri,
+    JWT_SECRET: randomBytes(32).toString('base64'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    RATE_LIMIT_ENABLED: 'false',
+    ...(admin ? { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password } : {}),
+  };
 }
 
 /** A TCP port free on 127.0.0.1 right now. */
