@@ -25,7 +25,7 @@ export async function exportCustomers(req: Request, res: Response) {
   const query = parsedQuery(res, exportSchema);
   const format = query.format ?? formatFromAccept(req);
   const day = new Date().toISOString().slice(0, 10);
-  const { source, serialiser } = exportStreams(query, format);
+  const { source, serialiser } = await exportStreams(query, format);
   res.status(200);
   res.setHeader('Content-Type', contentTypes[format]);
   res.setHeader('Content-Disposition', `attachment; filename="customers-${day}.${format}"`);

@@ -26,8 +26,10 @@ export function customerFilter(filters: CustomerFilters): Record<string, unknown
   if (filters.tag) filter.tags = filters.tag;
   if (filters.q) {
     const terms = filters.q.toLowerCase().split(/[^\p{L}\p{N}@.+_-]+/u).filter(Boolean).slice(0, 5);
-    // Each word must prefix-match a stored search term: an anchored, index-friendly regex.
-    filter.$and = terms.map((term) => ({ search_terms: mongoose.trusted({ $regex: `^${escapeRegex(term)}` }) }));
+    // Each word must prefix-match a stored search term: an anchored, index-friendly regex. A q with no word
+    // in it (only punctuation or symbols) can match no stored term, so it finds nothing.
+    if (terms.length === 0) filter.search_terms = mongoose.trusted({ $in: [] });
+    else filter.$and = terms.map((term) => ({ search_terms: mongoose.trusted({ $regex: `^${escapeRegex(term)}` }) }));
   }
   return filter;
 }

@@ -103,14 +103,20 @@ function jsonLines(format: 'json' | 'ndjson'): Transform {
  * backpressure (the cursor fetches the next batch only when the client has taken the previous one) and
  * closes the cursor when the client goes away. Ordered by `_id`, which needs no in-memory sort.
  */
-export function exportStreams(query: ExportCustomersQuery, format: ExportFormat): { source: Readable; serialiser: Transform } {
+export async function exportStreams(query: ExportCustomersQuery, format: ExportFormat): Promise<{ source: Readable; serialiser: Transform }> {
   const { format: _format, ...filters } = query;
-  const cursor = Customer.collection
+  const found = Customer.collection
     .find<StoredCustomer>(customerFilter(filters), { projection: { password_hash: 0, search_terms: 0, token_version: 0 } })
     .sort({ _id: 1 })
     .batchSize(1000);
-  if (format === 'csv') {
-    return { source: cursor.map(csvRecord).stream(), serialiser: stringify({ header: true, columns: [...csvColumns] }) };
+  const cursor = format === 'csv' ? found.map(csvRecord) : found;
+  // The first batch is fetched before the response starts, so a query that fails (a database outage) still
+  // gets its JSON error instead of a cut connection. The stream then begins with the buffered documents.
+  try {
+    await cursor.hasNext();
+  } catch (error) {
+    await cursor.close().catch(() => undefined);
+    throw error;
   }
-  return { source: cursor.stream(), serialiser: jsonLines(format) };
+  return { source: cursor.stream(), serialiser: format === 'csv' ? stringify({ header: true, columns: [...csvColumns] }) : jsonLines(format) };
 }

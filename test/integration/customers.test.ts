@@ -91,6 +91,13 @@ describe('GET /customers', () => {
     }
   });
 
+  it('finds nothing, with 200, for a q without a letter or digit', async () => {
+    for (const q of ['=\u00a9\u009d', '***', '  ,;  ']) {
+      const res = await request(app).get(`/customers?q=${encodeURIComponent(q)}`).set(actors.user.headers);
+      expect({ q, status: res.status, body: res.body, total: res.headers['x-total-count'] }).toEqual({ q, status: 200, body: [], total: '0' });
+    }
+  });
+
   it('treats regex characters in q literally', async () => {
     const res = await request(app).get(`/customers?q=${encodeURIComponent('.*')}`).set(actors.user.headers);
     expect(res.status).toBe(200);

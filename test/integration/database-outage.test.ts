@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { requireDatabase } from '../../src/middleware/require-database';
 import { buildTestApp } from '../helpers/app';
+import { bootstrapAdmin } from '../helpers/auth';
 import { testMongoUri, useTestDatabase } from '../helpers/db';
 import { TcpProxy } from '../helpers/tcp-proxy';
 
@@ -39,8 +40,15 @@ describe('database outage', () => {
     await Note.create({ text: 'before' });
     // On a loaded machine the driver may still be settling; start from a known-good state.
     await until(async () => (await request(app).get('/readyz')).status === 200 && (await request(app).get('/notes')).status === 200, 10_000);
+    const admin = await bootstrapAdmin(app);
+    // Warms the short principal cache, so the export below reaches its own query during the outage.
+    expect((await request(app).get('/customers').set(admin.headers)).status).toBe(200);
 
     await proxy.cut();
+
+    // The export's query fails before the first byte: a JSON 503, not a cut connection.
+    const exported = await request(app).get('/export/customer_data').set(admin.headers);
+    expect({ status: exported.status, code: exported.body.code }).toEqual({ status: 503, code: 'DATABASE_UNAVAILABLE' });
 
     const ungatedStart = Date.now();
     const ungated = await request(app).get('/notes-ungated');

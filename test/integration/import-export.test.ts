@@ -336,6 +336,13 @@ describe('GET /export/customer_data', () => {
     expect((await request(app).get('/export/customer_data?format=xml').set(actors.admin.headers)).status).toBe(400);
   });
 
+  it('exports only the header for a q without a letter or digit', async () => {
+    await importCsv('name,email\nSym,sym@import.test\n').expect(200);
+    const res = await request(app).get(`/export/customer_data?q=${encodeURIComponent('=\u00a9\u009d')}`).set(actors.admin.headers);
+    expect(res.status).toBe(200);
+    expect(res.text.trim().split('\n')).toHaveLength(1);
+  });
+
   it('stops the cursor when the client disconnects mid-export, and keeps serving', async () => {
     await importCsv(`name,email\n${Array.from({ length: 1500 }, (_, i) => `N${i},n${i}@import.test`).join('\n')}\n`).expect(200);
     const server = app.listen(0);
