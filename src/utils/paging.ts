@@ -126,11 +126,13 @@ export async function paginate<TRaw, TQueryHelpers, TMethods, TVirtuals, THydrat
     .skip(skip)
     .limit(input.limit + 1)
     .lean<TDoc[]>();
-  const [found, total] = await Promise.all([find.exec(), input.after ? undefined : cachedCount(model, filter)]);
-  const rows = found ?? [];
-
+  const rows = (await find.exec()) ?? [];
   const hasMore = rows.length > input.limit;
   const items = hasMore ? rows.slice(0, input.limit) : rows;
+  // An offset page that ends the list (it has rows, or is the first) gives the exact total by itself;
+  // only a page with more after it needs a count.
+  let total: number | undefined;
+  if (!input.after) total = !hasMore && (items.length > 0 || skip === 0) ? skip + items.length : await cachedCount(model, filter);
   const last = items.at(-1);
   return {
     items,

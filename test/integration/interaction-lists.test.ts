@@ -80,6 +80,12 @@ describe('GET /interactions', () => {
     expect(seen).toEqual([ids.sepCall, ids.otherUsers, ids.sepMeeting, ids.octTask, ids.novCall]);
     const second = await request(app).get(`/interactions?customer_id=${acme}&limit=2&page=2&sort=occurs_at`).set(actors.manager.headers);
     expect(second.body.map((row: { id: string }) => row.id)).toEqual([ids.sepMeeting, ids.octTask]);
+    // Every offset page carries the same total: counted (pages 1, 2), read off the last page (3, 1 of 1),
+    // or counted again past the end (4).
+    for (const [query, rows] of [['limit=2&page=1', 2], ['limit=2&page=2', 2], ['limit=2&page=3', 1], ['limit=10', 5], ['limit=2&page=4', 0]] as const) {
+      const res = await request(app).get(`/interactions?customer_id=${acme}&sort=occurs_at&${query}`).set(actors.manager.headers);
+      expect({ query, rows: res.body.length, total: res.headers['x-total-count'] }).toEqual({ query, rows, total: '5' });
+    }
   });
 
   it('answers 400 for bad filters, a reversed range, an unknown sort or parameter', async () => {
