@@ -273,7 +273,8 @@ async function probe(base: string, token: string, scenario: Scenario): Promise<n
  * Fast scenarios run for BENCH_SECONDS at BENCH_CONNECTIONS. Scenarios whose single request takes longer than
  * 250 ms on the baseline (FerretDB 1.x scans and sorts whole collections in memory, so a list on 100k documents
  * takes tens of seconds) run a fixed number of requests at BENCH_SLOW_CONNECTIONS instead: a timed-out request
- * would otherwise keep running in the database after the client gave up. Both targets get the same plan.
+ * would otherwise keep running in the database after the client gave up. Both targets get the same plan and
+ * the same warm-up.
  */
 async function compare(service: Proc, baseline: Proc, token: string, scenario: Scenario, serviceFirst: boolean) {
   const latency = await probe(baseline.base, token, scenario);
@@ -284,7 +285,10 @@ async function compare(service: Proc, baseline: Proc, token: string, scenario: S
   const figures: Record<string, Figures> = {};
   for (const target of serviceFirst ? ['service', 'baseline'] : ['baseline', 'service']) {
     const base = target === 'service' ? service.base : baseline.base;
+    // Warm-up, as a client's steady state: 1 s of load for fast scenarios; one request for slow ones (the
+    // baseline's was the probe above).
     if (latency < 250) await load(base, token, scenario, { seconds: 1, connections });
+    else if (target === 'service') await probe(base, token, scenario);
     figures[target] = await load(base, token, scenario, plan);
   }
   return { service: figures.service!, baseline: figures.baseline!, plan: plan.amount ? `${plan.amount} req at ${plan.connections} conn` : `${seconds} s at ${connections} conn` };

@@ -1,7 +1,9 @@
 // The practical limit the service is measured against (npm run bench:api): a bare node:http server that does
 // the same work per request as the service — verifies the same JWT (jsonwebtoken, same secret, issuer and
-// audience), runs the same queries with the raw mongodb driver, decrypts the same fields and serialises the
-// same JSON — and nothing else (no framework, no validation library, no logging, no rate limit).
+// audience), runs the same queries with the raw mongodb driver (a customer write also inserts the activity
+// entry and the analytics delta the service records, and an update reads the record before it), decrypts the
+// same fields and serialises the same JSON — and nothing else (no framework, no validation library, no
+// logging, no rate limit). Lists do not count: the service's X-Total-Count has to earn its keep.
 //
 // Run as its own process: node --import tsx bench/lib/baseline.ts, with MONGODB_URI, JWT_SECRET,
 // DATA_ENCRYPTION_KEY and PORT in its environment. Prints {"port":N} when listening.
@@ -58,6 +60,30 @@ interface InteractionDoc {
 }
 const customers = db.collection<CustomerDoc>('customers');
 const interactions = db.collection<InteractionDoc>('interactions');
+// What every customer write also records in the service (SPEC §5): an activity entry and an analytics delta.
+const activity = db.collection('activity');
+const deltas = db.collection('analytics_deltas');
+
+/** The service's two side writes for a customer change: a delta of its counters and an activity entry. */
+async function recordCustomerChange(actor: string, before: CustomerDoc | null, after: CustomerDoc, fields: string[]) {
+  const day = after.created_at.toISOString().slice(0, 10);
+  const owner = hex(after.owner) ?? '';
+  const entries = (doc: CustomerDoc, sign: number) => [
+    { id: `c:${day.slice(0, 7)}`, e: 'c', p: day, f: { [`st|${doc.status}|${owner}`]: sign, [`co|${doc.company ?? ''}|${owner}`]: sign } },
+    { id: 'c:all', e: 'c', p: 'all', f: { [`st|${doc.status}|${owner}`]: sign } },
+  ];
+  await deltas.insertOne({ u: [...(before ? entries(before, -1) : []), ...entries(after, 1)] });
+  await activity.insertOne({
+    at: new Date(),
+    actor_type: 'user',
+    actor: new ObjectId(actor),
+    action: before ? 'update' : 'create',
+    entity: 'customer',
+    entity_id: after._id,
+    customer: after._id,
+    fields,
+  });
+}
 
 interface Claims {
   sub: string;
@@ -209,6 +235,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       updated_at: now,
     };
     await customers.insertOne(doc);
+    await recordCustomerChange(claims.sub, null, doc, []);
     const view = customerView(doc);
     return send(res, 201, view, { Location: `/customers/${view.id}` });
   }
@@ -220,10 +247,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
     }
     if (req.method === 'PATCH') {
       const body = await readBody(req);
+      const before = await customers.findOne({ _id }, hidden);
+      if (!before) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
       const result = await customers.updateOne({ _id }, { $set: { ...body, updated_at: new Date() } });
       if (result.matchedCount === 0) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
       const updated = await customers.findOne({ _id }, hidden);
       if (!updated) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
+      await recordCustomerChange(claims.sub, before, updated, Object.keys(body).sort());
       return send(res, 200, { message: 'Customer updated successfully', customer: customerView(updated) });
     }
   }
