@@ -7,6 +7,8 @@
 //   BENCH_SECONDS=5              per scenario and target (plus a 1 s warm-up)
 //   BENCH_CONNECTIONS=20         concurrent keep-alive connections
 //   BENCH_SIGNINS=50             sign-ins kept in flight while /healthz is probed
+//   BENCH_ONLY=POST,PATCH        only the scenarios whose name contains one of these
+//   BENCH_EXTRAS_ONLY=1          only the /healthz-under-sign-ins and cluster figures
 //
 // The script builds the service (dist/, as in production), uses a fresh database and drops it at the end.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -27,6 +29,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const signins = Number(process.env.BENCH_SIGNINS ?? 50);
 const slowConnections = Number(process.env.BENCH_SLOW_CONNECTIONS ?? 2);
+/** BENCH_ONLY="POST,PATCH": only the scenarios whose name contains one of these. */
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
 
 const runId = Date.now().toString(36);
@@ -375,7 +379,12 @@ async function main() {
       if (seeded.interactionIds.length === 0) await seedInteractions(client, seeded);
       console.log(`\n${size} customers:`);
       // Above 100k only what the growth figure needs: a lookup, the first page and the deep page.
-      const chosen = scenarios(seeded, size).filter((sc) => !process.env.BENCH_EXTRAS_ONLY && (size <= 100_000 || sc.group === 'deep' || sc.name === 'GET /customers/:id' || sc.name === 'GET /customers?limit=20'));
+      const chosen = scenarios(seeded, size).filter(
+        (sc) =>
+          !process.env.BENCH_EXTRAS_ONLY &&
+          (!only || only.some((name) => sc.name.includes(name))) &&
+          (size <= 100_000 || sc.group === 'deep' || sc.name === 'GET /customers/:id' || sc.name === 'GET /customers?limit=20'),
+      );
       for (const scenario of chosen) {
         // Alternate which target goes first, so drift on the machine does not favour one side.
         const compared = await compare(service, baseline, token, scenario, rows.length % 2 === 0);

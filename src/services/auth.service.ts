@@ -26,6 +26,7 @@ import {
   type PrincipalType,
   type TokenSubject,
 } from './token.service';
+import { concurrently } from '../utils/concurrently';
 
 const BOOTSTRAP_FLAG = 'first-staff-account';
 
@@ -124,9 +125,11 @@ export async function signupCustomer(input: SignupCustomerBody) {
   });
   const record = customer.toObject<CustomerRecord>();
   const id = record._id.toHexString();
-  await applyCustomerChanges([{ before: null, after: record }]);
-  await activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record);
-  await notify.customerSignedUp(record);
+  await concurrently(
+    applyCustomerChanges([{ before: null, after: record }]),
+    activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
+    notify.customerSignedUp(record),
+  );
   return id;
 }
 

@@ -12,6 +12,7 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notify.service';
 import { deleteRefreshTokens } from './token.service';
+import { concurrently } from '../utils/concurrently';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -66,8 +67,7 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     search_terms: searchTermsFor(fields),
   });
   const record = customer.toObject<CustomerRecord>();
-  await applyCustomerChanges([{ before: null, after: record }]);
-  await activity.recordChange(principal, 'customer', null, record);
+  await concurrently(applyCustomerChanges([{ before: null, after: record }]), activity.recordChange(principal, 'customer', null, record));
   return customerView(record);
 }
 
@@ -123,9 +123,11 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (changes.password !== undefined) await bumpTokenVersion('customer', id);
   const updated = await Customer.findById(id).lean<CustomerRecord>();
   if (!updated) throw AppError.notFound('Customer');
-  await applyCustomerChanges([{ before: current, after: updated }]);
-  await activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []);
-  if (changes.password !== undefined) await notify.passwordChanged('customer', current, updated);
+  await concurrently(
+    applyCustomerChanges([{ before: current, after: updated }]),
+    activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
+    changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve(),
+  );
   return customerView(updated);
 }
 

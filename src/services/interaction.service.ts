@@ -19,6 +19,7 @@ import * as activity from './activity.service';
 import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notify.service';
+import { concurrently } from '../utils/concurrently';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
 // Mutations return the record before and after the change: the one place an event (issue #5 notifications)
@@ -142,9 +143,11 @@ export async function createInteraction(input: NewInteraction, principal: Princi
     throw missingCustomer();
   }
   const after = created.toObject<InteractionRecord>();
-  await applyInteractionChanges([{ before: null, after }]);
-  await activity.recordChange(principal, 'interaction', null, after);
-  await notify.interactionCreated(after);
+  await concurrently(
+    applyInteractionChanges([{ before: null, after }]),
+    activity.recordChange(principal, 'interaction', null, after),
+    notify.interactionCreated(after),
+  );
   return { before: null, after, interaction: presentInteraction(after, principal) };
 }
 
@@ -205,9 +208,11 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
   if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
   const after = await Interaction.findById(before._id).lean<InteractionRecord>();
   if (!after) throw AppError.notFound('Interaction');
-  await applyInteractionChanges([{ before, after }]);
-  await activity.recordChange(principal, 'interaction', before, after);
-  await notify.interactionUpdated(before, after);
+  await concurrently(
+    applyInteractionChanges([{ before, after }]),
+    activity.recordChange(principal, 'interaction', before, after),
+    notify.interactionUpdated(before, after),
+  );
   return { before, after, interaction: presentInteraction(after, principal) };
 }
 

@@ -12,6 +12,7 @@ import * as activity from './activity.service';
 import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notify.service';
+import { concurrently } from '../utils/concurrently';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
 // interactions and changes those assigned to them; a customer sees its own, edits an open one's text,
@@ -101,9 +102,7 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
     throw AppError.notFound('Interaction');
   }
   const after = ticket.toObject<TicketRecord>();
-  await applyTicketChanges([{ before: null, after }]);
-  await activity.recordChange(principal, 'ticket', null, after);
-  await notify.ticketRaised(after);
+  await concurrently(applyTicketChanges([{ before: null, after }]), activity.recordChange(principal, 'ticket', null, after), notify.ticketRaised(after));
   return { before: null, after, ticket: ticketView(after) };
 }
 
@@ -169,9 +168,7 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
   if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
   const after = await Ticket.findById(before._id).lean<TicketRecord>();
   if (!after) throw AppError.notFound('Ticket');
-  await applyTicketChanges([{ before, after }]);
-  await activity.recordChange(principal, 'ticket', before, after);
-  await notify.ticketUpdated(before, after);
+  await concurrently(applyTicketChanges([{ before, after }]), activity.recordChange(principal, 'ticket', before, after), notify.ticketUpdated(before, after));
   return { before, after, ticket: ticketView(after) };
 }
 
