@@ -10,6 +10,7 @@ import type { SignupUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import { concurrently } from '../utils/concurrently';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
@@ -26,7 +27,6 @@ import {
   type PrincipalType,
   type TokenSubject,
 } from './token.service';
-import { concurrently } from '../utils/concurrently';
 
 const BOOTSTRAP_FLAG = 'first-staff-account';
 

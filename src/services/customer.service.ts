@@ -6,13 +6,13 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
+import { concurrently } from '../utils/concurrently';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notify.service';
 import { deleteRefreshTokens } from './token.service';
-import { concurrently } from '../utils/concurrently';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -15,11 +15,11 @@ import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
+import { concurrently } from '../utils/concurrently';
 import * as activity from './activity.service';
 import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notify.service';
-import { concurrently } from '../utils/concurrently';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
 // Mutations return the record before and after the change: the one place an event (issue #5 notifications)

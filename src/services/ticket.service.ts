@@ -8,11 +8,11 @@ import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
 import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
+import { concurrently } from '../utils/concurrently';
 import * as activity from './activity.service';
 import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notify.service';
-import { concurrently } from '../utils/concurrently';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
 // interactions and changes those assigned to them; a customer sees its own, edits an open one's text,
