@@ -56,9 +56,9 @@ export interface CountableModel {
 }
 
 function startCount(model: CountableModel, filter: object, key: string, entry: Entry | undefined): Count {
-  const count: Count = { generation: collectionGeneration(model.collection.collectionName), value: Promise.resolve(0) };
+  const generation = collectionGeneration(model.collection.collectionName);
   const started = Date.now();
-  count.value = model.countDocuments(filter as never).exec();
+  const count: Count = { generation, value: model.countDocuments(filter as never).exec() };
   count.value.then(
     () => {
       count.at = Date.now();
