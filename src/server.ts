@@ -1,6 +1,6 @@
 // First: it notes the threads that exist before any module can start libuv's pool.
 import { deprioritiseThreadPool } from './utils/thread-pool';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from './app';
 import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
@@ -34,7 +34,12 @@ async function main(): Promise<void> {
   }
 
   const app = createApp();
-  const server: Server = app.listen(config.http.port, config.http.host);
+  // requestTimeout: the time allowed to receive a whole request (Node's 5 min default would cut a large import,
+  // whose body streams in at the pace the database takes the rows); headers must still arrive within Node's
+  // headersTimeout (60 s). Node checks both every connectionsCheckingInterval.
+  const requestTimeout = config.http.requestTimeoutMs;
+  const server: Server = createServer({ requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeout / 2)) }, app);
+  server.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -49,6 +49,8 @@ const envSchema = z.object({
   CORS_ORIGINS: commaList.default([]),
   BODY_LIMIT: byteSize.default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  // Node's default (5 min) cuts a streamed import whose upload is slowed by the import's own backpressure.
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // Read by libuv itself when the thread pool (bcrypt, crypto, fs) first starts; validated here.
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).optional(),
@@ -160,6 +162,7 @@ export function loadConfig(source: Record<string, string | undefined>) {
       corsOrigins: env.CORS_ORIGINS,
       bodyLimit: env.BODY_LIMIT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       workers: env.WEB_CONCURRENCY,
       threadPoolSize: env.UV_THREADPOOL_SIZE ?? 4,
     }),

@@ -72,6 +72,38 @@ describe('the server process', () => {
     expect((await server.exited).code).toBe(0);
   });
 
+  it('gives a client REQUEST_TIMEOUT_MS to send a whole request, then answers 408', async () => {
+    const server = await startServer({ MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('reqtimeout')), REQUEST_TIMEOUT_MS: '3000' });
+    // A JSON body trickling in one byte every 200 ms, for `ms` in all, to a route that reads the whole body.
+    const trickle = (ms: number) =>
+      new Promise<{ status: number; elapsed: number }>((resolve) => {
+        const started = Date.now();
+        const size = Math.ceil(ms / 200);
+        const req = http.request(
+          { host: '127.0.0.1', port: server.port, method: 'POST', path: '/auth/logout', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(size) } },
+          (res) => {
+            res.resume();
+            resolve({ status: res.statusCode ?? 0, elapsed: Date.now() - started });
+          },
+        );
+        req.on('error', () => resolve({ status: 0, elapsed: Date.now() - started })); // a resolved promise ignores it
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (req.destroyed || sent === size) return clearInterval(timer);
+          req.write('x');
+          sent += 1;
+          if (sent === size) req.end();
+        }, 200);
+      });
+    const [quick, slow] = await Promise.all([trickle(1500), trickle(8000)]);
+    expect(quick.status).toBe(400); // received in full within the limit, then refused as malformed JSON
+    expect(slow.status).toBe(408);
+    expect(slow.elapsed).toBeGreaterThanOrEqual(3000);
+    expect(slow.elapsed).toBeLessThan(7000);
+    server.child.kill('SIGTERM');
+    expect((await server.exited).code).toBe(0);
+  });
+
   it('finishes an in-flight request on SIGTERM, refuses new connections, and exits 0', async () => {
     const server = await startServer({ MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('shutdown')), SHUTDOWN_TIMEOUT_MS: '5000' });
     expect((await get(server.port, '/healthz')).status).toBe(200);
