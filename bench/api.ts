@@ -22,7 +22,7 @@ import { searchTermsFor } from '../src/models/customer.model';
 import { createKeyring, encryptText } from '../src/utils/crypto';
 import { dateBuckets } from '../src/utils/date-buckets';
 import { httpClient, percentile } from './lib/http';
-import { root } from './lib/service';
+import { root, startNodeArgs } from './lib/service';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -360,7 +360,7 @@ async function main() {
   const procs: Proc[] = [];
   try {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const service = await startNode('service', [...profile, 'dist/server.js'], serviceEnv());
+    const service = await startNode('service', [...startNodeArgs, ...profile, 'dist/server.js'], serviceEnv());
     procs.push(service);
     const { token, sub } = await signIn(service.base);
     const baseline = await startNode('baseline', ['--import', 'tsx', 'bench/lib/baseline.ts'], {
@@ -403,7 +403,7 @@ async function main() {
 
         const read = scenarios(seeded, size)[0]!;
         const one = await load(service.base, token, read, { seconds, connections });
-        const cluster = await startNode('service-x2', ['dist/server.js'], serviceEnv({ WEB_CONCURRENCY: '2' }));
+        const cluster = await startNode('service-x2', [...startNodeArgs, 'dist/server.js'], serviceEnv({ WEB_CONCURRENCY: '2' }));
         procs.push(cluster);
         await load(cluster.base, token, read, { seconds: 1, connections });
         const two = await load(cluster.base, token, read, { seconds, connections });

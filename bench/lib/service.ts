@@ -48,10 +48,20 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built service (dist/server.js) as its own process and waits until /readyz answers 200. */
-export async function startService(env: Record<string, string>): Promise<RunningService> {
+/** The Node options `npm start` gives the service (package.json), so benches run it as deployed. */
+export const startNodeArgs: string[] = (() => {
+  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const words = (scripts.start ?? '').split(/\s+/);
+  return words.slice(words.indexOf('node') + 1, words.indexOf('dist/server.js'));
+})();
+
+/**
+ * Starts the built service (`node` with startNodeArgs, then `nodeArgs`, then dist/server.js) as its own
+ * process and waits until /readyz answers 200.
+ */
+export async function startService(env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningService> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['dist/server.js'], {
+  const child = spawn(process.execPath, [...startNodeArgs, ...nodeArgs, 'dist/server.js'], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -147,6 +147,50 @@ function sameValue(field: string, current: unknown, next: unknown): boolean {
   return (current ?? undefined) === (next ?? undefined);
 }
 
+/** Time the per-batch e-mail lookups may take in all before StoredEmails loads every stored e-mail once. */
+const LOOKUP_BUDGET_MS = 1000;
+
+/**
+ * Finds the stored customers of a batch's e-mails. Into an empty collection nothing is looked up. Otherwise
+ * each batch asks the database (`$in` by e-mail, which
+ * MongoDB answers from the unique index). A server that cannot use that index (FerretDB 1.24 reads the
+ * whole collection for every query) makes each lookup cost as much as the collection is large, so once
+ * lookups have taken LOOKUP_BUDGET_MS in all, one scan loads every stored e-mail into a compact set (about
+ * 25 MB a million) and only the rows whose e-mail is in it are looked up: none, in a file of new customers.
+ * The set never needs this import's own inserts (a later row with the same e-mail is an in-file duplicate),
+ * and a customer someone else creates after the scan is still caught by the unique index on insert.
+ */
+class StoredEmails {
+  private spentMs = 0;
+  private known: CompactStringSet | undefined;
+  private checkedEmpty = false;
+
+  async find(emails: string[]): Promise<Map<string, CustomerDoc>> {
+    if (!this.checkedEmpty) {
+      // Into an empty collection (a first import, a restore), nothing needs looking up at all.
+      this.checkedEmpty = true;
+      if (!(await Customer.collection.findOne({}, { projection: { _id: 1 } }))) this.known = new CompactStringSet();
+    }
+    if (!this.known && this.spentMs >= LOOKUP_BUDGET_MS) this.known = await this.loadAll();
+    const known = this.known;
+    const asked = known ? emails.filter((email) => known.has(email)) : emails;
+    const found = new Map<string, CustomerDoc>();
+    if (asked.length === 0) return found;
+    const started = performance.now();
+    const cursor = Customer.collection.find<CustomerDoc>({ email: { $in: asked } }, { projection: { password_hash: 0 } });
+    for await (const doc of cursor) found.set(doc.email, doc);
+    this.spentMs += performance.now() - started;
+    return found;
+  }
+
+  private async loadAll(): Promise<CompactStringSet> {
+    const known = new CompactStringSet();
+    const cursor = Customer.collection.find<{ email: string }>({}, { projection: { _id: 0, email: 1 } }).batchSize(10_000);
+    for await (const doc of cursor) known.addOrGet(doc.email, 1);
+    return known;
+  }
+}
+
 /**
  * Runs one pass of an import over a row stream: validates, detects in-file duplicates, and (unless a dry
  * run) writes in batches, recording each change before making it. Progress goes to the job document after
@@ -156,7 +200,10 @@ export class ImportRun {
   readonly report = emptyReport();
   readonly columns: ColumnReport = { unknown: this.report.unknown_columns, ignored: this.report.ignored_columns };
   private readonly seen = new CompactStringSet();
+  private readonly stored = new StoredEmails();
   private batch: Candidate[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private writeFailure: { error: unknown } | undefined;
   private aborted: Error | undefined;
 
   constructor(private readonly options: RunOptions) {}
@@ -174,6 +221,20 @@ export class ImportRun {
   }
 
   async run(source: Readable): Promise<ImportReport> {
+    try {
+      await this.readAll(source);
+      await this.flush();
+    } finally {
+      // Whatever ended the run, the batch being written is finished (and counted) before the caller records it.
+      await this.writing;
+    }
+    if (this.writeFailure) throw this.writeFailure.error;
+    // Rows are validated while the previous batch is written, so errors can arrive out of row order.
+    this.report.errors.sort((a, b) => a.row - b.row);
+    return this.report;
+  }
+
+  private async readAll(source: Readable): Promise<void> {
     for await (const row of readRows(source, this.options.format, this.columns)) {
       this.report.total += 1;
       const candidate = toCandidate(row, this.options.format);
@@ -189,31 +250,40 @@ export class ImportRun {
       this.batch.push(candidate);
       if (this.batch.length >= config.dataImport.batchSize) await this.flush();
     }
-    await this.flush();
-    return this.report;
   }
 
+  /**
+   * Hands the batch to the writer once the previous one is written: one batch is written while the next is
+   * read and validated, and batches are written in file order.
+   */
   private async flush(): Promise<void> {
+    await this.writing;
+    if (this.writeFailure) throw this.writeFailure.error;
     if (this.aborted) throw this.aborted;
     const batch = this.batch;
+    const processed = this.report.total;
     this.batch = [];
-    if (batch.length > 0) await this.writeBatch(batch);
-    await this.saveProgress();
+    // The failure is kept (not left as a rejected promise nobody awaits yet) and rethrown by the next flush.
+    this.writing = (async () => {
+      if (batch.length > 0) await this.writeBatch(batch);
+      await this.saveProgress(processed);
+    })().catch((error: unknown) => {
+      this.writeFailure = { error };
+    });
   }
 
-  async saveProgress(): Promise<void> {
+  /** Records the rows read, validated and written so far (also the job's heartbeat). */
+  private async saveProgress(processed: number): Promise<void> {
     const result = await ImportJob.collection.updateOne(
       { _id: this.options.jobId, status: 'running' },
-      { $set: { rows_processed: this.report.total, report: this.report, heartbeat_at: new Date() } },
+      { $set: { rows_processed: processed, report: this.report, heartbeat_at: new Date() } },
     );
     if (result.matchedCount === 0) throw new AppError(409, 'JOB_ABORTED', 'The import job was stopped (declared stale or failed)');
   }
 
   private async writeBatch(batch: Candidate[]): Promise<void> {
     const { mode, dryRun, jobId, importerId } = this.options;
-    const existing = new Map<string, CustomerDoc>();
-    const cursor = Customer.collection.find<CustomerDoc>({ email: { $in: batch.map((c) => c.email) } }, { projection: { password_hash: 0 } });
-    for await (const doc of cursor) existing.set(doc.email, doc);
+    const existing = await this.stored.find(batch.map((c) => c.email));
 
     const ownerIds = [...new Set(batch.map((c) => c.fields.owner_id).filter((v): v is string => Boolean(v)))];
     const owners = new Set<string>();

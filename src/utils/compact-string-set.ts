@@ -29,6 +29,18 @@ export class CompactStringSet {
     return found;
   }
 
+  /** Whether `key` (or, rarely, another string with the same hash) was added. */
+  has(key: string): boolean {
+    const [h1, h2] = hash(key);
+    const mask = this.hi.length - 1;
+    for (let slot = h2 & mask; ; slot = (slot + 1) & mask) {
+      const a = this.hi[slot] ?? 0;
+      const b = this.lo[slot] ?? 0;
+      if (a === 0 && b === 0) return false;
+      if (a === h1 && b === h2) return true;
+    }
+  }
+
   private place(h1: number, h2: number, value: number): number | undefined {
     const mask = this.hi.length - 1;
     let slot = h2 & mask;

@@ -11,4 +11,12 @@ describe('CompactStringSet (in-file duplicate e-mails)', () => {
     expect(set.addOrGet('someone.new@example.com', 5)).toBeUndefined();
     expect(set.size).toBe(200_001);
   });
+
+  it('answers has() for added keys only', () => {
+    const set = new CompactStringSet(16);
+    for (let i = 0; i < 50_000; i += 2) set.addOrGet(`user.${i}@example.com`, 1);
+    let found = 0;
+    for (let i = 0; i < 50_000; i += 1) if (set.has(`user.${i}@example.com`)) found += i % 2 === 0 ? 1 : 1000;
+    expect(found).toBe(25_000);
+  });
 });
