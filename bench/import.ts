@@ -4,7 +4,7 @@
 //
 //   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench:import
 //   BENCH_ROWS=100000,1000000 (default)
-//   BENCH_RAW_UPSERT_SECONDS=120 (default): the raw upsert baseline's time box (see rawUpsert)
+//   BENCH_RAW_UPSERT_SECONDS=120 (default): the raw upsert baseline's time box (see rawUpsert); 0 skips it
 //   BENCH_RAW=0: service only; BENCH_CPU_PROF=dir: a CPU profile of the service
 //
 // Needs `npm run build` first (the service runs from dist/ as in production).
@@ -237,8 +237,10 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
       await rawInsert(client, dbName, file);
       rawInsertSeconds = (performance.now() - started) / 1000;
 
-      process.stdout.write('raw upsert… ');
-      upserted = await rawUpsert(client, dbName, file, rawUpsertSeconds);
+      if (rawUpsertSeconds > 0) {
+        process.stdout.write('raw upsert… ');
+        upserted = await rawUpsert(client, dbName, file, rawUpsertSeconds);
+      }
 
       process.stdout.write('raw cursor→CSV… ');
       started = performance.now();

@@ -104,6 +104,7 @@ const envSchema = z.object({
   IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   IMPORT_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
   IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
+  IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -203,6 +204,7 @@ export function loadConfig(source: Record<string, string | undefined>) {
       batchSize: env.IMPORT_BATCH_SIZE,
       maxErrors: env.IMPORT_MAX_ERRORS,
       jobStaleMs: env.IMPORT_JOB_STALE_MS,
+      lookupBudgetMs: env.IMPORT_LOOKUP_BUDGET_MS,
     }),
     mail: Object.freeze({
       // No host: the outbox worker logs each message instead of sending it.

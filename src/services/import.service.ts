@@ -147,15 +147,12 @@ function sameValue(field: string, current: unknown, next: unknown): boolean {
   return (current ?? undefined) === (next ?? undefined);
 }
 
-/** Time the per-batch e-mail lookups may take in all before StoredEmails loads every stored e-mail once. */
-const LOOKUP_BUDGET_MS = 1000;
-
 /**
  * Finds the stored customers of a batch's e-mails. Into an empty collection nothing is looked up. Otherwise
  * each batch asks the database (`$in` by e-mail, which
  * MongoDB answers from the unique index). A server that cannot use that index (FerretDB 1.24 reads the
  * whole collection for every query) makes each lookup cost as much as the collection is large, so once
- * lookups have taken LOOKUP_BUDGET_MS in all, one scan loads every stored e-mail into a compact set (about
+ * lookups have taken IMPORT_LOOKUP_BUDGET_MS in all, one scan loads every stored e-mail into a compact set (about
  * 25 MB a million) and only the rows whose e-mail is in it are looked up: none, in a file of new customers.
  * The set never needs this import's own inserts (a later row with the same e-mail is an in-file duplicate),
  * and a customer someone else creates after the scan is still caught by the unique index on insert.
@@ -171,7 +168,7 @@ class StoredEmails {
       this.checkedEmpty = true;
       if (!(await Customer.collection.findOne({}, { projection: { _id: 1 } }))) this.known = new CompactStringSet();
     }
-    if (!this.known && this.spentMs >= LOOKUP_BUDGET_MS) this.known = await this.loadAll();
+    if (!this.known && this.spentMs >= config.dataImport.lookupBudgetMs) this.known = await this.loadAll();
     const known = this.known;
     const asked = known ? emails.filter((email) => known.has(email)) : emails;
     const found = new Map<string, CustomerDoc>();

@@ -344,8 +344,18 @@ describe('GET /export/customer_data', () => {
   });
 
   it('stops the cursor when the client disconnects mid-export, and keeps serving', async () => {
-    await importCsv(`name,email\n${Array.from({ length: 1500 }, (_, i) => `N${i},n${i}@import.test`).join('\n')}\n`).expect(200);
+    // More rows than the cursor batch plus the read-ahead, so the cursor is still open at the disconnect
+    // (in two files: this app's import limit is 64 kB).
+    for (const from of [0, 2000]) {
+      await importCsv(`name,email\n${Array.from({ length: 2000 }, (_, i) => `N${from + i},n${from + i}@import.test`).join('\n')}\n`).expect(200);
+    }
     const server = app.listen(0);
+    let killed = 0;
+    const client = mongoose.connection.getClient();
+    const watch = (event: { commandName: string }) => {
+      if (event.commandName === 'killCursors') killed += 1;
+    };
+    client.on('commandStarted', watch);
     try {
       const port = (server.address() as AddressInfo).port;
       const received = await new Promise<number>((resolve, reject) => {
@@ -358,10 +368,13 @@ describe('GET /export/customer_data', () => {
         req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
       });
       expect(received).toBeGreaterThan(0);
-      const after = await exportAs('csv', '&q=n1499');
+      for (let i = 0; i < 100 && killed === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(killed).toBe(1);
+      const after = await exportAs('csv', '&q=n3999');
       expect(after.status).toBe(200);
-      expect(after.body as string).toContain('n1499@import.test');
+      expect(after.body as string).toContain('n3999@import.test');
     } finally {
+      client.off('commandStarted', watch);
       server.close();
     }
   });
