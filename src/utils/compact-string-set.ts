@@ -1,19 +1,33 @@
+const SHARD_BITS = 8;
+const SHARDS = 1 << SHARD_BITS;
+
+/** One open-addressing table: 16 + 32 bits of a key's hash, and its 32-bit value, per slot. */
+interface Shard {
+  hi: Uint16Array;
+  lo: Uint32Array;
+  values: Uint32Array;
+  used: number;
+}
+
+function newShard(capacity: number): Shard {
+  return { hi: new Uint16Array(capacity), lo: new Uint32Array(capacity), values: new Uint32Array(capacity), used: 0 };
+}
+
 /**
- * A set of strings kept as 64-bit hashes in typed arrays (open addressing), each with a 32-bit value:
- * about 12 bytes a slot instead of ~80 for a JS string in a Set, so a million e-mails fit in ~25 MB.
- * Two different strings sharing a 64-bit hash is possible in theory (about 1 in 10^7 for a million
- * entries) and would make the second look like a duplicate.
+ * A set of strings kept as 56-bit hashes in typed arrays (outside the V8 heap), each with a 32-bit value:
+ * 10 bytes a slot instead of ~80 for a JS string in a Set, so a million e-mails take about 20 MB. The table
+ * is split into 256 shards by 8 bits of the hash, each growing on its own, so a resize copies 1/256 of the
+ * set instead of briefly holding the whole old and new tables. Two different strings sharing a 56-bit hash
+ * is possible in theory (about 1 in 10^5 for a million entries) and would make the second look like the first.
  */
 export class CompactStringSet {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
-  private values: Uint32Array;
+  private readonly shards: Shard[];
   private used = 0;
 
+  /** `initialCapacity`: slots to start with, across all shards. */
   constructor(initialCapacity = 1 << 12) {
-    this.hi = new Uint32Array(initialCapacity);
-    this.lo = new Uint32Array(initialCapacity);
-    this.values = new Uint32Array(initialCapacity);
+    const perShard = Math.max(8, 2 ** Math.ceil(Math.log2(Math.max(1, initialCapacity / SHARDS))));
+    this.shards = Array.from({ length: SHARDS }, () => newShard(perShard));
   }
 
   get size(): number {
@@ -22,57 +36,67 @@ export class CompactStringSet {
 
   /** Adds `key` with `value`; answers the value stored earlier if the key was already there. */
   addOrGet(key: string, value: number): number | undefined {
-    if ((this.used + 1) * 10 > this.hi.length * 7) this.grow();
-    const [h1, h2] = hash(key);
-    const found = this.place(h1, h2, value);
-    if (found === undefined) this.used += 1;
+    const [shardIndex, h1, h2] = hash(key);
+    let shard = this.shards[shardIndex] as Shard;
+    if ((shard.used + 1) * 10 > shard.hi.length * 7) {
+      shard = grow(shard);
+      this.shards[shardIndex] = shard;
+    }
+    const found = place(shard, h1, h2, value);
+    if (found === undefined) {
+      shard.used += 1;
+      this.used += 1;
+    }
     return found;
   }
 
   /** Whether `key` (or, rarely, another string with the same hash) was added. */
   has(key: string): boolean {
-    const [h1, h2] = hash(key);
-    const mask = this.hi.length - 1;
+    const [shardIndex, h1, h2] = hash(key);
+    const { hi, lo } = this.shards[shardIndex] as Shard;
+    const mask = hi.length - 1;
     for (let slot = h2 & mask; ; slot = (slot + 1) & mask) {
-      const a = this.hi[slot] ?? 0;
-      const b = this.lo[slot] ?? 0;
+      const a = hi[slot] ?? 0;
+      const b = lo[slot] ?? 0;
       if (a === 0 && b === 0) return false;
       if (a === h1 && b === h2) return true;
     }
   }
+}
 
-  private place(h1: number, h2: number, value: number): number | undefined {
-    const mask = this.hi.length - 1;
-    let slot = h2 & mask;
-    for (;;) {
-      const a = this.hi[slot] ?? 0;
-      const b = this.lo[slot] ?? 0;
-      if (a === 0 && b === 0) {
-        this.hi[slot] = h1;
-        this.lo[slot] = h2;
-        this.values[slot] = value;
-        return undefined;
-      }
-      if (a === h1 && b === h2) return this.values[slot];
-      slot = (slot + 1) & mask;
+/** Puts the hash in its slot (linear probing); answers the value already there for the same hash. */
+function place(shard: Shard, h1: number, h2: number, value: number): number | undefined {
+  const { hi, lo, values } = shard;
+  const mask = hi.length - 1;
+  for (let slot = h2 & mask; ; slot = (slot + 1) & mask) {
+    const a = hi[slot] ?? 0;
+    const b = lo[slot] ?? 0;
+    if (a === 0 && b === 0) {
+      hi[slot] = h1;
+      lo[slot] = h2;
+      values[slot] = value;
+      return undefined;
     }
-  }
-
-  private grow(): void {
-    const { hi, lo, values } = this;
-    this.hi = new Uint32Array(hi.length * 2);
-    this.lo = new Uint32Array(hi.length * 2);
-    this.values = new Uint32Array(hi.length * 2);
-    for (let i = 0; i < hi.length; i += 1) {
-      const a = hi[i] ?? 0;
-      const b = lo[i] ?? 0;
-      if (a !== 0 || b !== 0) this.place(a, b, values[i] ?? 0);
-    }
+    if (a === h1 && b === h2) return values[slot];
   }
 }
 
-/** Two independent 32-bit hashes (FNV-1a and a murmur-style mix); never both zero (zero marks an empty slot). */
-function hash(key: string): [number, number] {
+function grow(shard: Shard): Shard {
+  const next = newShard(shard.hi.length * 2);
+  next.used = shard.used;
+  for (let i = 0; i < shard.hi.length; i += 1) {
+    const a = shard.hi[i] ?? 0;
+    const b = shard.lo[i] ?? 0;
+    if (a !== 0 || b !== 0) place(next, a, b, shard.values[i] ?? 0);
+  }
+  return next;
+}
+
+/**
+ * Two independent 32-bit hashes (FNV-1a and a murmur-style mix), as [shard (8 bits of the first), 16 more
+ * bits of the first, the second]; the last two are never both zero (zero marks an empty slot).
+ */
+function hash(key: string): [number, number, number] {
   let a = 0x811c9dc5;
   let b = 0x9747b28c;
   for (let i = 0; i < key.length; i += 1) {
@@ -84,6 +108,7 @@ function hash(key: string): [number, number] {
   a >>>= 0;
   b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
   b = (b ^ (b >>> 16)) >>> 0;
-  if (a === 0 && b === 0) b = 1;
-  return [a, b];
+  const h1 = a & 0xffff;
+  if (h1 === 0 && b === 0) b = 1;
+  return [a >>> (32 - SHARD_BITS), h1, b];
 }
