@@ -149,13 +149,13 @@ function sameValue(field: string, current: unknown, next: unknown): boolean {
 
 /**
  * Finds the stored customers of a batch's e-mails. Into an empty collection nothing is looked up. Otherwise
- * each batch asks the database (`$in` by e-mail, which
- * MongoDB answers from the unique index). A server that cannot use that index (FerretDB 1.24 reads the
- * whole collection for every query) makes each lookup cost as much as the collection is large, so once
- * lookups have taken IMPORT_LOOKUP_BUDGET_MS in all, one scan loads every stored e-mail into a compact set (about
- * 20 MB a million) and only the rows whose e-mail is in it are looked up: none, in a file of new customers.
- * The set never needs this import's own inserts (a later row with the same e-mail is an in-file duplicate),
- * and a customer someone else creates after the scan is still caught by the unique index on insert.
+ * each batch asks the database (`$in` by e-mail, which MongoDB answers from the unique index). A server that
+ * cannot use that index (FerretDB 1.24 reads the whole collection for every query) makes each lookup cost as
+ * much as the collection is large, so once lookups have taken IMPORT_LOOKUP_BUDGET_MS in all, one scan loads
+ * every stored e-mail into a compact set (about 20 MB a million) and only the rows whose e-mail is in it are
+ * looked up: none, in a file of new customers. The set never needs this import's own inserts (a later row
+ * with the same e-mail is an in-file duplicate), and a customer someone else creates after the scan is still
+ * caught by the unique index on insert.
  */
 class StoredEmails {
   private spentMs = 0;
