@@ -5,7 +5,8 @@
 //   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench:import
 //   BENCH_ROWS=100000,1000000 (default)
 //   BENCH_RAW_UPSERT_SECONDS=120 (default): the raw upsert baseline's time box (see rawUpsert); 0 skips it
-//   BENCH_RAW=0: service only; BENCH_CPU_PROF=dir: a CPU profile of the service
+//   BENCH_RAW=0: service only; BENCH_NODE_ARGS="--flag …": more Node options for the service;
+//   BENCH_CPU_PROF=dir: the service writes a V8 CPU profile there when it stops
 //
 // Needs `npm run build` first (the service runs from dist/ as in production).
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
@@ -197,7 +198,6 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
     // Sign-ins retried before the configured admin exists must not lock the account.
     LOGIN_MAX_FAILURES: '100',
     LOGIN_LOCK_SECONDS: '1',
-    // BENCH_CPU_PROF=dir: the service writes a V8 CPU profile there when it stops.
   }, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])]);
   let sampler: ReturnType<typeof rssSampler> | undefined;
   try {

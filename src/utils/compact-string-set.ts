@@ -22,7 +22,6 @@ function newShard(capacity: number): Shard {
  */
 export class CompactStringSet {
   private readonly shards: Shard[];
-  private used = 0;
 
   /** `initialCapacity`: slots to start with, across all shards. */
   constructor(initialCapacity = 1 << 12) {
@@ -31,7 +30,7 @@ export class CompactStringSet {
   }
 
   get size(): number {
-    return this.used;
+    return this.shards.reduce((sum, shard) => sum + shard.used, 0);
   }
 
   /** Adds `key` with `value`; answers the value stored earlier if the key was already there. */
@@ -42,52 +41,45 @@ export class CompactStringSet {
       shard = grow(shard);
       this.shards[shardIndex] = shard;
     }
-    const found = place(shard, h1, h2, value);
-    if (found === undefined) {
-      shard.used += 1;
-      this.used += 1;
-    }
-    return found;
+    return place(shard, h1, h2, value);
   }
 
   /** Whether `key` (or, rarely, another string with the same hash) was added. */
   has(key: string): boolean {
     const [shardIndex, h1, h2] = hash(key);
-    const { hi, lo } = this.shards[shardIndex] as Shard;
-    const mask = hi.length - 1;
-    for (let slot = h2 & mask; ; slot = (slot + 1) & mask) {
-      const a = hi[slot] ?? 0;
-      const b = lo[slot] ?? 0;
-      if (a === 0 && b === 0) return false;
-      if (a === h1 && b === h2) return true;
-    }
+    const shard = this.shards[shardIndex] as Shard;
+    return !isEmpty(shard, probe(shard, h1, h2));
   }
 }
 
-/** Puts the hash in its slot (linear probing); answers the value already there for the same hash. */
-function place(shard: Shard, h1: number, h2: number, value: number): number | undefined {
-  const { hi, lo, values } = shard;
+/** The slot holding this hash, or the empty slot where it would go (linear probing). */
+function probe(shard: Shard, h1: number, h2: number): number {
+  const { hi, lo } = shard;
   const mask = hi.length - 1;
   for (let slot = h2 & mask; ; slot = (slot + 1) & mask) {
-    const a = hi[slot] ?? 0;
-    const b = lo[slot] ?? 0;
-    if (a === 0 && b === 0) {
-      hi[slot] = h1;
-      lo[slot] = h2;
-      values[slot] = value;
-      return undefined;
-    }
-    if (a === h1 && b === h2) return values[slot];
+    if (isEmpty(shard, slot) || (hi[slot] === h1 && lo[slot] === h2)) return slot;
   }
+}
+
+function isEmpty(shard: Shard, slot: number): boolean {
+  return shard.hi[slot] === 0 && shard.lo[slot] === 0;
+}
+
+/** Puts the hash and value in the shard; answers the value already there for the same hash. */
+function place(shard: Shard, h1: number, h2: number, value: number): number | undefined {
+  const slot = probe(shard, h1, h2);
+  if (!isEmpty(shard, slot)) return shard.values[slot];
+  shard.hi[slot] = h1;
+  shard.lo[slot] = h2;
+  shard.values[slot] = value;
+  shard.used += 1;
+  return undefined;
 }
 
 function grow(shard: Shard): Shard {
   const next = newShard(shard.hi.length * 2);
-  next.used = shard.used;
   for (let i = 0; i < shard.hi.length; i += 1) {
-    const a = shard.hi[i] ?? 0;
-    const b = shard.lo[i] ?? 0;
-    if (a !== 0 || b !== 0) place(next, a, b, shard.values[i] ?? 0);
+    if (!isEmpty(shard, i)) place(next, shard.hi[i] ?? 0, shard.lo[i] ?? 0, shard.values[i] ?? 0);
   }
   return next;
 }
