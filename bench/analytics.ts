@@ -11,6 +11,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { dateBuckets } from '../src/utils/date-buckets';
 import { httpClient, percentile } from './lib/http';
 import { benchEnv, startService } from './lib/service';
+import { describeEngine } from './lib/engine';
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const runs = Number(process.env.BENCH_RUNS ?? 20);
@@ -51,6 +52,7 @@ async function insertInBatches(label: string, total: number, make: (i: number) =
 }
 
 async function main() {
+  console.log(`engine: ${await describeEngine(dbUri.toString())}`);
   const service = await startService({
     ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
     BCRYPT_COST: '10',

@@ -23,6 +23,7 @@ import { createKeyring, encryptText } from '../src/utils/crypto';
 import { dateBuckets } from '../src/utils/date-buckets';
 import { httpClient, percentile } from './lib/http';
 import { root, startNodeArgs } from './lib/service';
+import { describeEngine } from './lib/engine';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
@@ -351,6 +352,7 @@ const targets: Record<Scenario['group'], number> = { read: 0.8, write: 0.8, list
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 async function main() {
+  console.log(`engine: ${await describeEngine(mongoUri)}`);
   console.log(`bench:api — sizes ${sizes.join(', ')}; ${seconds} s per scenario at ${connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
   console.log(`database ${dbUri.toString()}; logs in ${logDir}/bench-api-${runId}-*.log`);
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });

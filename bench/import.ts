@@ -20,6 +20,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Document } from 'mongodb';
 import { benchEnv, startService, type RunningService } from './lib/service';
+import { describeEngine } from './lib/engine';
 
 const mongoUri = process.env.MONGODB_URI;
 if (!mongoUri) throw new Error('MONGODB_URI is required (the database the service under test uses)');
@@ -299,6 +300,7 @@ function printTable(results: Result[]) {
 const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
 
 async function main() {
+  console.log(`engine: ${await describeEngine(mongoUri as string)}`);
   const client = new MongoClient(mongoUri as string);
   await client.connect();
   const results: Result[] = [];

@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { connectDatabase, ensureIndexes } from '../src/database/connect';
 import { OutboxClaim, OutboxMessage } from '../src/models/outbox.model';
 import { benchEnv, startService, type RunningService } from './lib/service';
+import { describeEngine } from './lib/engine';
 
 const messages = Number(process.env.OUTBOX_BENCH_MESSAGES ?? 2000);
 const mongoUri = process.env.MONGODB_URI;
@@ -114,6 +115,7 @@ async function run(instances: number): Promise<Result> {
 }
 
 async function main() {
+  console.log(`engine: ${await describeEngine(mongoUri as string)}`);
   const results: Result[] = [];
   for (const instances of [1, 2]) results.push(await run(instances));
   const rows = [

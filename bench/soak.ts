@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { httpClient, percentile, type Reply } from './lib/http';
 import { benchEnv, startService } from './lib/service';
+import { describeEngine } from './lib/engine';
 
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
 const connections = Number(process.env.SOAK_CONNECTIONS ?? 100);
@@ -28,6 +29,7 @@ interface Sample {
 }
 
 async function main() {
+  console.log(`engine: ${await describeEngine(dbUri.toString())}`);
   const service = await startService({
     ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
     // Sign-ins are part of the mix; cost 10 keeps them realistic without one sign-in starving the others.

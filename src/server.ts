@@ -7,13 +7,14 @@ import { config } from './config/env';
 import {
   connectWithRetry,
   disconnectDatabase,
-  ensureIndexes,
+  prepareDatabase,
   startEmbeddedMongo,
   sweepExpired,
   ttlFallbacks,
   type EmbeddedMongo,
 } from './database/connect';
 import { ensureConfiguredAdmin } from './services/auth.service';
+import { markSetupDone } from './services/health.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
 import { failStaleJobs, startStaleJobSweeper } from './services/import-job.service';
 import { logger } from './utils/logger';
@@ -53,8 +54,8 @@ async function main(): Promise<void> {
   let outboxWorker: OutboxWorker | undefined;
   const ready = connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, connecting.signal)
     .then(async () => {
-      await ensureIndexes();
-      logger.info('database connected, indexes ensured');
+      const engine = await prepareDatabase(config.db.features);
+      logger.info({ engine }, 'database connected, engine features detected, indexes ensured');
       if (ttlFallbacks.length > 0) {
         logger.warn({ collections: ttlFallbacks.map((t) => t.collection.name) }, 'no TTL index support: sweeping expired documents every 10 minutes');
         setInterval(() => {
@@ -67,6 +68,8 @@ async function main(): Promise<void> {
       const admin = await ensureConfiguredAdmin();
       if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
       if (config.outbox.enabled && !connecting.signal.aborted) outboxWorker = startOutboxWorker({ logger });
+      markSetupDone();
+      logger.info('ready');
     })
     .catch((error: unknown) => {
       if (!connecting.signal.aborted) {

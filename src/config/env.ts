@@ -58,6 +58,9 @@ const envSchema = z.object({
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
   MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(500),
   DATA_DIR: z.string().min(1).default('./data'),
+  // auto: used where the engine has them (detected at start); off: never.
+  MONGODB_TRANSACTIONS: z.enum(['auto', 'off']).default('auto'),
+  MONGODB_CHANGE_STREAMS: z.enum(['auto', 'off']).default('auto'),
 
   JWT_SECRET: z.string().min(1).optional(),
   JWT_ISSUER: z.string().min(1).default('crm-api'),
@@ -93,6 +96,7 @@ const envSchema = z.object({
   MAIL_FROM: z.string().trim().min(3).default('CRM <no-reply@crm.local>'),
   OUTBOX_ENABLED: booleanFromEnv.default(true),
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1000),
+  OUTBOX_IDLE_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(50),
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
@@ -172,6 +176,7 @@ export function loadConfig(source: Record<string, string | undefined>) {
       uri: env.MONGODB_URI,
       timeoutMs: env.MONGODB_TIMEOUT_MS,
       dataDir: env.DATA_DIR,
+      features: Object.freeze({ transactions: env.MONGODB_TRANSACTIONS === 'auto', changeStreams: env.MONGODB_CHANGE_STREAMS === 'auto' }),
     }),
     auth: Object.freeze({
       jwtSecret,
@@ -221,6 +226,7 @@ export function loadConfig(source: Record<string, string | undefined>) {
     outbox: Object.freeze({
       enabled: env.OUTBOX_ENABLED,
       pollMs: env.OUTBOX_POLL_MS,
+      idlePollMs: env.OUTBOX_IDLE_POLL_MS,
       batchSize: env.OUTBOX_BATCH_SIZE,
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       leaseMs: env.OUTBOX_LEASE_MS,

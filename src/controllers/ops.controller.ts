@@ -9,12 +9,23 @@ export function healthz(_req: Request, res: Response) {
 }
 
 export async function readyz(_req: Request, res: Response) {
-  if (!(await healthService.isReady(config.db.timeoutMs))) {
-    throw new AppError(503, 'NOT_READY', 'Service not ready: the database is unreachable', [
-      { field: 'database', message: 'unreachable' },
-    ]);
+  const state = await healthService.readiness(config.db.timeoutMs);
+  const engine = {
+    name: state.engine.engine,
+    version: state.engine.version,
+    topology: state.engine.topology,
+    transactions: state.engine.transactions,
+    change_streams: state.engine.changeStreams,
+    ttl_indexes: state.engine.ttlIndexes,
+  };
+  if (!state.ready) {
+    const details = [];
+    if (state.database === 'down') details.push({ field: 'database', message: 'unreachable' });
+    if (state.setup === 'pending') details.push({ field: 'setup', message: 'indexes and start-up tasks still running' });
+    const reason = state.database === 'down' ? 'the database is unreachable' : 'start-up is not finished';
+    throw new AppError(503, 'NOT_READY', `Service not ready: ${reason}`, details);
   }
-  res.json({ status: 'ready', checks: { database: 'up' } });
+  res.json({ status: 'ready', checks: { database: state.database, setup: state.setup }, engine });
 }
 
 export function openapi(_req: Request, res: Response) {

@@ -1,6 +1,9 @@
+import os from 'node:os';
 import path from 'node:path';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
+import { detectCapabilities, engineCapabilities, recordTtlSupport, type EngineCapabilities } from './capabilities';
 
 // Global Mongoose behaviour, set before any model is compiled.
 // - sanitizeFilter: a `{ "$gt": "" }` that slipped past validation is treated as a literal, never an operator.
@@ -18,8 +21,22 @@ export interface ConnectOptions {
   dbName?: string;
 }
 
+/**
+ * Options every client of ours passes to the driver. The driver loads `os` (for the handshake's client
+ * metadata) with a dynamic `import()`; where a runtime cannot run one (Jest's module sandbox, some bundlers)
+ * it then sends a handshake without `client.driver`, which `mongod` and SecantusDB refuse ("Missing required
+ * sub-document 'driver'"). Handing it the module makes the handshake the same in every runtime.
+ */
+export const driverRuntime: Pick<MongoClientOptions, 'runtimeAdapters'> = { runtimeAdapters: { os } };
+
+/** A plain driver client (scripts, benchmarks, tests) with the same runtime options as the service's. */
+export function createMongoClient(uri: string, options: MongoClientOptions = {}): MongoClient {
+  return new MongoClient(uri, { ...driverRuntime, ...options });
+}
+
 export async function connectDatabase(uri: string, options: ConnectOptions): Promise<typeof mongoose> {
   return mongoose.connect(uri, {
+    ...driverRuntime,
     dbName: options.dbName,
     serverSelectionTimeoutMS: options.timeoutMs,
     // Notice a dead server and a returning one within about a second (the driver's floor is 500 ms).
@@ -95,6 +112,26 @@ export async function ensureIndexes(): Promise<void> {
       }
     }
   }
+  recordTtlSupport(ttlFallbacks.length === 0);
+}
+
+export interface EngineFeatureSwitches {
+  /** Off: never use transactions, even where the engine has them. */
+  transactions: boolean;
+  /** Off: the outbox worker polls, even where the engine has change streams. */
+  changeStreams: boolean;
+}
+
+/**
+ * After connecting: what the engine can do (asked once, here), then every collection and index. Answers the
+ * capabilities, TTL support included.
+ */
+export async function prepareDatabase(switches: EngineFeatureSwitches): Promise<EngineCapabilities> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('prepareDatabase needs a connection');
+  await detectCapabilities(db, switches);
+  await ensureIndexes();
+  return engineCapabilities();
 }
 
 /** Deletes documents past their expiry date where the server has no TTL index support. */

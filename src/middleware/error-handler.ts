@@ -39,9 +39,14 @@ const socketErrorCodes = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMED
 // database is busy, not the request wrong, so the client is told to retry.
 const sqliteBusy = /SQLITE_BUSY|database is locked/;
 
+// Server errors that say the server cannot serve now, not that the request was wrong: shutting down,
+// stepping down, no primary, unreachable peer (mongod's error codes).
+const serverUnavailableCodes = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
+
 function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof mongoose.mongo.MongoServerError && sqliteBusy.test(error.message)) return true;
+  if (error instanceof mongoose.mongo.MongoServerError && typeof error.code === 'number' && serverUnavailableCodes.has(error.code)) return true;
   if (databaseUnavailableErrors.has(error.name)) return true;
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.

@@ -16,7 +16,8 @@ registry.registerPath({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
-  summary: 'Readiness: the database answers a ping',
+  summary: 'Readiness: the database answers and start-up (indexes, bootstrap) is done',
+  description: 'Also says which database engine features were detected at start (transactions, change streams, TTL indexes).',
   responses: {
     200: { description: 'Ready to serve', content: { 'application/json': { schema: readinessResponse } } },
     ...errorResponses(503),

@@ -1,13 +1,15 @@
 import mongoose, { type Types } from 'mongoose';
 import { Activity, activityView, type ActivityAction, type ActivityEntity, type ActivityRecord } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
+import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import type { Principal } from '../utils/principal';
 
 // The audit trail. Services call `recordChange` once per create, update or delete, after the write it
-// describes (no transactions on FerretDB: the entity is written first, then its trail entry). Only field
+// describes, in the same transaction where the engine has them (database/transaction.ts); elsewhere the
+// entity is written first, then its trail entry. Only field
 // names are kept, never values; secret fields appear under a neutral name (`password`).
 
 export type Actor = Principal | 'system';
@@ -102,7 +104,7 @@ export async function recordChange<T extends Recordable>(
     customer,
     fields,
   };
-  await Activity.collection.insertOne(entry);
+  await Activity.collection.insertOne(entry, sessionOption());
 }
 
 function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {

@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import mongoose from 'mongoose';
+import { currentSession, sessionOption } from '../database/transaction';
 import { AnalyticsCounter, AnalyticsDelta, AnalyticsState, type AnalyticsDeltaEntry } from '../models/analytics-counter.model';
 import { Customer } from '../models/customer.model';
 import { Interaction } from '../models/interaction.model';
@@ -194,13 +195,15 @@ async function writeDelta(increments: Increments): Promise<void> {
     }
   }
   if (entries.length === 0) return;
-  await AnalyticsDelta.collection.insertOne({ u: entries });
+  await AnalyticsDelta.collection.insertOne({ u: entries }, sessionOption());
 }
 
 async function apply(increments: Increments): Promise<void> {
   try {
     await writeDelta(increments);
   } catch (error) {
+    // In a transaction the entity write fails with its delta: nothing is saved, the counters stay right.
+    if (currentSession()) throw error;
     // The entity itself is saved; rather than serve wrong figures, the next analytics read rebuilds.
     logger.warn({ err: error }, 'analytics counters could not be updated; marking them for a rebuild');
     await markCountersStale().catch(() => undefined);
@@ -472,15 +475,15 @@ export async function readCounters(ids: readonly string[]): Promise<Map<string, 
 // ---- helpers for bulk writes (cascades, reassignment): read what the counters need before the write ----
 
 export function snapshotCustomers(filter: Record<string, unknown>): Promise<CustomerLike[]> {
-  return Customer.collection.find(filter, { projection: customerFields }).toArray() as unknown as Promise<CustomerLike[]>;
+  return Customer.collection.find(filter, { projection: customerFields, ...sessionOption() }).toArray() as unknown as Promise<CustomerLike[]>;
 }
 
 export function snapshotInteractions(filter: Record<string, unknown>): Promise<InteractionLike[]> {
-  return Interaction.collection.find(filter, { projection: interactionFields }).toArray() as unknown as Promise<InteractionLike[]>;
+  return Interaction.collection.find(filter, { projection: interactionFields, ...sessionOption() }).toArray() as unknown as Promise<InteractionLike[]>;
 }
 
 export function snapshotTickets(filter: Record<string, unknown>): Promise<TicketLike[]> {
-  return Ticket.collection.find(filter, { projection: ticketFields }).toArray() as unknown as Promise<TicketLike[]>;
+  return Ticket.collection.find(filter, { projection: ticketFields, ...sessionOption() }).toArray() as unknown as Promise<TicketLike[]>;
 }
 
 export const removed = <T>(records: readonly T[]): Change<T>[] => records.map((before) => ({ before, after: null }));

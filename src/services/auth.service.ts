@@ -10,7 +10,7 @@ import type { SignupUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
-import { concurrently } from '../utils/concurrently';
+import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
@@ -117,20 +117,18 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
 export async function signupCustomer(input: SignupCustomerBody) {
   if (input.role !== undefined) throw AppError.forbidden('Customers cannot choose a role');
   const { role: _role, password, ...fields } = input;
-  const customer = await Customer.create({
-    ...fields,
-    password_hash: await hashPassword(password),
-    status: 'lead',
-    search_terms: searchTermsFor(fields),
+  const passwordHash = await hashPassword(password);
+  return inTransaction(async () => {
+    const customer = await Customer.create({ ...fields, password_hash: passwordHash, status: 'lead', search_terms: searchTermsFor(fields) });
+    const record = customer.toObject<CustomerRecord>();
+    const id = record._id.toHexString();
+    await concurrently(
+      () => applyCustomerChanges([{ before: null, after: record }]),
+      () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
+      () => notify.customerSignedUp(record),
+    );
+    return id;
   });
-  const record = customer.toObject<CustomerRecord>();
-  const id = record._id.toHexString();
-  await concurrently(
-    applyCustomerChanges([{ before: null, after: record }]),
-    activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
-    notify.customerSignedUp(record),
-  );
-  return id;
 }
 
 const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid email or password');

@@ -6,7 +6,7 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
-import { concurrently } from '../utils/concurrently';
+import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
@@ -60,15 +60,18 @@ async function assertStaffUser(id: string, field: string): Promise<void> {
 export async function createCustomer(input: CreateCustomerBody, principal: Principal) {
   const { password, owner_id: ownerId, ...fields } = input;
   if (ownerId) await assertStaffUser(ownerId, 'owner_id');
-  const customer = await Customer.create({
-    ...fields,
-    owner: ownerId ?? principal.id,
-    password_hash: password ? await hashPassword(password) : undefined,
-    search_terms: searchTermsFor(fields),
+  const passwordHash = password ? await hashPassword(password) : undefined;
+  return inTransaction(async () => {
+    const customer = await Customer.create({
+      ...fields,
+      owner: ownerId ?? principal.id,
+      password_hash: passwordHash,
+      search_terms: searchTermsFor(fields),
+    });
+    const record = customer.toObject<CustomerRecord>();
+    await concurrently(() => applyCustomerChanges([{ before: null, after: record }]), () => activity.recordChange(principal, 'customer', null, record));
+    return customerView(record);
   });
-  const record = customer.toObject<CustomerRecord>();
-  await concurrently(applyCustomerChanges([{ before: null, after: record }]), activity.recordChange(principal, 'customer', null, record));
-  return customerView(record);
 }
 
 /**
@@ -118,17 +121,19 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   const update: Record<string, unknown> = { $set: set };
   if (Object.keys(unset).length > 0) update.$unset = unset;
   // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
-  const { matchedCount } = await Customer.updateOne({ _id: id }, update, { runValidators: true });
-  if (matchedCount === 0) throw AppError.notFound('Customer');
-  if (changes.password !== undefined) await bumpTokenVersion('customer', id);
-  const updated = await Customer.findById(id).lean<CustomerRecord>();
-  if (!updated) throw AppError.notFound('Customer');
-  await concurrently(
-    applyCustomerChanges([{ before: current, after: updated }]),
-    activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
-    changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve(),
-  );
-  return customerView(updated);
+  return inTransaction(async () => {
+    const { matchedCount } = await Customer.updateOne({ _id: id }, update, { runValidators: true });
+    if (matchedCount === 0) throw AppError.notFound('Customer');
+    if (changes.password !== undefined) await bumpTokenVersion('customer', id);
+    const updated = await Customer.findById(id).lean<CustomerRecord>();
+    if (!updated) throw AppError.notFound('Customer');
+    await concurrently(
+      () => applyCustomerChanges([{ before: current, after: updated }]),
+      () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
+      () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
+    );
+    return customerView(updated);
+  });
 }
 
 /** Records hanging off a customer; deleting it needs cascade=true while any exist. */
@@ -141,19 +146,21 @@ function deleteDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
 }
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
-  const customer = await findVisibleCustomer(id, principal);
-  const counts = await dependentCounts(customer._id);
-  const dependents = Object.entries(counts).filter(([, count]) => count > 0);
-  if (dependents.length > 0 && !cascade) {
-    throw AppError.conflict(
-      'This customer has interactions or tickets: pass cascade=true to delete them too',
-      dependents.map(([field, count]) => ({ field, message: `${count} linked` })),
-      'HAS_DEPENDENTS',
-    );
-  }
-  if (dependents.length > 0) await deleteDependents(customer._id);
-  const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
-  if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
-  await deleteRefreshTokens('customer', id);
-  await activity.recordChange(principal, 'customer', customer, null);
+  return inTransaction(async () => {
+    const customer = await findVisibleCustomer(id, principal);
+    const counts = await dependentCounts(customer._id);
+    const dependents = Object.entries(counts).filter(([, count]) => count > 0);
+    if (dependents.length > 0 && !cascade) {
+      throw AppError.conflict(
+        'This customer has interactions or tickets: pass cascade=true to delete them too',
+        dependents.map(([field, count]) => ({ field, message: `${count} linked` })),
+        'HAS_DEPENDENTS',
+      );
+    }
+    if (dependents.length > 0) await deleteDependents(customer._id);
+    const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
+    if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
+    await deleteRefreshTokens('customer', id);
+    await activity.recordChange(principal, 'customer', customer, null);
+  });
 }

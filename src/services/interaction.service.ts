@@ -15,7 +15,7 @@ import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
-import { concurrently } from '../utils/concurrently';
+import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
@@ -104,51 +104,53 @@ export interface NewInteraction {
  * a body field.
  */
 export async function createInteraction(input: NewInteraction, principal: Principal, customerIn: 'path' | 'body'): Promise<InteractionChange> {
-  writeScope(principal); // refuses callers who may not write interactions at all
-  const userId = input.userId ?? principal.id;
-  if (userId !== principal.id) {
-    if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
-    if (!(await User.exists({ _id: userId }))) {
-      throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
+  return inTransaction(async () => {
+    writeScope(principal); // refuses callers who may not write interactions at all
+    const userId = input.userId ?? principal.id;
+    if (userId !== principal.id) {
+      if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
+      if (!(await User.exists({ _id: userId }))) {
+        throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
+      }
     }
-  }
-  const missingCustomer = () =>
-    customerIn === 'path'
-      ? AppError.notFound('Customer')
-      : AppError.validation([{ location: 'body', field: 'customer_id', message: 'no customer with this id' }]);
-  if (!(await Customer.exists({ _id: input.customerId }))) throw missingCustomer();
+    const missingCustomer = () =>
+      customerIn === 'path'
+        ? AppError.notFound('Customer')
+        : AppError.validation([{ location: 'body', field: 'customer_id', message: 'no customer with this id' }]);
+    if (!(await Customer.exists({ _id: input.customerId }))) throw missingCustomer();
 
-  const id = new mongoose.Types.ObjectId();
-  const now = new Date();
-  const status = input.status ?? 'scheduled';
-  const created = await Interaction.create({
-    _id: id,
-    customer: toObjectId(input.customerId),
-    user: toObjectId(userId),
-    type: input.type,
-    title: input.title,
-    notes: input.notes === undefined ? undefined : sealText(input.notes, secretContext(id, 'notes')),
-    outcome: input.outcome === undefined ? undefined : sealText(input.outcome, secretContext(id, 'outcome')),
-    status,
-    scheduled_at: input.scheduled_at,
-    due_at: input.due_at,
-    completed_at: status === 'completed' ? (input.completed_at ?? now) : undefined,
-    created_at: now,
-    ...timing(input.scheduled_at, input.due_at, now),
+    const id = new mongoose.Types.ObjectId();
+    const now = new Date();
+    const status = input.status ?? 'scheduled';
+    const created = await Interaction.create({
+      _id: id,
+      customer: toObjectId(input.customerId),
+      user: toObjectId(userId),
+      type: input.type,
+      title: input.title,
+      notes: input.notes === undefined ? undefined : sealText(input.notes, secretContext(id, 'notes')),
+      outcome: input.outcome === undefined ? undefined : sealText(input.outcome, secretContext(id, 'outcome')),
+      status,
+      scheduled_at: input.scheduled_at,
+      due_at: input.due_at,
+      completed_at: status === 'completed' ? (input.completed_at ?? now) : undefined,
+      created_at: now,
+      ...timing(input.scheduled_at, input.due_at, now),
+    });
+    // No transactions on FerretDB: if the customer was deleted meanwhile, take the interaction back out
+    // rather than leave it pointing at nothing.
+    if (!(await Customer.exists({ _id: input.customerId }))) {
+      await Interaction.deleteOne({ _id: id });
+      throw missingCustomer();
+    }
+    const after = created.toObject<InteractionRecord>();
+    await concurrently(
+      () => applyInteractionChanges([{ before: null, after }]),
+      () => activity.recordChange(principal, 'interaction', null, after),
+      () => notify.interactionCreated(after),
+    );
+    return { before: null, after, interaction: presentInteraction(after, principal) };
   });
-  // No transactions on FerretDB: if the customer was deleted meanwhile, take the interaction back out
-  // rather than leave it pointing at nothing.
-  if (!(await Customer.exists({ _id: input.customerId }))) {
-    await Interaction.deleteOne({ _id: id });
-    throw missingCustomer();
-  }
-  const after = created.toObject<InteractionRecord>();
-  await concurrently(
-    applyInteractionChanges([{ before: null, after }]),
-    activity.recordChange(principal, 'interaction', null, after),
-    notify.interactionCreated(after),
-  );
-  return { before: null, after, interaction: presentInteraction(after, principal) };
 }
 
 function completionChanges(before: InteractionRecord, changes: UpdateInteractionBody, now: Date): { set: Record<string, unknown>; unset: Record<string, ''> } {
@@ -168,73 +170,77 @@ function completionChanges(before: InteractionRecord, changes: UpdateInteraction
 }
 
 export async function updateInteraction(id: string, changes: UpdateInteractionBody, principal: Principal): Promise<InteractionChange> {
-  const before = await findWritableInteraction(id, principal);
-  const newOwner = changes.user_id !== undefined && changes.user_id !== before.user.toHexString() ? changes.user_id : undefined;
-  if (newOwner) {
-    if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may hand an interaction to another user');
-    if (!(await User.exists({ _id: newOwner }))) {
-      throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
+  return inTransaction(async () => {
+    const before = await findWritableInteraction(id, principal);
+    const newOwner = changes.user_id !== undefined && changes.user_id !== before.user.toHexString() ? changes.user_id : undefined;
+    if (newOwner) {
+      if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may hand an interaction to another user');
+      if (!(await User.exists({ _id: newOwner }))) {
+        throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
+      }
     }
-  }
 
-  const now = new Date();
-  const completion = completionChanges(before, changes, now);
-  const set: Record<string, unknown> = { ...completion.set };
-  const unset: Record<string, ''> = { ...completion.unset };
-  const assign = (field: string, value: unknown) => {
-    if (value === undefined) return;
-    if (value === null) unset[field] = '';
-    else set[field] = value;
-  };
-  const seal = (field: SecretField, value: string | null | undefined) => (typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value);
-  assign('type', changes.type);
-  assign('title', changes.title);
-  assign('notes', seal('notes', changes.notes));
-  assign('outcome', seal('outcome', changes.outcome));
-  assign('status', changes.status);
-  assign('scheduled_at', changes.scheduled_at);
-  assign('due_at', changes.due_at);
-  if (newOwner) set.user = toObjectId(newOwner);
-  if (changes.scheduled_at !== undefined || changes.due_at !== undefined) {
-    const scheduledAt = changes.scheduled_at === undefined ? before.scheduled_at : changes.scheduled_at;
-    const dueAt = changes.due_at === undefined ? before.due_at : changes.due_at;
-    Object.assign(set, timing(scheduledAt, dueAt, before.created_at));
-  }
+    const now = new Date();
+    const completion = completionChanges(before, changes, now);
+    const set: Record<string, unknown> = { ...completion.set };
+    const unset: Record<string, ''> = { ...completion.unset };
+    const assign = (field: string, value: unknown) => {
+      if (value === undefined) return;
+      if (value === null) unset[field] = '';
+      else set[field] = value;
+    };
+    const seal = (field: SecretField, value: string | null | undefined) => (typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value);
+    assign('type', changes.type);
+    assign('title', changes.title);
+    assign('notes', seal('notes', changes.notes));
+    assign('outcome', seal('outcome', changes.outcome));
+    assign('status', changes.status);
+    assign('scheduled_at', changes.scheduled_at);
+    assign('due_at', changes.due_at);
+    if (newOwner) set.user = toObjectId(newOwner);
+    if (changes.scheduled_at !== undefined || changes.due_at !== undefined) {
+      const scheduledAt = changes.scheduled_at === undefined ? before.scheduled_at : changes.scheduled_at;
+      const dueAt = changes.due_at === undefined ? before.due_at : changes.due_at;
+      Object.assign(set, timing(scheduledAt, dueAt, before.created_at));
+    }
 
-  const update: Record<string, unknown> = { $set: set };
-  if (Object.keys(unset).length > 0) update.$unset = unset;
-  await Interaction.updateOne({ _id: before._id }, update, { runValidators: true });
-  // Tickets carry a copy of their interaction's owner (see ticket.model): keep it in step.
-  if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
-  const after = await Interaction.findById(before._id).lean<InteractionRecord>();
-  if (!after) throw AppError.notFound('Interaction');
-  await concurrently(
-    applyInteractionChanges([{ before, after }]),
-    activity.recordChange(principal, 'interaction', before, after),
-    notify.interactionUpdated(before, after),
-  );
-  return { before, after, interaction: presentInteraction(after, principal) };
+    const update: Record<string, unknown> = { $set: set };
+    if (Object.keys(unset).length > 0) update.$unset = unset;
+    await Interaction.updateOne({ _id: before._id }, update, { runValidators: true });
+    // Tickets carry a copy of their interaction's owner (see ticket.model): keep it in step.
+    if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
+    const after = await Interaction.findById(before._id).lean<InteractionRecord>();
+    if (!after) throw AppError.notFound('Interaction');
+    await concurrently(
+      () => applyInteractionChanges([{ before, after }]),
+      () => activity.recordChange(principal, 'interaction', before, after),
+      () => notify.interactionUpdated(before, after),
+    );
+    return { before, after, interaction: presentInteraction(after, principal) };
+  });
 }
 
 /** Deletes an interaction; one with tickets needs cascade=true (409 otherwise), which deletes them first. */
 export async function deleteInteraction(id: string, cascade: boolean, principal: Principal) {
-  const before = await findWritableInteraction(id, principal);
-  const tickets = await Ticket.countDocuments({ interaction: before._id });
-  if (tickets > 0 && !cascade) {
-    throw AppError.conflict(
-      'This interaction has tickets: pass cascade=true to delete them too',
-      [{ field: 'tickets', message: `${tickets} linked` }],
-      'HAS_DEPENDENTS',
-    );
-  }
-  // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
-  if (tickets > 0) {
-    const gone = await snapshotTickets({ interaction: before._id });
-    await Ticket.deleteMany({ interaction: before._id });
-    await applyTicketChanges(removed(gone));
-  }
-  const { deletedCount } = await Interaction.deleteOne({ _id: before._id });
-  if (deletedCount > 0) await applyInteractionChanges([{ before, after: null }]);
-  await activity.recordChange(principal, 'interaction', before, null);
-  return { before, after: null };
+  return inTransaction(async () => {
+    const before = await findWritableInteraction(id, principal);
+    const tickets = await Ticket.countDocuments({ interaction: before._id });
+    if (tickets > 0 && !cascade) {
+      throw AppError.conflict(
+        'This interaction has tickets: pass cascade=true to delete them too',
+        [{ field: 'tickets', message: `${tickets} linked` }],
+        'HAS_DEPENDENTS',
+      );
+    }
+    // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
+    if (tickets > 0) {
+      const gone = await snapshotTickets({ interaction: before._id });
+      await Ticket.deleteMany({ interaction: before._id });
+      await applyTicketChanges(removed(gone));
+    }
+    const { deletedCount } = await Interaction.deleteOne({ _id: before._id });
+    if (deletedCount > 0) await applyInteractionChanges([{ before, after: null }]);
+    await activity.recordChange(principal, 'interaction', before, null);
+    return { before, after: null };
+  });
 }

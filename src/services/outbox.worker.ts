@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { hostname } from 'node:os';
 import mongoose from 'mongoose';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { config } from '../config/env';
+import { engineCapabilities } from '../database/capabilities';
 import { OutboxClaim, OutboxMessage, type OutboxRecord } from '../models/outbox.model';
 import { outboxSignals } from './outbox.service';
 
@@ -17,6 +19,11 @@ import { outboxSignals } from './outbox.service';
 // owner finishes before anyone else may start the next attempt: a message can only go out twice if an
 // attempt outlives its lease (e.g. the database is unreachable when the owner records "sent").
 // Message updates filter on _id alone: FerretDB serves that from its primary key, other conditions scan.
+//
+// Waking: a message written by this process wakes its worker at once (outboxSignals). Where the engine has
+// change streams (a replica set), the worker also watches the collection, so a message written by any
+// instance wakes it when its transaction commits; it then only sleeps until the next scheduled retry (at most
+// OUTBOX_IDLE_POLL_MS). Elsewhere (FerretDB, a standalone mongod) it polls every OUTBOX_POLL_MS.
 
 export interface SmtpSettings {
   host: string;
@@ -31,6 +38,8 @@ export interface OutboxWorkerOptions {
   smtp?: SmtpSettings | null;
   from?: string;
   pollMs?: number;
+  /** The longest idle sleep while a change stream wakes the worker. */
+  idlePollMs?: number;
   batchSize?: number;
   leaseMs?: number;
   backoffMs?: number;
@@ -38,6 +47,7 @@ export interface OutboxWorkerOptions {
 }
 
 const CLAIM_RETENTION_MS = 30 * 86_400_000;
+const STREAM_START_TIMEOUT_MS = 5_000;
 const MAX_BACKOFF_MS = 6 * 3_600_000;
 
 interface ClaimedAttempt {
@@ -70,19 +80,29 @@ export class OutboxWorker {
   private readonly transport: Transporter | undefined;
   private readonly from: string;
   private readonly pollMs: number;
+  private readonly idlePollMs: number;
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly backoffMs: number;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
-  private readonly onEnqueued = () => this.wake?.();
+  /** Set when woken while busy: the next sleep returns at once, so no message waits for a poll. */
+  private wakeRequested = false;
+  private readonly onEnqueued = () => {
+    this.wakeRequested = true;
+    this.wake?.();
+  };
+  private stream: mongoose.mongo.ChangeStream | undefined;
+  /** Completed rounds (stream check and poll), for tests that must know the worker has looked once. */
+  rounds = 0;
 
   constructor(options: OutboxWorkerOptions) {
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.log = options.logger.child({ component: 'outbox', worker: this.id });
     this.from = options.from ?? config.mail.from;
     this.pollMs = options.pollMs ?? config.outbox.pollMs;
+    this.idlePollMs = options.idlePollMs ?? config.outbox.idlePollMs;
     this.batchSize = options.batchSize ?? config.outbox.batchSize;
     this.leaseMs = options.leaseMs ?? config.outbox.leaseMs;
     this.backoffMs = options.backoffMs ?? config.outbox.backoffMs;
@@ -118,29 +138,92 @@ export class OutboxWorker {
     outboxSignals.off('enqueued', this.onEnqueued);
     this.wake?.();
     await this.loopDone;
+    await this.closeStream();
     this.transport?.close();
+  }
+
+  /** How the worker learns of new messages: `change-stream` (any instance's) or `poll`. */
+  get wakeMode(): 'change-stream' | 'poll' {
+    return this.stream ? 'change-stream' : 'poll';
+  }
+
+  /**
+   * Opens the change stream where the engine has them, and waits until the server has started it (its first
+   * resume token): a message
+   * written after that wakes the worker, one written before is found by the poll that follows. On an error
+   * the worker polls until the stream reopens.
+   */
+  private async openStream(): Promise<void> {
+    if (this.stream || !engineCapabilities().changeStreams) return;
+    const newOrRequeued = [
+      { $match: { $or: [{ operationType: 'insert' }, { operationType: 'update', 'updateDescription.updatedFields.status': 'pending' }] } },
+    ];
+    const stream = OutboxMessage.collection.watch(newOrRequeued);
+    let failed = false;
+    stream.on('change', this.onEnqueued);
+    stream.on('error', (error: unknown) => {
+      failed = true;
+      this.log.warn({ err: describeError(error) }, 'outbox change stream failed; polling until it reopens');
+      if (this.stream === stream) this.stream = undefined;
+      stream.close().catch(() => undefined);
+      this.onEnqueued();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const started = await Promise.race([
+      once(stream, 'resumeTokenChanged').then(() => true, () => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STREAM_START_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (started && !failed && this.running) this.stream = stream;
+    else await stream.close().catch(() => undefined);
+  }
+
+  private async closeStream(): Promise<void> {
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.close().catch(() => undefined);
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
       let found = 0;
       try {
+        await this.openStream();
         found = await this.runOnce();
+        this.rounds += 1;
       } catch (error) {
         // Database away: try again on the next poll; nothing is lost, messages stay pending.
         this.log.warn({ err: describeError(error) }, 'outbox poll failed');
       }
-      if (this.running && found < this.batchSize) await this.sleep(this.pollMs);
+      if (this.running && found < this.batchSize) await this.sleep(await this.idleMs());
+    }
+  }
+
+  /** With a change stream: until the next scheduled attempt (at most idlePollMs); without: pollMs. */
+  private async idleMs(): Promise<number> {
+    if (!this.stream) return this.pollMs;
+    try {
+      const next = await OutboxMessage.findOne({ status: 'pending' }, { next_attempt_at: 1 }).sort({ next_attempt_at: 1 }).lean<Pick<OutboxRecord, 'next_attempt_at'>>();
+      if (!next) return this.idlePollMs;
+      return Math.min(this.idlePollMs, Math.max(10, next.next_attempt_at.getTime() - Date.now()));
+    } catch {
+      return this.pollMs;
     }
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.wakeRequested || !this.running) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wakeRequested = false;
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }

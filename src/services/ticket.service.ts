@@ -8,7 +8,7 @@ import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
 import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
-import { concurrently } from '../utils/concurrently';
+import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
@@ -71,39 +71,41 @@ const resolvedCleared = { resolved_at: null, resolution_seconds: null, resolved_
  * MANAGER). Its customer is the interaction's; it goes to `assigned_to` or else the interaction's owner.
  */
 export async function createTicket(interactionId: string, input: CreateTicketBody, principal: Principal): Promise<TicketChange> {
-  const interaction = await findReadableInteraction(interactionId, principal);
-  if (input.assigned_to !== undefined) {
-    if (principal.type === 'customer') throw AppError.forbidden('A customer cannot assign tickets');
-    await assertStaffUser(input.assigned_to);
-  }
-  const id = new mongoose.Types.ObjectId();
-  const now = new Date();
-  const created = dateBuckets(now);
-  const ticket = await Ticket.create({
-    _id: id,
-    interaction: interaction._id,
-    customer: interaction.customer,
-    interaction_user: interaction.user,
-    title: input.title,
-    description: input.description,
-    priority: input.priority ?? 'medium',
-    assigned_to: input.assigned_to === undefined ? interaction.user : toObjectId(input.assigned_to),
-    creator_type: principal.type,
-    creator: toObjectId(principal.id),
-    created_at: now,
-    created_day: created.day,
-    created_week: created.week,
-    created_month: created.month,
-    ...resolvedCleared,
+  return inTransaction(async () => {
+    const interaction = await findReadableInteraction(interactionId, principal);
+    if (input.assigned_to !== undefined) {
+      if (principal.type === 'customer') throw AppError.forbidden('A customer cannot assign tickets');
+      await assertStaffUser(input.assigned_to);
+    }
+    const id = new mongoose.Types.ObjectId();
+    const now = new Date();
+    const created = dateBuckets(now);
+    const ticket = await Ticket.create({
+      _id: id,
+      interaction: interaction._id,
+      customer: interaction.customer,
+      interaction_user: interaction.user,
+      title: input.title,
+      description: input.description,
+      priority: input.priority ?? 'medium',
+      assigned_to: input.assigned_to === undefined ? interaction.user : toObjectId(input.assigned_to),
+      creator_type: principal.type,
+      creator: toObjectId(principal.id),
+      created_at: now,
+      created_day: created.day,
+      created_week: created.week,
+      created_month: created.month,
+      ...resolvedCleared,
+    });
+    // No transactions on FerretDB: if the interaction was deleted meanwhile, do not leave a dangling ticket.
+    if (!(await Interaction.exists({ _id: interaction._id }))) {
+      await Ticket.deleteOne({ _id: id });
+      throw AppError.notFound('Interaction');
+    }
+    const after = ticket.toObject<TicketRecord>();
+    await concurrently(() => applyTicketChanges([{ before: null, after }]), () => activity.recordChange(principal, 'ticket', null, after), () => notify.ticketRaised(after));
+    return { before: null, after, ticket: ticketView(after) };
   });
-  // No transactions on FerretDB: if the interaction was deleted meanwhile, do not leave a dangling ticket.
-  if (!(await Interaction.exists({ _id: interaction._id }))) {
-    await Ticket.deleteOne({ _id: id });
-    throw AppError.notFound('Interaction');
-  }
-  const after = ticket.toObject<TicketRecord>();
-  await concurrently(applyTicketChanges([{ before: null, after }]), activity.recordChange(principal, 'ticket', null, after), notify.ticketRaised(after));
-  return { before: null, after, ticket: ticketView(after) };
 }
 
 function transitionConflict(from: TicketStatus, to: TicketStatus): AppError {
@@ -144,50 +146,54 @@ function statusChanges(before: TicketRecord, to: TicketStatus, now: Date): Recor
 }
 
 export async function updateTicket(id: string, changes: UpdateTicketBody, principal: Principal): Promise<TicketChange> {
-  const before = await findReadableTicket(id, principal);
-  if (principal.type === 'customer') checkCustomerChanges(before, changes);
-  else if (!can(principal, 'tickets:update-all') && before.assigned_to?.toHexString() !== principal.id) {
-    throw AppError.forbidden('Only the assigned user, an ADMIN or a MANAGER may change this ticket');
-  }
-  if (changes.assigned_to) await assertStaffUser(changes.assigned_to);
+  return inTransaction(async () => {
+    const before = await findReadableTicket(id, principal);
+    if (principal.type === 'customer') checkCustomerChanges(before, changes);
+    else if (!can(principal, 'tickets:update-all') && before.assigned_to?.toHexString() !== principal.id) {
+      throw AppError.forbidden('Only the assigned user, an ADMIN or a MANAGER may change this ticket');
+    }
+    if (changes.assigned_to) await assertStaffUser(changes.assigned_to);
 
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
-  if (changes.title !== undefined) set.title = changes.title;
-  if (changes.description === null) unset.description = '';
-  else if (changes.description !== undefined) set.description = changes.description;
-  if (changes.priority !== undefined) set.priority = changes.priority;
-  if (changes.assigned_to !== undefined) set.assigned_to = changes.assigned_to === null ? null : toObjectId(changes.assigned_to);
-  // Sending the current status again is a no-op, not a move.
-  if (changes.status !== undefined && changes.status !== before.status) Object.assign(set, statusChanges(before, changes.status, new Date()));
+    const set: Record<string, unknown> = {};
+    const unset: Record<string, ''> = {};
+    if (changes.title !== undefined) set.title = changes.title;
+    if (changes.description === null) unset.description = '';
+    else if (changes.description !== undefined) set.description = changes.description;
+    if (changes.priority !== undefined) set.priority = changes.priority;
+    if (changes.assigned_to !== undefined) set.assigned_to = changes.assigned_to === null ? null : toObjectId(changes.assigned_to);
+    // Sending the current status again is a no-op, not a move.
+    if (changes.status !== undefined && changes.status !== before.status) Object.assign(set, statusChanges(before, changes.status, new Date()));
 
-  const update: Record<string, unknown> = { $set: set };
-  if (Object.keys(unset).length > 0) update.$unset = unset;
-  // Conditional on the status read above, so two concurrent moves cannot both apply.
-  const result = await Ticket.updateOne({ _id: before._id, status: before.status }, update, { runValidators: true });
-  if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
-  const after = await Ticket.findById(before._id).lean<TicketRecord>();
-  if (!after) throw AppError.notFound('Ticket');
-  await concurrently(applyTicketChanges([{ before, after }]), activity.recordChange(principal, 'ticket', before, after), notify.ticketUpdated(before, after));
-  return { before, after, ticket: ticketView(after) };
+    const update: Record<string, unknown> = { $set: set };
+    if (Object.keys(unset).length > 0) update.$unset = unset;
+    // Conditional on the status read above, so two concurrent moves cannot both apply.
+    const result = await Ticket.updateOne({ _id: before._id, status: before.status }, update, { runValidators: true });
+    if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
+    const after = await Ticket.findById(before._id).lean<TicketRecord>();
+    if (!after) throw AppError.notFound('Ticket');
+    await concurrently(() => applyTicketChanges([{ before, after }]), () => activity.recordChange(principal, 'ticket', before, after), () => notify.ticketUpdated(before, after));
+    return { before, after, ticket: ticketView(after) };
+  });
 }
 
 /** ADMIN and MANAGER delete any ticket; a customer only its own while it is still open. */
 export async function deleteTicket(id: string, principal: Principal) {
-  const before = await findReadableTicket(id, principal);
-  if (principal.type === 'customer') {
-    if (before.status !== 'open') {
-      throw AppError.conflict('Only an open ticket can be deleted', [{ location: 'params', field: 'status', message: before.status }], 'TICKET_NOT_OPEN');
+  return inTransaction(async () => {
+    const before = await findReadableTicket(id, principal);
+    if (principal.type === 'customer') {
+      if (before.status !== 'open') {
+        throw AppError.conflict('Only an open ticket can be deleted', [{ location: 'params', field: 'status', message: before.status }], 'TICKET_NOT_OPEN');
+      }
+    } else if (!can(principal, 'tickets:delete-all')) {
+      throw AppError.forbidden();
     }
-  } else if (!can(principal, 'tickets:delete-all')) {
-    throw AppError.forbidden();
-  }
-  const filter: { _id: mongoose.Types.ObjectId; status?: TicketStatus } = { _id: before._id };
-  // For a customer, conditional on the ticket still being open.
-  if (principal.type === 'customer') filter.status = 'open';
-  const result = await Ticket.deleteOne(filter);
-  if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
-  await applyTicketChanges([{ before, after: null }]);
-  await activity.recordChange(principal, 'ticket', before, null);
-  return { before, after: null };
+    const filter: { _id: mongoose.Types.ObjectId; status?: TicketStatus } = { _id: before._id };
+    // For a customer, conditional on the ticket still being open.
+    if (principal.type === 'customer') filter.status = 'open';
+    const result = await Ticket.deleteOne(filter);
+    if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
+    await applyTicketChanges([{ before, after: null }]);
+    await activity.recordChange(principal, 'ticket', before, null);
+    return { before, after: null };
+  });
 }

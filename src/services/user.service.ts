@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { Customer } from '../models/customer.model';
+import { inTransaction } from '../database/transaction';
 import { User, userView, type UserRecord } from '../models/user.model';
 import type { ListUsersQuery, UpdateUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
@@ -67,14 +68,16 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
 
   // updateOne + read rather than findOneAndUpdate: FerretDB 1.x cannot project in findAndModify, and the
   // schema's hidden password_hash always adds a projection.
-  await User.updateOne({ _id: id }, { $set: set }, { runValidators: true });
-  const credentialsChanged = changes.password !== undefined || (changes.role !== undefined && changes.role !== target.role);
-  if (credentialsChanged) await bumpTokenVersion('user', id);
-  const updated = await User.findById(id).lean<UserRecord>();
-  if (!updated) throw AppError.notFound('User');
-  await activity.recordChange(principal, 'user', target, updated, changes.password !== undefined ? ['password'] : []);
-  if (changes.password !== undefined) await notify.passwordChanged('user', target, updated);
-  return userView(updated);
+  return inTransaction(async () => {
+    await User.updateOne({ _id: id }, { $set: set }, { runValidators: true });
+    const credentialsChanged = changes.password !== undefined || (changes.role !== undefined && changes.role !== target.role);
+    if (credentialsChanged) await bumpTokenVersion('user', id);
+    const updated = await User.findById(id).lean<UserRecord>();
+    if (!updated) throw AppError.notFound('User');
+    await activity.recordChange(principal, 'user', target, updated, changes.password !== undefined ? ['password'] : []);
+    if (changes.password !== undefined) await notify.passwordChanged('user', target, updated);
+    return userView(updated);
+  });
 }
 
 /** What a user owns that must move to someone else before the user can go. */
@@ -95,30 +98,32 @@ async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.
  * (409 otherwise), so nothing is left pointing at a missing user. The last ADMIN cannot be deleted.
  */
 export async function deleteUser(id: string, reassignTo: string | undefined, principal: Principal) {
-  const target = await findVisibleUser(id, principal);
-  if (!can(principal, 'users:manage')) throw AppError.forbidden('Only an ADMIN can delete users');
-  if (target.role === 'ADMIN' && (await countAdmins()) <= 1) throw AppError.conflict('The last ADMIN cannot be deleted');
+  return inTransaction(async () => {
+    const target = await findVisibleUser(id, principal);
+    if (!can(principal, 'users:manage')) throw AppError.forbidden('Only an ADMIN can delete users');
+    if (target.role === 'ADMIN' && (await countAdmins()) <= 1) throw AppError.conflict('The last ADMIN cannot be deleted');
 
-  const userId = target._id;
-  const owned = await ownedRecords(userId);
-  const ownsSomething = Object.values(owned).some((count) => count > 0);
-  if (ownsSomething) {
-    if (!reassignTo) {
-      throw AppError.conflict(
-        'This user still owns records: pass reassign_to=<user_id> to hand them over',
-        Object.entries(owned)
-          .filter(([, count]) => count > 0)
-          .map(([field, count]) => ({ field, message: `${count} owned` })),
-        'HAS_DEPENDENTS',
-      );
+    const userId = target._id;
+    const owned = await ownedRecords(userId);
+    const ownsSomething = Object.values(owned).some((count) => count > 0);
+    if (ownsSomething) {
+      if (!reassignTo) {
+        throw AppError.conflict(
+          'This user still owns records: pass reassign_to=<user_id> to hand them over',
+          Object.entries(owned)
+            .filter(([, count]) => count > 0)
+            .map(([field, count]) => ({ field, message: `${count} owned` })),
+          'HAS_DEPENDENTS',
+        );
+      }
+      if (reassignTo === id) throw AppError.badRequest('reassign_to must be another user');
+      if (!(await User.exists({ _id: reassignTo }))) {
+        throw AppError.validation([{ location: 'query', field: 'reassign_to', message: 'no staff user with this id' }]);
+      }
+      await reassignOwnedRecords(userId, new mongoose.Types.ObjectId(reassignTo));
     }
-    if (reassignTo === id) throw AppError.badRequest('reassign_to must be another user');
-    if (!(await User.exists({ _id: reassignTo }))) {
-      throw AppError.validation([{ location: 'query', field: 'reassign_to', message: 'no staff user with this id' }]);
-    }
-    await reassignOwnedRecords(userId, new mongoose.Types.ObjectId(reassignTo));
-  }
-  await User.deleteOne({ _id: userId });
-  await deleteRefreshTokens('user', id);
-  await activity.recordChange(principal, 'user', target, null);
+    await User.deleteOne({ _id: userId });
+    await deleteRefreshTokens('user', id);
+    await activity.recordChange(principal, 'user', target, null);
+  });
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { MongoClient } from 'mongodb';
+import { createMongoClient } from '../../src/database/connect';
 import { testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
 import { startServer, waitForLog, type ServerProcess } from '../helpers/server-process';
 
@@ -17,7 +17,7 @@ const env = {
 };
 const rows = 20_000;
 let server: ServerProcess | undefined;
-const client = new MongoClient(testMongoUri());
+const client = createMongoClient(testMongoUri());
 
 afterAll(async () => {
   if (server && server.child.exitCode === null) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll } from '@jest/globals';
 import mongoose from 'mongoose';
 import { config } from '../../src/config/env';
-import { connectWithRetry, ensureIndexes } from '../../src/database/connect';
+import { connectWithRetry, prepareDatabase } from '../../src/database/connect';
+import { markSetupDone } from '../../src/services/health.service';
 import { createLogger } from '../../src/utils/logger';
 
 export function testMongoUri(): string {
@@ -32,7 +33,9 @@ export function useTestDatabase(options: { uri?: () => string } = {}): { dbName:
   beforeAll(async () => {
     // Retried like the service does, so a busy machine's slow first connection is not a test failure.
     await connectWithRetry(options.uri?.() ?? testMongoUri(), { timeoutMs: config.db.timeoutMs, dbName: handle.dbName }, createLogger(undefined, 'silent'));
-    await ensureIndexes();
+    // As the service starts: engine features detected (transactions, change streams, TTL), indexes ensured.
+    await prepareDatabase(config.db.features);
+    markSetupDone();
   });
   afterAll(async () => {
     if (mongoose.connection.readyState === mongoose.ConnectionStates.connected) {

@@ -47,6 +47,6 @@ export async function waitForLog(
 export async function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
   const server = spawnServer(env);
   const listening = await waitForLog(server, (line) => line.msg === 'listening');
-  await waitForLog(server, (line) => line.msg === 'database connected, indexes ensured');
+  await waitForLog(server, (line) => line.msg === 'ready');
   return { ...server, port: Number(listening.port) };
 }

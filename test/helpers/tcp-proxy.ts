@@ -8,8 +8,15 @@ export class TcpProxy {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
+  /** Every chunk a client sent towards the database, per connection, in order (see `clientBytes`). */
+  private readonly sent: Buffer[][] = [];
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  /** What each connection's client has sent so far, one buffer per connection in the order they opened. */
+  clientBytes(): Buffer[] {
+    return this.sent.map((chunks) => Buffer.concat(chunks));
+  }
 
   async start(port = 0): Promise<void> {
     this.server = net.createServer((client) => {
@@ -19,6 +26,9 @@ export class TcpProxy {
         socket.on('close', () => this.sockets.delete(socket));
         socket.on('error', () => socket.destroy());
       }
+      const chunks: Buffer[] = [];
+      this.sent.push(chunks);
+      client.on('data', (chunk: Buffer) => chunks.push(chunk));
       client.pipe(upstream).pipe(client);
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());

@@ -43,7 +43,7 @@ describe('WEB_CONCURRENCY=2 (Node cluster)', () => {
     });
     try {
       await waitForLog(server, (line) => line.msg === 'cluster primary: starting workers');
-      const workers = await waitForWorkers(server, 2, 'database connected, indexes ensured');
+      const workers = await waitForWorkers(server, 2, 'ready');
       const listening = logLines(server.output()).filter((line) => line.msg === 'listening');
       const ports = new Set(listening.map((line) => line.port));
       expect(ports.size).toBe(1);

@@ -19,10 +19,21 @@ describe('GET /healthz', () => {
 });
 
 describe('GET /readyz', () => {
-  it('answers 200 when the database answers a ping', async () => {
+  it('answers 200 when the database answers and start-up is done, naming the engine and its features', async () => {
     const res = await request(app).get('/readyz');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ready', checks: { database: 'up' } });
+    expect(res.body).toEqual({
+      status: 'ready',
+      checks: { database: 'up', setup: 'done' },
+      engine: {
+        name: expect.stringMatching(/^(mongodb|ferretdb|secantusdb)$/),
+        version: expect.any(String),
+        topology: expect.stringMatching(/^(replica-set|sharded|standalone)$/),
+        transactions: expect.any(Boolean),
+        change_streams: expect.any(Boolean),
+        ttl_indexes: expect.any(Boolean),
+      },
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MongoClient, ObjectId } from 'mongodb';
+import { ObjectId, type MongoClient } from 'mongodb';
+import { createMongoClient } from '../../src/database/connect';
 import request from 'supertest';
 import { PRINCIPAL_TTL_MS } from '../../src/services/principal-cache';
 import { TOTAL_TTL_MS } from '../../src/database/count-cache';
@@ -16,7 +17,7 @@ let actors: Actors;
 let other: MongoClient;
 beforeAll(async () => {
   actors = await createActors(app);
-  other = new MongoClient(uriWithDb(testMongoUri(), db.dbName));
+  other = createMongoClient(uriWithDb(testMongoUri(), db.dbName));
   await other.connect();
 });
 afterAll(async () => {

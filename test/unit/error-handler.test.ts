@@ -77,4 +77,11 @@ describe('toAppError with FerretDB errors', () => {
     });
     expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE', headers: { 'Retry-After': expect.any(String) } });
   });
+
+  it('maps a server that is shutting down or has no primary to 503, and other server errors to 500', () => {
+    for (const code of [91, 10107, 11600]) {
+      expect(toAppError(new mongoose.mongo.MongoServerError({ code, errmsg: 'not now' }))).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+    }
+    expect(toAppError(new mongoose.mongo.MongoServerError({ code: 2, errmsg: 'bad value' }))).toMatchObject({ status: 500 });
+  });
 });

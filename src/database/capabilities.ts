@@ -1,0 +1,103 @@
+import type { Db } from 'mongodb';
+
+// What the database engine behind MONGODB_URI can do, found out once at start by asking it, never assumed
+// from its name. The service uses more where the engine has more — an entity write and the outbox, activity
+// and analytics entries it causes commit in one transaction; the outbox worker wakes on a change stream;
+// expiry is the server's TTL monitor — and falls back where it has less (FerretDB, a standalone mongod):
+// ordered writes, polling, and the service's own sweeper.
+
+export interface EngineCapabilities {
+  /** `ferretdb`, `secantusdb` or `mongodb` (anything else that answers like mongod). */
+  engine: 'mongodb' | 'ferretdb' | 'secantusdb';
+  version: string;
+  topology: 'replica-set' | 'sharded' | 'standalone';
+  transactions: boolean;
+  changeStreams: boolean;
+  /** Unknown (null) until the indexes are ensured: a TTL index the server refuses means no. */
+  ttlIndexes: boolean | null;
+}
+
+const undetected: EngineCapabilities = Object.freeze({
+  engine: 'mongodb',
+  version: 'unknown',
+  topology: 'standalone',
+  transactions: false,
+  changeStreams: false,
+  ttlIndexes: null,
+});
+
+let current: EngineCapabilities = undetected;
+
+/** The capabilities found at start (before detection: none of the optional ones). */
+export function engineCapabilities(): EngineCapabilities {
+  return current;
+}
+
+export function recordTtlSupport(supported: boolean): void {
+  current = Object.freeze({ ...current, ttlIndexes: supported });
+}
+
+type Hello = { setName?: unknown; msg?: unknown; logicalSessionTimeoutMinutes?: unknown };
+type BuildInfo = { version?: unknown; ferretdb?: unknown; ferretdbVersion?: unknown; secantusVersion?: unknown };
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+function engineOf(info: BuildInfo): EngineCapabilities['engine'] {
+  if (info.ferretdb !== undefined || info.ferretdbVersion !== undefined) return 'ferretdb';
+  if (info.secantusVersion !== undefined) return 'secantusdb';
+  return 'mongodb';
+}
+
+function topologyOf(hello: Hello): EngineCapabilities['topology'] {
+  if (hello.msg === 'isdbgrid') return 'sharded';
+  return typeof hello.setName === 'string' ? 'replica-set' : 'standalone';
+}
+
+/** A read-only transaction: the engine either runs it or says it cannot (standalone, FerretDB). */
+async function probeTransactions(db: Db): Promise<boolean> {
+  const session = db.client.startSession();
+  try {
+    await session.withTransaction(async () => {
+      await db.collection('system_flags').findOne({}, { session });
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await session.endSession().catch(() => undefined);
+  }
+}
+
+async function probeChangeStreams(db: Db): Promise<boolean> {
+  const stream = db.collection('system_flags').watch([], { maxAwaitTimeMS: 1 });
+  try {
+    await stream.tryNext();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await stream.close().catch(() => undefined);
+  }
+}
+
+/** Asks the engine what it is and tries what it claims: a transaction and a change stream. */
+export async function detectCapabilities(db: Db, options: { transactions: boolean; changeStreams: boolean }): Promise<EngineCapabilities> {
+  const admin = db.admin();
+  const [hello, info] = await Promise.all([admin.command({ hello: 1 }) as Promise<Hello>, admin.command({ buildInfo: 1 }) as Promise<BuildInfo>]);
+  const topology = topologyOf(hello);
+  const sessions = hello.logicalSessionTimeoutMinutes !== undefined && topology !== 'standalone';
+  current = Object.freeze({
+    engine: engineOf(info),
+    version: text(info.ferretdbVersion) ?? text(info.secantusVersion) ?? text(info.version) ?? 'unknown',
+    topology,
+    transactions: options.transactions && sessions && (await probeTransactions(db)),
+    changeStreams: options.changeStreams && topology !== 'standalone' && (await probeChangeStreams(db)),
+    ttlIndexes: current.ttlIndexes,
+  });
+  return current;
+}
+
+/** Back to "nothing detected" (tests that connect to another engine). */
+export function resetCapabilities(): void {
+  current = undetected;
+}

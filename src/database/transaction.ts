@@ -1,0 +1,93 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MongoError, type ClientSession } from 'mongodb';
+import mongoose from 'mongoose';
+import { engineCapabilities } from './capabilities';
+
+// One request's writes as one unit where the engine has transactions (a replica set: MongoDB, SecantusDB):
+// the entity and the outbox, activity and analytics entries it causes commit together or not at all.
+// Mongoose operations inside pick the session up by themselves (transactionAsyncLocalStorage); raw driver
+// calls take it from `sessionOption()`. Without transactions (FerretDB, a standalone mongod) the same code
+// runs as ordered writes: the entity first, then its entries.
+
+mongoose.set('transactionAsyncLocalStorage', true);
+
+// Mongoose reads the session of the transaction in progress from this store (created by the setting above);
+// its typings do not declare it.
+const mongooseSessions = (mongoose as unknown as { transactionAsyncLocalStorage?: AsyncLocalStorage<{ session: ClientSession }> })
+  .transactionAsyncLocalStorage;
+const sessions = new AsyncLocalStorage<ClientSession>();
+
+/** The session of the transaction this code runs in, if any. */
+export function currentSession(): ClientSession | undefined {
+  return sessions.getStore();
+}
+
+/** `{ session }` for a raw driver call inside a transaction; empty outside one. */
+export function sessionOption(): { session?: ClientSession } {
+  const session = sessions.getStore();
+  return session ? { session } : {};
+}
+
+// A write conflict with a concurrent transaction is retried a few times; an unreachable server is not
+// (the request answers 503 within the usual timeout rather than retrying for the driver's two minutes).
+const MAX_ATTEMPTS = 4;
+const unreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError']);
+
+function hasLabel(error: unknown, label: string): boolean {
+  return error instanceof MongoError && error.hasErrorLabel(label) && !unreachable.has(error.name);
+}
+
+async function commit(session: ClientSession): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await session.commitTransaction();
+      return;
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !hasLabel(error, 'UnknownTransactionCommitResult')) throw error;
+    }
+  }
+}
+
+function runInSession<T>(session: ClientSession, work: () => Promise<T>): Promise<T> {
+  const inOurs = () => sessions.run(session, work);
+  return mongooseSessions ? mongooseSessions.run({ session }, inOurs) : inOurs();
+}
+
+/**
+ * Runs `work` in a transaction when the engine has them (retried on a transient error such as a write
+ * conflict, so `work` must only write to the database), or plainly otherwise. Nested calls join the outer
+ * transaction.
+ */
+export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
+  if (!engineCapabilities().transactions || sessions.getStore()) return work();
+  for (let attempt = 1; ; attempt += 1) {
+    const session = await mongoose.startSession();
+    try {
+      session.startTransaction();
+      const result = await runInSession(session, work);
+      await commit(session);
+      return result;
+    } catch (error) {
+      if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+      if (attempt >= MAX_ATTEMPTS || !hasLabel(error, 'TransientTransactionError')) throw error;
+    } finally {
+      await session.endSession().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Waits for independent steps (the side writes after an entity write: analytics delta, activity entry,
+ * notifications), then throws the first failure, if any. Inside a transaction they run one after another
+ * (a session carries one operation at a time); outside, together. Unlike Promise.all it never returns while a
+ * step is still running, so a request does not answer (or a shutdown finish) before all of them end.
+ */
+export async function concurrently(...steps: (() => Promise<unknown>)[]): Promise<void> {
+  if (sessions.getStore()) {
+    for (const step of steps) await step();
+    return;
+  }
+  const results = await Promise.allSettled(steps.map((step) => step()));
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
