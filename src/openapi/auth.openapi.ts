@@ -6,6 +6,13 @@ import { authenticated, commonErrors, errorResponses, jsonBody, ok, registry } f
 
 const tags = ['auth'];
 
+const lockout =
+  'Each account has LOGIN_MAX_FAILURES attempt slots: a slot is reserved atomically before the password is ' +
+  'compared, so at most that many wrong passwords are ever checked, however many requests arrive at once; ' +
+  'then every attempt, the right password included, answers 429 with Retry-After until LOGIN_LOCK_SECONDS ' +
+  'after the last failure. A right password clears the count.';
+
+
 registry.registerPath({
   method: 'post',
   path: '/user/signup',
@@ -27,7 +34,7 @@ registry.registerPath({
   path: '/user/signin',
   tags,
   summary: 'Staff sign-in',
-  description: 'Same 401 for an unknown e-mail and a wrong password; repeated failures lock the account for a while (429).',
+  description: `Same 401 for an unknown e-mail and a wrong password. ${lockout}`,
   request: jsonBody(s.signin.body),
   responses: {
     200: ok('Signed in', s.userSigninResponse),
@@ -52,6 +59,7 @@ registry.registerPath({
   path: '/customer/signin',
   tags,
   summary: 'Customer sign-in',
+  description: `Same 401 for an unknown e-mail and a wrong password. ${lockout}`,
   request: jsonBody(s.signin.body),
   responses: {
     200: ok('Signed in', s.customerSigninResponse),

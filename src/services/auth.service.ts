@@ -137,21 +137,16 @@ const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid e
 
 /**
  * Same 401, in about the same time, for an unknown e-mail and a wrong password; repeated failures on one
- * account lock it (429 with Retry-After).
+ * account lock it (429 with Retry-After), counted before the hash is compared (see login-throttle).
  */
 async function checkCredentials<T extends { password_hash?: string | null }>(
   kind: PrincipalType,
   input: SigninBody,
   find: () => Promise<T | null>,
 ): Promise<T> {
-  await throttle.assertNotLocked(kind, input.email);
   const account = await find();
-  const valid = await verifyPassword(input.password, account?.password_hash);
-  if (!account || !valid) {
-    await throttle.recordFailure(kind, input.email);
-    throw badCredentials();
-  }
-  await throttle.clearFailures(kind, input.email);
+  const valid = await throttle.checkPasswordGuarded(kind, input.email, () => verifyPassword(input.password, account?.password_hash));
+  if (!valid || !account) throw badCredentials();
   return account;
 }
 
@@ -207,20 +202,22 @@ export async function logout(input: { refresh_token?: string; all?: boolean }, c
   }
 }
 
+const wrongCurrentPassword = () =>
+  AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
+
 /**
  * Changing one's own password or sign-in e-mail needs the current password, so a stolen access token alone
- * cannot take the account over.
+ * cannot take the account over. A wrong one counts as a failed sign-in of that account (same counter and
+ * lock as sign-in, 429 once locked), so it cannot be guessed without limit either.
  */
 export async function assertCurrentPassword(type: PrincipalType, id: string, currentPassword: string | undefined): Promise<void> {
   const account =
     type === 'user'
       ? await User.findById(id).select('+password_hash').lean<UserRecord>()
       : await Customer.findById(id).select('+password_hash').lean<CustomerRecord>();
-  if (!currentPassword || !(await verifyPassword(currentPassword, account?.password_hash))) {
-    throw AppError.validation([
-      { location: 'body', field: 'current_password', message: 'the current password is required and must be correct' },
-    ]);
-  }
+  if (!currentPassword || !account) throw wrongCurrentPassword();
+  const valid = await throttle.checkPasswordGuarded(type, account.email, () => verifyPassword(currentPassword, account.password_hash));
+  if (!valid) throw wrongCurrentPassword();
 }
 
 /** Invalidates every access and refresh token issued to this principal so far. */

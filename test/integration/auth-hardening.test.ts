@@ -1,0 +1,137 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { config } from '../../src/config/env';
+import { Customer } from '../../src/models/customer.model';
+import { LoginAttempt } from '../../src/models/login-attempt.model';
+import { User } from '../../src/models/user.model';
+import { buildTestApp } from '../helpers/app';
+import { bootstrapAdmin, createCustomerActor, createStaff, PASSWORD, uniqueEmail, type Actor } from '../helpers/auth';
+import { useTestDatabase } from '../helpers/db';
+import { eventually } from '../helpers/smtp';
+
+// The lock-out under real concurrency: every password check, sign-in or current_password, counts.
+
+useTestDatabase();
+const app = buildTestApp();
+const MAX = config.auth.loginMaxFailures;
+let admin: Actor;
+
+beforeAll(async () => {
+  admin = await bootstrapAdmin(app);
+});
+
+type Kind = 'user' | 'customer';
+
+async function accountFor(kind: Kind, name: string): Promise<Actor> {
+  return kind === 'user' ? createStaff(app, admin, 'USER', name) : createCustomerActor(app, name);
+}
+
+function countStatuses(responses: { status: number }[]): Record<number, number> {
+  const counts: Record<number, number> = {};
+  for (const { status } of responses) counts[status] = (counts[status] ?? 0) + 1;
+  return counts;
+}
+
+const signinAs = (kind: Kind, email: string, password: string) => request(app).post(`/${kind}/signin`).send({ email, password });
+
+/** The login_attempts document of an account (the key is a hash of kind and e-mail). */
+const attemptsOf = (kind: Kind, email: string) =>
+  LoginAttempt.findById(createHash('sha256').update(`${kind}:${email.toLowerCase()}`).digest('hex')).lean();
+
+describe.each(['user', 'customer'] as const)('lock-out under concurrency: POST /%s/signin', (kind) => {
+  it(`checks at most LOGIN_MAX_FAILURES of 20 parallel wrong passwords, then answers the right one 429`, async () => {
+    const account = await accountFor(kind, `parallel-${kind}`);
+    const wrong = await Promise.all(Array.from({ length: 20 }, (_, i) => signinAs(kind, account.email, `wrong password ${i}`)));
+    expect(countStatuses(wrong)).toEqual({ 401: MAX, 429: 20 - MAX });
+
+    const right = await signinAs(kind, account.email, PASSWORD);
+    expect(right.status).toBe(429);
+    expect(right.body).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(right.body).not.toHaveProperty('token');
+    const retryAfter = Number(right.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(config.auth.loginLockSeconds - 60);
+    expect(retryAfter).toBeLessThanOrEqual(config.auth.loginLockSeconds);
+  });
+
+  it('refuses the right password sent while wrong ones are still being checked', async () => {
+    const account = await accountFor(kind, `inflight-${kind}`);
+    const wrong = Promise.all(Array.from({ length: 19 }, (_, i) => signinAs(kind, account.email, `wrong password ${i}`)));
+    // Once every slot is taken (checks under way or failed), the right password must not get through.
+    await eventually(async () => ((await attemptsOf(kind, account.email))?.failures ?? 0) >= MAX);
+    const right = await signinAs(kind, account.email, PASSWORD);
+    expect(right.status).toBe(429);
+    expect(countStatuses(await wrong)).toEqual({ 401: MAX, 429: 19 - MAX });
+  });
+
+  it('lets the right password in once the lock has ended, and a success clears the count', async () => {
+    const account = await accountFor(kind, `expiry-${kind}`);
+    for (let i = 0; i < MAX; i += 1) expect((await signinAs(kind, account.email, 'wrong password')).status).toBe(401);
+    expect((await signinAs(kind, account.email, PASSWORD)).status).toBe(429);
+    // The lock's end, without waiting LOGIN_LOCK_SECONDS: no TTL monitor is relied on (FerretDB has none).
+    const attempt = await attemptsOf(kind, account.email);
+    await LoginAttempt.updateOne({ _id: attempt!._id }, { $set: { expires_at: new Date(Date.now() - 1000) } });
+    expect((await signinAs(kind, account.email, PASSWORD)).status).toBe(200);
+    expect(await attemptsOf(kind, account.email)).toBeNull();
+    for (let i = 0; i < MAX - 1; i += 1) expect((await signinAs(kind, account.email, 'wrong password')).status).toBe(401);
+    expect((await signinAs(kind, account.email, PASSWORD)).status).toBe(200);
+  });
+});
+
+describe('wrong current_password values count as failed sign-ins', () => {
+  it('PATCH /users/:id: LOGIN_MAX_FAILURES wrong values lock the account; the right one then answers 429', async () => {
+    const user = await accountFor('user', 'pw-guess');
+    const before = await User.findById(user.id).select('+password_hash').lean();
+    for (let i = 0; i < MAX; i += 1) {
+      const res = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: `guess ${i}` });
+      expect(res.status).toBe(400);
+      expect(res.body.details).toEqual([expect.objectContaining({ field: 'current_password' })]);
+    }
+    const right = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: PASSWORD });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    const after = await User.findById(user.id).select('+password_hash').lean();
+    expect(after?.password_hash).toBe(before?.password_hash);
+    expect(after?.token_version).toBe(before?.token_version);
+    // Same counter, same lock as sign-in.
+    expect((await signinAs('user', user.email, PASSWORD)).status).toBe(429);
+  });
+
+  it('PATCH /users/:id: of 12 parallel wrong values at most LOGIN_MAX_FAILURES are checked', async () => {
+    const user = await accountFor('user', 'pw-parallel');
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: `guess ${i}` })),
+    );
+    expect(countStatuses(guesses)).toEqual({ 400: MAX, 429: 12 - MAX });
+  });
+
+  it('shares the counter with sign-in: wrong sign-ins plus one wrong current_password lock the account', async () => {
+    const user = await accountFor('user', 'pw-shared');
+    for (let i = 0; i < MAX - 1; i += 1) expect((await signinAs('user', user.email, 'wrong password')).status).toBe(401);
+    const guess = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: 'guess' });
+    expect(guess.status).toBe(400);
+    expect((await signinAs('user', user.email, PASSWORD)).status).toBe(429);
+  });
+
+  it('PATCH /customers/:id (e-mail change by the customer): wrong values lock the account, the right one answers 429', async () => {
+    const customer = await accountFor('customer', 'email-guess');
+    const newEmail = uniqueEmail('taken-over');
+    for (let i = 0; i < MAX; i += 1) {
+      const res = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ email: newEmail, current_password: `guess ${i}` });
+      expect(res.status).toBe(400);
+    }
+    const right = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ email: newEmail, current_password: PASSWORD });
+    expect(right.status).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await Customer.findById(customer.id).lean())?.email).toBe(customer.email);
+    expect((await signinAs('customer', customer.email, PASSWORD)).status).toBe(429);
+  });
+
+  it('a right current_password clears the count, as a successful sign-in does', async () => {
+    const customer = await accountFor('customer', 'pw-clear');
+    for (let i = 0; i < MAX - 1; i += 1) expect((await signinAs('customer', customer.email, 'wrong password')).status).toBe(401);
+    const change = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ password: 'another good password', current_password: PASSWORD });
+    expect(change.status).toBe(200);
+    expect(await attemptsOf('customer', customer.email)).toBeNull();
+  });
+});
