@@ -72,7 +72,10 @@ registry.registerPath({
   path: '/auth/refresh',
   tags,
   summary: 'Exchange a refresh token for a new token pair',
-  description: 'The refresh token is rotated: the old one stops working. Presenting a used one revokes that whole sign-in.',
+  description:
+    'The refresh token is rotated: the old one stops working. Of concurrent uses of one token exactly one ' +
+    'succeeds; any other use, sequential or concurrent, answers 401 and revokes that whole sign-in, the ' +
+    'successor just issued included.',
   request: jsonBody(s.refresh.body),
   responses: {
     200: ok('New tokens', s.tokenResponse),

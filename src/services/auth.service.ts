@@ -20,6 +20,7 @@ import {
   consumeRefreshToken,
   issueAccessToken,
   issueRefreshToken,
+  issueSuccessorRefreshToken,
   revokeAllRefreshTokens,
   revokeFamily,
   revokeRefreshToken,
@@ -52,7 +53,7 @@ export async function resolvePrincipal(claims: AccessClaims): Promise<Principal>
 async function issueTokens(subject: TokenSubject, familyId?: string) {
   return {
     token: issueAccessToken(subject),
-    refresh_token: await issueRefreshToken(subject, familyId),
+    refresh_token: familyId ? await issueSuccessorRefreshToken(subject, familyId) : await issueRefreshToken(subject),
     token_type: 'Bearer' as const,
     expires_in: config.auth.accessTokenTtlSeconds,
   };

@@ -4,13 +4,14 @@ import request from 'supertest';
 import { config } from '../../src/config/env';
 import { Customer } from '../../src/models/customer.model';
 import { LoginAttempt } from '../../src/models/login-attempt.model';
+import { RefreshToken } from '../../src/models/refresh-token.model';
 import { User } from '../../src/models/user.model';
 import { buildTestApp } from '../helpers/app';
-import { bootstrapAdmin, createCustomerActor, createStaff, PASSWORD, uniqueEmail, type Actor } from '../helpers/auth';
+import { bootstrapAdmin, createCustomerActor, createStaff, PASSWORD, signin, uniqueEmail, type Actor } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
 import { eventually } from '../helpers/smtp';
 
-// The lock-out under real concurrency: every password check, sign-in or current_password, counts.
+// The lock-out and refresh rotation under real concurrency.
 
 useTestDatabase();
 const app = buildTestApp();
@@ -133,5 +134,34 @@ describe('wrong current_password values count as failed sign-ins', () => {
     const change = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ password: 'another good password', current_password: PASSWORD });
     expect(change.status).toBe(200);
     expect(await attemptsOf('customer', customer.email)).toBeNull();
+  });
+});
+
+describe('POST /auth/refresh under concurrency', () => {
+  it('lets exactly one of two parallel uses of a token through, and revokes the whole sign-in', async () => {
+    const customer = await accountFor('customer', 'refresh-race');
+    for (let trial = 0; trial < 20; trial += 1) {
+      const tokens = await signin(app, 'customer', customer.email);
+      const both = await Promise.all([0, 1].map(() => request(app).post('/auth/refresh').send({ refresh_token: tokens.refresh_token })));
+      expect({ trial, statuses: both.map((r) => r.status).sort() }).toEqual({ trial, statuses: [200, 401] });
+      const winner = both.find((r) => r.status === 200)!;
+      // A reuse, even a concurrent one, ends the sign-in: the winner's new refresh token is dead too.
+      const next = await request(app).post('/auth/refresh').send({ refresh_token: winner.body.refresh_token });
+      expect({ trial, status: next.status }).toEqual({ trial, status: 401 });
+      const family = await RefreshToken.find({ token_hash: createHash('sha256').update(tokens.refresh_token).digest('hex') }).lean();
+      const members = await RefreshToken.find({ family_id: family[0]!.family_id }).lean();
+      expect({ trial, live: members.filter((t) => t.revoked_at === null).length, size: members.length }).toEqual({ trial, live: 0, size: 2 });
+    }
+  });
+
+  it('still rotates normally: one use at a time keeps the sign-in alive', async () => {
+    const customer = await accountFor('customer', 'refresh-chain');
+    let refreshToken = customer.refreshToken;
+    for (let i = 0; i < 3; i += 1) {
+      const res = await request(app).post('/auth/refresh').send({ refresh_token: refreshToken });
+      expect(res.status).toBe(200);
+      refreshToken = res.body.refresh_token;
+    }
+    expect((await request(app).post('/auth/refresh').send({ refresh_token: refreshToken })).status).toBe(200);
   });
 });
