@@ -114,16 +114,24 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
   return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }, caller));
 }
 
-/** Customer self-registration (public). */
+/**
+ * Customer self-registration (public). The answer must not tell whether an address is on record: for a
+ * contact that staff entered and that has no password yet, it answers exactly as a new sign-up would (an
+ * id that belongs to nothing), creates and changes nothing, and e-mails the address a notice instead — a
+ * sign-up must never attach a password to an existing record. The password is hashed first on every path
+ * so both take about the same time. An address that already signs in stays a duplicate (409 from the
+ * unique index, SPEC §5): that customer is told to sign in instead.
+ */
 export async function signupCustomer(input: SignupCustomerBody) {
   if (input.role !== undefined) throw AppError.forbidden('Customers cannot choose a role');
   const { role: _role, password, ...fields } = input;
-  const customer = await Customer.create({
-    ...fields,
-    password_hash: await hashPassword(password),
-    status: 'lead',
-    search_terms: searchTermsFor(fields),
-  });
+  const passwordHash = await hashPassword(password);
+  const existing = await Customer.findOne({ email: fields.email }).select('+password_hash').lean<CustomerRecord>();
+  if (existing && !existing.password_hash) {
+    await notify.signupForExistingContact(existing);
+    return new mongoose.Types.ObjectId().toHexString();
+  }
+  const customer = await Customer.create({ ...fields, password_hash: passwordHash, status: 'lead', search_terms: searchTermsFor(fields) });
   const record = customer.toObject<CustomerRecord>();
   const id = record._id.toHexString();
   await concurrently(

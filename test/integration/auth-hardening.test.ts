@@ -4,6 +4,7 @@ import request from 'supertest';
 import { config } from '../../src/config/env';
 import { Customer } from '../../src/models/customer.model';
 import { LoginAttempt } from '../../src/models/login-attempt.model';
+import { OutboxMessage } from '../../src/models/outbox.model';
 import { RefreshToken } from '../../src/models/refresh-token.model';
 import { User } from '../../src/models/user.model';
 import { buildTestApp } from '../helpers/app';
@@ -11,7 +12,8 @@ import { bootstrapAdmin, createCustomerActor, createStaff, PASSWORD, signin, uni
 import { useTestDatabase } from '../helpers/db';
 import { eventually } from '../helpers/smtp';
 
-// The lock-out and refresh rotation under real concurrency.
+// The lock-out and refresh rotation under real concurrency, token answers that must not be cached, and a
+// sign-up that does not reveal which addresses are on record.
 
 useTestDatabase();
 const app = buildTestApp();
@@ -163,5 +165,82 @@ describe('POST /auth/refresh under concurrency', () => {
       refreshToken = res.body.refresh_token;
     }
     expect((await request(app).post('/auth/refresh').send({ refresh_token: refreshToken })).status).toBe(200);
+  });
+});
+
+describe('answers that carry tokens are not cached', () => {
+  it('sends Cache-Control: no-store and Pragma: no-cache on sign-up, sign-in and refresh', async () => {
+    const email = uniqueEmail('nostore');
+    const customerSignup = await request(app).post('/customer/signup').send({ name: 'N', email, password: PASSWORD });
+    const customerSignin = await signinAs('customer', email, PASSWORD);
+    const answers: [string, request.Response, number][] = [
+      ['customer sign-up', customerSignup, 201],
+      ['customer sign-in', customerSignin, 200],
+      ['user sign-up', await request(app).post('/user/signup').set(admin.headers).send({ name: 'N', email, password: PASSWORD }), 201],
+      ['user sign-in', await signinAs('user', email, PASSWORD), 200],
+      ['refresh', await request(app).post('/auth/refresh').send({ refresh_token: customerSignin.body.refresh_token }), 200],
+      ['failed sign-in', await signinAs('user', email, 'wrong password'), 401],
+    ];
+    for (const [name, res, status] of answers) {
+      const seen = { name, status: res.status, cacheControl: res.headers['cache-control'], pragma: res.headers.pragma };
+      expect(seen).toEqual({ name, status, cacheControl: 'no-store', pragma: 'no-cache' });
+    }
+  });
+});
+
+describe('POST /customer/signup with an address already on record', () => {
+  async function staffContact(email: string) {
+    const res = await request(app).post('/customers').set(admin.headers).send({ name: 'Walk-in Contact', email, company: 'TATA' });
+    expect(res.status).toBe(201);
+    return String(res.body.id);
+  }
+
+  const notices = (email: string) => OutboxMessage.countDocuments({ event: 'customer.signup_existing_contact', to: email });
+
+  it('answers a contact without a password like a new sign-up, changes nothing, and e-mails the address a notice', async () => {
+    const email = uniqueEmail('contact');
+    const contactId = await staffContact(email);
+    const before = await Customer.findById(contactId).select('+password_hash').lean();
+    const fresh = await request(app).post('/customer/signup').send({ name: 'Someone', email: uniqueEmail('fresh'), password: PASSWORD });
+
+    const res = await request(app).post('/customer/signup').send({ name: 'Someone', email: email.toUpperCase(), password: PASSWORD });
+    expect(res.status).toBe(fresh.status);
+    expect(res.body).toEqual({ insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) }, message: 'Customer created successfully' });
+    expect(res.headers.location).toBe(`/customers/${res.body.insertId.InsertedID}`);
+    expect(fresh.headers.location).toBe(`/customers/${fresh.body.insertId.InsertedID}`);
+    expect(res.body.insertId.InsertedID).not.toBe(contactId);
+    expect(await Customer.exists({ _id: res.body.insertId.InsertedID })).toBeNull();
+    expect(await Customer.findById(contactId).select('+password_hash').lean()).toEqual(before);
+    expect(await Customer.countDocuments({ email })).toBe(1);
+    expect((await signinAs('customer', email, PASSWORD)).status).toBe(401);
+
+    const [notice] = await OutboxMessage.find({ event: 'customer.signup_existing_contact', to: email }).lean();
+    expect(notice).toMatchObject({ subject: 'About your sign-up request', text: expect.stringContaining('no new account was created') });
+    expect(notice!.text).toContain('Hello Walk-in Contact,');
+  });
+
+  it('sends that notice at most once an hour per address', async () => {
+    const email = uniqueEmail('contact-repeat');
+    await staffContact(email);
+    for (let i = 0; i < 3; i += 1) expect((await request(app).post('/customer/signup').send({ name: 'X', email, password: PASSWORD })).status).toBe(201);
+    expect(await notices(email)).toBe(1);
+  });
+
+  it('keeps 409 for an address that already signs in', async () => {
+    const customer = await accountFor('customer', 'registered');
+    const res = await request(app).post('/customer/signup').send({ name: 'Again', email: customer.email, password: PASSWORD });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('DUPLICATE');
+    expect(await notices(customer.email)).toBe(0);
+  });
+
+  it('is rate-limited per client', async () => {
+    const limited = buildTestApp({ rateLimit: { auth: { windowMs: 60_000, limit: 2 }, global: { windowMs: 60_000, limit: 1000 } } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      statuses.push((await request(limited).post('/customer/signup').send({ name: 'R', email: uniqueEmail('limited'), password: PASSWORD })).status);
+    }
+    expect(statuses).toEqual([201, 201, 429]);
+    expect(await Customer.countDocuments({ email: /^limited\./ })).toBe(2);
   });
 });
