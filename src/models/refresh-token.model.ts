@@ -13,6 +13,9 @@ const refreshTokenSchema = new mongoose.Schema(
     token_version: { type: Number, required: true },
     expires_at: { type: Date, required: true },
     revoked_at: { type: Date, default: null },
+    // Set on every token of a family when the family is revoked (reuse, logout): a successor being issued
+    // at that moment checks for it, see token.service.
+    family_revoked_at: { type: Date, default: null },
   },
   { collection: 'refresh_tokens', timestamps, versionKey: false },
 );

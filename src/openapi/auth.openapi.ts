@@ -2,9 +2,28 @@ import * as s from '../schemas/auth.schema';
 import { messageResponse } from '../schemas/common.schema';
 import { signupCustomer } from '../schemas/customer.schema';
 import { signupUser } from '../schemas/user.schema';
+import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
 import { authenticated, commonErrors, errorResponses, jsonBody, ok, registry } from './registry';
 
 const tags = ['auth'];
+
+/** Answers that carry tokens or credentials: never stored by a cache. */
+function noStore(description: string, schema: z.ZodType): ResponseConfig {
+  return {
+    ...ok(description, schema),
+    headers: {
+      'Cache-Control': { description: 'Always `no-store`', schema: { type: 'string', enum: ['no-store'] } },
+      Pragma: { description: 'Always `no-cache` (HTTP/1.0 caches)', schema: { type: 'string', enum: ['no-cache'] } },
+    },
+  };
+}
+
+const lockout =
+  'Each account has LOGIN_MAX_FAILURES attempt slots: a slot is reserved atomically before the password is ' +
+  'compared, so at most that many wrong passwords are ever checked, however many requests arrive at once; ' +
+  'then every attempt, the right password included, answers 429 with Retry-After until LOGIN_LOCK_SECONDS ' +
+  'after the last failure. A right password clears the count.';
 
 registry.registerPath({
   method: 'post',
@@ -17,7 +36,7 @@ registry.registerPath({
   security: [...authenticated, {}],
   request: jsonBody(signupUser.body),
   responses: {
-    201: ok('Created', s.userSignupResponse),
+    201: noStore('Created', s.userSignupResponse),
     ...errorResponses(400, 401, 403, 409, 413, 415, 503, ...commonErrors),
   },
 });
@@ -27,10 +46,10 @@ registry.registerPath({
   path: '/user/signin',
   tags,
   summary: 'Staff sign-in',
-  description: 'Same 401 for an unknown e-mail and a wrong password; repeated failures lock the account for a while (429).',
+  description: `Same 401 for an unknown e-mail and a wrong password. ${lockout}`,
   request: jsonBody(s.signin.body),
   responses: {
-    200: ok('Signed in', s.userSigninResponse),
+    200: noStore('Signed in', s.userSigninResponse),
     ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
   },
 });
@@ -40,9 +59,13 @@ registry.registerPath({
   path: '/customer/signup',
   tags,
   summary: 'Customer self-registration',
+  description:
+    'Does not reveal whether an address is on record: for a contact entered by staff that has no password, ' +
+    'it answers the same 201 as a new sign-up (with an id that belongs to nothing), creates and changes ' +
+    'nothing, and e-mails the address a notice instead. Only an address that can already sign in answers 409.',
   request: jsonBody(signupCustomer.body),
   responses: {
-    201: ok('Created', s.customerSignupResponse),
+    201: noStore('Created (or, for an existing contact without a password, the same answer)', s.customerSignupResponse),
     ...errorResponses(400, 403, 409, 413, 415, 503, ...commonErrors),
   },
 });
@@ -52,9 +75,10 @@ registry.registerPath({
   path: '/customer/signin',
   tags,
   summary: 'Customer sign-in',
+  description: `Same 401 for an unknown e-mail and a wrong password. ${lockout}`,
   request: jsonBody(s.signin.body),
   responses: {
-    200: ok('Signed in', s.customerSigninResponse),
+    200: noStore('Signed in', s.customerSigninResponse),
     ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
   },
 });
@@ -64,10 +88,13 @@ registry.registerPath({
   path: '/auth/refresh',
   tags,
   summary: 'Exchange a refresh token for a new token pair',
-  description: 'The refresh token is rotated: the old one stops working. Presenting a used one revokes that whole sign-in.',
+  description:
+    'The refresh token is rotated: the old one stops working. Of concurrent uses of one token exactly one ' +
+    'succeeds; any other use, sequential or concurrent, answers 401 and revokes that whole sign-in, the ' +
+    'successor just issued included.',
   request: jsonBody(s.refresh.body),
   responses: {
-    200: ok('New tokens', s.tokenResponse),
+    200: noStore('New tokens', s.tokenResponse),
     ...errorResponses(400, 401, 413, 415, 503, ...commonErrors),
   },
 });

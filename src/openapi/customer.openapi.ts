@@ -54,7 +54,10 @@ registry.registerPath({
   path: '/customers/{cust_id}',
   tags,
   summary: 'Update a customer',
-  description: 'Staff may change any field. A customer may change its own contact details and password (with `current_password`), never `owner_id` or `status` (403).',
+  description:
+    'Staff may change any field. A customer may change its own contact details and password (with `current_password`, ' +
+    'needed for a password or e-mail change), never `owner_id` or `status` (403). A wrong `current_password` counts as ' +
+    'a failed sign-in of the account (same lock as sign-in: 429 with Retry-After once locked).',
   security: authenticated,
   request: { params: s.updateCustomer.params, ...jsonBody(s.updateCustomer.body) },
   responses: {

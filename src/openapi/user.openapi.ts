@@ -73,7 +73,8 @@ for (const method of ['patch', 'put'] as const) {
     description:
       'An ADMIN may change anything of anyone (not demote the last ADMIN). Other staff may change their own ' +
       'name, e-mail and password (with `current_password`), never their role. A password or role change ' +
-      'invalidates the user\'s older tokens.',
+      'invalidates the user\'s older tokens. A wrong `current_password` counts as a failed sign-in of the ' +
+      'account (same lock as sign-in: 429 with Retry-After once locked).',
     security: authenticated,
     request: { params: s.updateUser.params, ...jsonBody(s.updateUser.body) },
     responses: {

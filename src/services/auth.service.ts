@@ -20,6 +20,7 @@ import {
   consumeRefreshToken,
   issueAccessToken,
   issueRefreshToken,
+  issueSuccessorRefreshToken,
   revokeAllRefreshTokens,
   revokeFamily,
   revokeRefreshToken,
@@ -52,7 +53,7 @@ export async function resolvePrincipal(claims: AccessClaims): Promise<Principal>
 async function issueTokens(subject: TokenSubject, familyId?: string) {
   return {
     token: issueAccessToken(subject),
-    refresh_token: await issueRefreshToken(subject, familyId),
+    refresh_token: familyId ? await issueSuccessorRefreshToken(subject, familyId) : await issueRefreshToken(subject),
     token_type: 'Bearer' as const,
     expires_in: config.auth.accessTokenTtlSeconds,
   };
@@ -113,11 +114,23 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
   return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }, caller));
 }
 
-/** Customer self-registration (public). */
+/**
+ * Customer self-registration (public). The answer must not tell whether an address is on record: for a
+ * contact that staff entered and that has no password yet, it answers exactly as a new sign-up would (an
+ * id that belongs to nothing), creates and changes nothing, and e-mails the address a notice instead — a
+ * sign-up must never attach a password to an existing record. The password is hashed first on every path
+ * so both take about the same time. An address that already signs in stays a duplicate (409 from the
+ * unique index, SPEC §5): that customer is told to sign in instead.
+ */
 export async function signupCustomer(input: SignupCustomerBody) {
   if (input.role !== undefined) throw AppError.forbidden('Customers cannot choose a role');
   const { role: _role, password, ...fields } = input;
   const passwordHash = await hashPassword(password);
+  const existing = await Customer.findOne({ email: fields.email }).select('+password_hash').lean<CustomerRecord>();
+  if (existing && !existing.password_hash) {
+    await notify.signupForExistingContact(existing);
+    return new mongoose.Types.ObjectId().toHexString();
+  }
   return inTransaction(async () => {
     const customer = await Customer.create({ ...fields, password_hash: passwordHash, status: 'lead', search_terms: searchTermsFor(fields) });
     const record = customer.toObject<CustomerRecord>();
@@ -135,21 +148,16 @@ const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid e
 
 /**
  * Same 401, in about the same time, for an unknown e-mail and a wrong password; repeated failures on one
- * account lock it (429 with Retry-After).
+ * account lock it (429 with Retry-After), counted before the hash is compared (see login-throttle).
  */
 async function checkCredentials<T extends { password_hash?: string | null }>(
   kind: PrincipalType,
   input: SigninBody,
   find: () => Promise<T | null>,
 ): Promise<T> {
-  await throttle.assertNotLocked(kind, input.email);
   const account = await find();
-  const valid = await verifyPassword(input.password, account?.password_hash);
-  if (!account || !valid) {
-    await throttle.recordFailure(kind, input.email);
-    throw badCredentials();
-  }
-  await throttle.clearFailures(kind, input.email);
+  const valid = await throttle.checkPasswordGuarded(kind, input.email, () => verifyPassword(input.password, account?.password_hash));
+  if (!valid || !account) throw badCredentials();
   return account;
 }
 
@@ -205,20 +213,22 @@ export async function logout(input: { refresh_token?: string; all?: boolean }, c
   }
 }
 
+const wrongCurrentPassword = () =>
+  AppError.validation([{ location: 'body', field: 'current_password', message: 'the current password is required and must be correct' }]);
+
 /**
  * Changing one's own password or sign-in e-mail needs the current password, so a stolen access token alone
- * cannot take the account over.
+ * cannot take the account over. A wrong one counts as a failed sign-in of that account (same counter and
+ * lock as sign-in, 429 once locked), so it cannot be guessed without limit either.
  */
 export async function assertCurrentPassword(type: PrincipalType, id: string, currentPassword: string | undefined): Promise<void> {
   const account =
     type === 'user'
       ? await User.findById(id).select('+password_hash').lean<UserRecord>()
       : await Customer.findById(id).select('+password_hash').lean<CustomerRecord>();
-  if (!currentPassword || !(await verifyPassword(currentPassword, account?.password_hash))) {
-    throw AppError.validation([
-      { location: 'body', field: 'current_password', message: 'the current password is required and must be correct' },
-    ]);
-  }
+  if (!currentPassword || !account) throw wrongCurrentPassword();
+  const valid = await throttle.checkPasswordGuarded(type, account.email, () => verifyPassword(currentPassword, account.password_hash));
+  if (!valid) throw wrongCurrentPassword();
 }
 
 /** Invalidates every access and refresh token issued to this principal so far. */

@@ -16,7 +16,13 @@ export interface TicketFacts {
 }
 
 export type MeetingEvent = 'meeting.scheduled' | 'meeting.rescheduled' | 'meeting.completed' | 'meeting.cancelled';
-export type MailEvent = MeetingEvent | 'ticket.raised' | 'ticket.status_changed' | 'customer.welcome' | 'account.password_changed';
+export type MailEvent =
+  | MeetingEvent
+  | 'ticket.raised'
+  | 'ticket.status_changed'
+  | 'customer.welcome'
+  | 'customer.signup_existing_contact'
+  | 'account.password_changed';
 
 export interface Template {
   subject: string;
@@ -79,6 +85,22 @@ export function welcomeTemplate(name: string): Template {
   return {
     subject: 'Welcome to the CRM',
     lines: [`Welcome, ${name}! Your account has been created.`, 'You can now sign in to follow your meetings and tickets.'],
+  };
+}
+
+/**
+ * A self-registration with the address of a contact that has no sign-in yet: nothing was created or changed
+ * (the sign-up answered as if it had), and only the owner of the address learns why.
+ */
+export function signupExistingContactTemplate(): Template {
+  return {
+    subject: 'About your sign-up request',
+    lines: [
+      'Someone asked to register a customer account with this e-mail address.',
+      'This address already belongs to a contact on our records, so no new account was created and nothing was changed.',
+      'To get access to the self-service portal, ask your contact person at our company to set it up for you.',
+      'If you did not ask for this, you can ignore this message.',
+    ],
   };
 }
 

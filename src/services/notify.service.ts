@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
 import { Customer, type CustomerRecord } from '../models/customer.model';
 import type { InteractionRecord } from '../models/interaction.model';
 import { Notification } from '../models/notification.model';
+import { SystemFlag } from '../models/system-flag.model';
 import type { TicketRecord } from '../models/ticket.model';
 import { User, type UserRecord } from '../models/user.model';
 import {
   meetingTemplate,
   passwordChangedTemplate,
   renderMessage,
+  signupExistingContactTemplate,
   ticketRaisedTemplate,
   ticketStatusTemplate,
   welcomeTemplate,
@@ -120,6 +123,33 @@ export async function ticketUpdated(before: TicketRecord, after: TicketRecord): 
 /** A customer's self-registration. */
 export async function customerSignedUp(customer: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Promise<void> {
   await dispatch('customer.welcome', welcomeTemplate(customer.name), [customerRecipient(customer)], { entity: 'customer', id: customer._id });
+}
+
+// One notice per address per hour at most, so the public sign-up cannot be used to flood a contact's inbox.
+const SIGNUP_NOTICE_COOLDOWN_MS = 3_600_000;
+
+/** Claims the address's notice slot: a unique _id insert, atomic on every engine; an expired claim is removed first. */
+async function claimSignupNotice(email: string): Promise<boolean> {
+  const id = `signup-notice:${createHash('sha256').update(email.toLowerCase()).digest('hex')}`;
+  await SystemFlag.deleteOne({ _id: id, set_at: mongoose.trusted({ $lte: new Date(Date.now() - SIGNUP_NOTICE_COOLDOWN_MS) }) });
+  return SystemFlag.create({ _id: id }).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
+      throw error;
+    },
+  );
+}
+
+/**
+ * A self-registration with the address of an existing contact that has no password: the sign-up answered
+ * like a new one, so only the address's owner hears, by e-mail, what happened and how to get access. No
+ * in-app notification: the contact cannot sign in to read it.
+ */
+export async function signupForExistingContact(contact: Pick<CustomerRecord, 'name' | 'email'>): Promise<void> {
+  if (!(await claimSignupNotice(contact.email))) return;
+  const message = renderMessage(signupExistingContactTemplate(), contact.name);
+  await enqueueMail([{ event: 'customer.signup_existing_contact', to: contact.email, ...message }]);
 }
 
 /**

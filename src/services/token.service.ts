@@ -21,6 +21,9 @@ const claimsSchema = z.object({
   typ: z.enum(['user', 'customer']),
   role: z.enum(roles),
   ver: z.number().int().min(0),
+  // jsonwebtoken checks `exp` only when it is present: a signed token without one would never expire.
+  exp: z.number().int(),
+  iat: z.number().int(),
 });
 export type AccessClaims = z.output<typeof claimsSchema>;
 
@@ -61,44 +64,65 @@ function hashToken(raw: string): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
-export async function issueRefreshToken(subject: TokenSubject, familyId: string = randomUUID()): Promise<string> {
+async function storeRefreshToken(subject: TokenSubject, familyId: string): Promise<{ raw: string; tokenHash: string }> {
   const raw = randomBytes(32).toString('base64url');
+  const tokenHash = hashToken(raw);
   await RefreshToken.create({
-    token_hash: hashToken(raw),
+    token_hash: tokenHash,
     family_id: familyId,
     principal_type: subject.type,
     principal_id: new mongoose.Types.ObjectId(subject.id),
     token_version: subject.tokenVersion,
     expires_at: new Date(Date.now() + config.auth.refreshTokenTtlDays * 86_400_000),
   });
+  return { raw, tokenHash };
+}
+
+/** A new sign-in: the first token of a new family. */
+export async function issueRefreshToken(subject: TokenSubject): Promise<string> {
+  return (await storeRefreshToken(subject, randomUUID())).raw;
+}
+
+/**
+ * The successor of a consumed token. If the family is being revoked meanwhile (a concurrent reuse of the
+ * consumed token), the successor must not survive: `revokeFamily` marks the family before it sweeps the
+ * live tokens, and the successor looks for a mark only after it is stored. Finding one, it revokes itself;
+ * finding none, it was stored before any mark, so before the sweep began, and the sweep revokes it.
+ * The request that won the claim still answers 200, but that sign-in cannot be refreshed again.
+ */
+export async function issueSuccessorRefreshToken(subject: TokenSubject, familyId: string): Promise<string> {
+  const { raw, tokenHash } = await storeRefreshToken(subject, familyId);
+  if (await RefreshToken.exists({ family_id: familyId, family_revoked_at: mongoose.trusted({ $ne: null }) })) {
+    await RefreshToken.updateOne({ token_hash: tokenHash }, { $set: { revoked_at: new Date(), family_revoked_at: new Date() } });
+  }
   return raw;
 }
 
 const invalidRefresh = () => new AppError(401, 'INVALID_REFRESH_TOKEN', 'Invalid or expired refresh token');
 
 /**
- * Consumes a refresh token: atomically marks it used and returns its record. A token that was already
- * used is a replay: its whole family (that sign-in) is revoked and the call fails.
+ * Consumes a refresh token with one conditional update whose modifiedCount decides (findOneAndUpdate is
+ * not atomic between clients on FerretDB): of any number of concurrent uses exactly one wins. A token that
+ * was already used is a replay — sequential or concurrent — and revokes its whole family (that sign-in).
  */
 export async function consumeRefreshToken(raw: string): Promise<RefreshTokenRecord> {
   const now = new Date();
   const tokenHash = hashToken(raw);
-  const claimed = await RefreshToken.findOneAndUpdate(
-    { token_hash: tokenHash, revoked_at: null },
-    { $set: { revoked_at: now } },
-    { returnDocument: 'before' },
-  ).lean<RefreshTokenRecord>();
-  if (!claimed) {
-    const known = await RefreshToken.findOne({ token_hash: tokenHash }).lean<RefreshTokenRecord>();
-    if (known) await revokeFamily(known.family_id);
-    throw invalidRefresh();
-  }
-  if (claimed.expires_at <= now) throw invalidRefresh();
-  return claimed;
+  const claim = await RefreshToken.updateOne({ token_hash: tokenHash, revoked_at: null, expires_at: mongoose.trusted({ $gt: now }) }, { $set: { revoked_at: now } });
+  const known = await RefreshToken.findOne({ token_hash: tokenHash }).lean<RefreshTokenRecord>();
+  if (claim.modifiedCount === 1 && known) return known;
+  if (known?.revoked_at) await revokeFamily(known.family_id);
+  throw invalidRefresh();
 }
 
+/**
+ * Ends a sign-in. Two steps, in this order: mark every token of the family, then revoke the live ones.
+ * A successor stored concurrently is either swept by the second step or sees the mark (see above).
+ */
 export async function revokeFamily(familyId: string): Promise<void> {
-  await RefreshToken.updateMany({ family_id: familyId, revoked_at: null }, { $set: { revoked_at: new Date() } });
+  const now = new Date();
+  await RefreshToken.updateMany({ family_id: familyId, family_revoked_at: null }, { $set: { family_revoked_at: now } });
+  await RefreshToken.updateMany({ family_id: familyId, revoked_at: null }, { $set: { revoked_at: now } });
 }
 
 /** Logout: revokes the sign-in this refresh token belongs to. Unknown tokens are ignored. */

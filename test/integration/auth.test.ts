@@ -184,7 +184,7 @@ describe('access tokens', () => {
     expect(bearer.body).toMatchObject({ type: 'user', email: 'sita@gmail.com', role: 'ADMIN', permissions: expect.arrayContaining(['users:manage']) });
   });
 
-  it('refuses alg:none, a wrong secret, an expired, a tampered and a malformed token with 401', async () => {
+  it('refuses alg:none, a wrong secret, an expired, a tampered, a malformed token and one without exp or iat with 401', async () => {
     const admin = await User.findOne({ email: 'sita@gmail.com' }).lean();
     const claims = { sub: admin!._id.toHexString(), typ: 'user', role: 'ADMIN', ver: admin!.token_version };
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
@@ -199,6 +199,14 @@ describe('access tokens', () => {
       wrongAudience: sign(claims, { audience: 'someone-else' }),
       tampered,
       malformed: 'not.a.jwt',
+      // Correctly signed, but one would never expire and the other has no issue time.
+      withoutExp: jwt.sign(claims, config.auth.jwtSecret, { algorithm: 'HS256', issuer: config.auth.issuer, audience: config.auth.audience }),
+      withoutIat: jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 }, config.auth.jwtSecret, {
+        algorithm: 'HS256',
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        noTimestamp: true,
+      }),
     };
     expect((await request(app).get('/me').set('token', valid)).status).toBe(200);
     for (const [name, token] of Object.entries(cases)) {
