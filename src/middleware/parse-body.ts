@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import busboy from 'busboy';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { AppError } from '../utils/app-error';
@@ -37,12 +38,49 @@ function formToObject(text: string): Record<string, string | string[]> {
   return result;
 }
 
+/**
+ * body-parser's `verify` hook, run on the raw bytes: a body declared (or defaulted) UTF-8 that is not valid
+ * UTF-8 is bad input (400), not text to repair silently with U+FFFD replacement characters.
+ */
+function requireUtf8(_req: unknown, _res: unknown, buffer: Buffer, encoding: string): void {
+  if (/^utf-?8$/i.test(encoding) && !isUtf8(buffer)) throw AppError.badRequest('Request body is not valid UTF-8');
+}
+
+const loneSurrogate = /\p{Cs}/u;
+
+/**
+ * Whether a parsed JSON body holds a key or string with a lone surrogate (`"\ud800"` is valid JSON but no
+ * Unicode text): stored, it would silently become U+FFFD. Iterative, as bodies may nest deeply.
+ */
+function hasLoneSurrogate(body: unknown): boolean {
+  const pending: unknown[] = [body];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (loneSurrogate.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const item of value as unknown[]) pending.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) {
+        if (loneSurrogate.test(key)) return true;
+        pending.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+const notUnicode = () => AppError.badRequest('Request body holds a string that is not valid Unicode (a lone surrogate)');
+
 function parseJsonText(text: string): unknown {
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw AppError.badRequest('Malformed JSON in request body');
   }
+  if (hasLoneSurrogate(body)) throw notUnicode();
+  return body;
 }
 
 function parseMultipart(req: Request, limit: number): Promise<Record<string, string | string[]>> {
@@ -98,8 +136,8 @@ function parseMultipart(req: Request, limit: number): Promise<Record<string, str
  * - anything else with a body: 415.
  */
 export function parseBody(options: { limit: number }): RequestHandler {
-  const json = express.json({ limit: options.limit, type: () => true });
-  const text = express.text({ limit: options.limit, type: () => true });
+  const json = express.json({ limit: options.limit, type: () => true, verify: requireUtf8 });
+  const text = express.text({ limit: options.limit, type: () => true, verify: requireUtf8 });
 
   const readText = (req: Request, res: Response) =>
     new Promise<string>((resolve, reject) => {
@@ -117,7 +155,10 @@ export function parseBody(options: { limit: number }): RequestHandler {
     }
     const type = contentTypeOf(req);
     if (!type || isJsonMime(type.mime) || type.mime === 'text/plain' || (type.mime === 'multipart/form-data' && !type.hasBoundary)) {
-      return json(req, res, next);
+      return json(req, res, (error?: unknown) => {
+        if (error) return next(error);
+        next(hasLoneSurrogate(req.body) ? notUnicode() : undefined);
+      });
     }
     if (type.mime === 'application/x-www-form-urlencoded') {
       const body = (await readText(req, res)).trim();

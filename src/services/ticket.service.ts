@@ -164,6 +164,9 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
     // Sending the current status again is a no-op, not a move.
     if (changes.status !== undefined && changes.status !== before.status) Object.assign(set, statusChanges(before, changes.status, new Date()));
 
+    // Nothing to change (e.g. only the current status sent again): a no-op, nothing written, updated_at kept.
+    if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) return { before, after: before, ticket: ticketView(before) };
+
     const update: Record<string, unknown> = { $set: set };
     if (Object.keys(unset).length > 0) update.$unset = unset;
     // Conditional on the status read above, so two concurrent moves cannot both apply.

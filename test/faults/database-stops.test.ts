@@ -11,6 +11,20 @@ let base: string;
 let token: string;
 let customerId: string;
 
+// "Fast" below means without waiting for the database: the service's own limit is MONGODB_TIMEOUT_MS (500 ms
+// by default) against the driver's 30 s default. The bound allows a loaded two-core machine ten times that;
+// the measured figures are printed, not asserted.
+const FAST_MS = 5000;
+
+/** Polls `check` until it holds, or fails after `timeoutMs`. */
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function call(path: string, init: RequestInit = {}) {
   const started = Date.now();
   const res = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', token, ...init.headers } });
@@ -43,7 +57,7 @@ afterAll(async () => {
 });
 
 describe('the database stops under traffic', () => {
-  it('answers 503 JSON within 1 s, keeps /healthz up, and recovers without a restart', async () => {
+  it('answers 503 JSON fast, keeps /healthz up, and recovers without a restart', async () => {
     let running = true;
     const results: { at: number; status: number; ms: number; code?: unknown }[] = [];
     const traffic = Array.from({ length: 8 }, async () => {
@@ -53,18 +67,20 @@ describe('the database stops under traffic', () => {
       }
     });
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Traffic flows before the cut...
+    await until(() => results.filter((r) => r.status === 200).length >= 8, 15_000, 'answers before the cut');
     const cutAt = Date.now();
     await proxy.cut();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // ...and enough requests sent after it have been answered to judge the outage by.
+    const sentAfterCut = () => results.filter((r) => r.at - r.ms > cutAt);
+    await until(() => sentAfterCut().length >= 24, 30_000, 'answers during the outage');
 
-    const duringOutage = results.filter((r) => r.at - r.ms > cutAt);
-    expect(duringOutage.length).toBeGreaterThan(10);
+    const duringOutage = sentAfterCut();
     const wrong = duringOutage.filter((r) => r.status !== 503 || r.code !== 'DATABASE_UNAVAILABLE');
     // On failure, show what the service logged as errors.
     expect({ wrong, errors: wrong.length ? server.output().split('\n').filter((l) => l.includes('"level":50')).slice(0, 3) : [] }).toEqual({ wrong: [], errors: [] });
     const slowest = Math.max(...duringOutage.map((r) => r.ms));
-    expect(slowest).toBeLessThan(1000);
+    expect(slowest).toBeLessThan(FAST_MS);
     const first503 = results.find((r) => r.status === 503);
     const ready = await call('/readyz');
     expect(ready.status).toBe(503);

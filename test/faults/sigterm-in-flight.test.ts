@@ -60,7 +60,9 @@ describe('SIGTERM with requests in flight', () => {
   it('completes every accepted request, refuses new connections, and exits 0 within the grace period', async () => {
     const server = await startServer({
       MONGODB_URI: uriWithDb(testMongoUri(), uniqueDbName('sigterm')),
-      SHUTDOWN_TIMEOUT_MS: '8000',
+      // Generous, so a loaded machine cannot run out of it; whether the grace period was needed in full is
+      // read from the service's own log below, not from the wall clock.
+      SHUTDOWN_TIMEOUT_MS: '30000',
       RATE_LIMIT_ENABLED: 'false',
     });
     const inFlight = Array.from({ length: 40 }, () => slowRequest(server.port));
@@ -80,7 +82,9 @@ describe('SIGTERM with requests in flight', () => {
     expect(outcomes.map((o) => o.status)).toEqual(inFlight.map(() => 401));
     expect(outcomes.every((o) => JSON.parse(o.body).code === 'INVALID_REFRESH_TOKEN')).toBe(true);
     expect(code).toBe(0);
-    expect(exitMs).toBeLessThan(8000);
+    // Nothing had to be cut off when the grace period ran out: the in-flight requests ended on their own.
+    expect(server.output()).not.toContain('grace period over');
+    expect(server.output()).toContain('"msg":"stopped"');
     process.stdout.write(`\n[faults] SIGTERM: ${outcomes.length}/${inFlight.length} in-flight requests completed, 0 lost; exit 0 after ${exitMs} ms\n`);
   }, 60_000);
 });

@@ -51,3 +51,14 @@ export async function clearCollections(): Promise<void> {
   if (!db) return;
   for (const collection of await db.collections()) await collection.deleteMany({});
 }
+
+/**
+ * Whether the test database is FerretDB, told by the server itself (its buildInfo carries `ferretdbVersion`),
+ * never by the response under test: for the few differences the service documents between engines.
+ */
+export async function isFerretDb(): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('isFerretDb() needs the test database connected (useTestDatabase)');
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}

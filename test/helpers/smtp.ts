@@ -1,4 +1,5 @@
 import { SMTPServer, type SMTPServerAddress } from 'smtp-server';
+import { OutboxMessage } from '../../src/models/outbox.model';
 
 // A real SMTP server for the e-mail tests (never a mocked transport): it records every message it accepts,
 // can be stopped and started again on the same port (an outage), and can refuse chosen recipients.
@@ -151,4 +152,13 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Resolves once no outbox message is pending: each one written so far was delivered or failed for good. A
+ * message is marked sent only after the SMTP server accepted it, so the catcher already holds it. (An attempt
+ * still in progress ends only when its worker stops: stop the workers too before counting exactly.)
+ */
+export async function outboxSettled(timeoutMs = 15_000): Promise<void> {
+  await eventually(async () => (await OutboxMessage.countDocuments({ status: 'pending' })) === 0, timeoutMs);
 }

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/utils/logger';
 import { buildTestApp } from '../helpers/app';
 import { createActors, PASSWORD, uniqueEmail, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
-import { eventually, SmtpCatcher, type CaughtMail } from '../helpers/smtp';
+import { eventually, outboxSettled, SmtpCatcher, type CaughtMail } from '../helpers/smtp';
 
 // E-mail end to end: the request writes the outbox, a real worker delivers to a real SMTP server.
 
@@ -49,7 +49,21 @@ afterAll(async () => {
   await smtp.stop();
 });
 
-beforeEach(() => {
+/**
+ * Brings the outbox to rest: no message pending, and the worker stopped, which waits for any attempt still
+ * in progress. After it the catcher holds every mail that will ever go out, so a count ("nothing", "once")
+ * is exact rather than a guess after a pause. A fresh worker then takes over.
+ */
+async function settleOutbox(): Promise<void> {
+  await outboxSettled();
+  await worker.stop();
+  worker = newWorker('test-worker');
+  worker.start();
+}
+
+beforeEach(async () => {
+  // A test starts with no delivery of an earlier one still on its way.
+  await settleOutbox();
   smtp.mails.length = 0;
   smtp.refuse.clear();
 });
@@ -112,11 +126,13 @@ describe('events → e-mail', () => {
   });
 
   it('sends nothing for an interaction that is not a meeting', async () => {
+    const queued = await OutboxMessage.countDocuments();
     const res = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: actors.customer.id, type: 'call', title: 'Call' });
     expect(res.status).toBe(201);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The request writes its messages before it answers: none was queued, and none went out.
+    expect(await OutboxMessage.countDocuments()).toBe(queued);
+    await settleOutbox();
     expect(smtp.mails).toEqual([]);
-    expect(await OutboxMessage.countDocuments({ event: /^meeting/, subject: 'Meeting scheduled: Call' })).toBe(0);
   });
 
   it("notifies a raised ticket's assignee, and its customer when its status moves", async () => {
@@ -140,9 +156,12 @@ describe('events → e-mail', () => {
     expect(moved?.text).toContain('moved from open to in progress');
 
     // A change that is not a status move tells nobody.
+    await settleOutbox();
     smtp.mails.length = 0;
-    await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ priority: 'low' });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const queued = await OutboxMessage.countDocuments();
+    expect((await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ priority: 'low' })).status).toBe(200);
+    expect(await OutboxMessage.countDocuments()).toBe(queued);
+    await settleOutbox();
     expect(smtp.mails).toEqual([]);
   });
 
@@ -200,7 +219,7 @@ describe('delivery', () => {
     await smtp.start();
     await smtp.waitFor((mails) => mails.some((m) => m.to.includes(email)));
     const sent = await eventually(async () => (await OutboxMessage.findOne({ to: email, status: 'sent' }).lean()) ?? undefined);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await settleOutbox();
     expect(smtp.to(email)).toHaveLength(1);
     expect(smtp.to(email)[0]?.messageId).toBe(`<outbox-${sent._id.toHexString()}@crm.local>`);
   });
@@ -227,6 +246,7 @@ describe('delivery', () => {
     expect(retried.body.outbox).toMatchObject({ id, status: 'pending', attempts: 3, max_attempts: 6 });
     await smtp.waitFor((mails) => mails.some((m) => m.to.includes(email)));
     await eventually(async () => (await OutboxMessage.exists({ _id: failed._id, status: 'sent', attempts: 4 })) ?? undefined);
+    await settleOutbox();
     expect(smtp.to(email)).toHaveLength(1);
 
     const again = await request(app).post(`/admin/outbox/${id}/retry`).set(actors.admin.headers);
@@ -267,20 +287,20 @@ describe('delivery', () => {
     const workers = [newWorker('pair-a'), newWorker('pair-b')];
     try {
       for (const w of workers) w.start();
-      await smtp.waitFor((mails) => mails.filter((m) => m.event === 'test.pair').length >= count);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const ids = smtp.mails.filter((m) => m.event === 'test.pair').map((m) => m.messageId);
-      expect(ids).toHaveLength(count);
-      expect(new Set(ids).size).toBe(count);
-      expect(await OutboxMessage.countDocuments({ event: 'test.pair', status: 'sent', attempts: 1 })).toBe(count);
-      // One claim per message (no attempt was run twice), and both workers took a share.
-      const pairClaims = { worker: mongoose.trusted({ $in: ['pair-a', 'pair-b'] }) };
-      expect(await OutboxClaim.countDocuments(pairClaims)).toBe(count);
-      expect((await OutboxClaim.distinct('worker', pairClaims)).sort()).toEqual(['pair-a', 'pair-b']);
+      await outboxSettled(30_000);
     } finally {
+      // Stopping waits for the attempts still in progress: after it no further mail can arrive.
       await Promise.all(workers.map((w) => w.stop()));
       worker = newWorker('test-worker');
       worker.start();
     }
+    const ids = smtp.mails.filter((m) => m.event === 'test.pair').map((m) => m.messageId);
+    expect(ids).toHaveLength(count);
+    expect(new Set(ids).size).toBe(count);
+    expect(await OutboxMessage.countDocuments({ event: 'test.pair', status: 'sent', attempts: 1 })).toBe(count);
+    // One claim per message (no attempt was run twice), and both workers took a share.
+    const pairClaims = { worker: mongoose.trusted({ $in: ['pair-a', 'pair-b'] }) };
+    expect(await OutboxClaim.countDocuments(pairClaims)).toBe(count);
+    expect((await OutboxClaim.distinct('worker', pairClaims)).sort()).toEqual(['pair-a', 'pair-b']);
   });
 });

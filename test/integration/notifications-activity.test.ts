@@ -4,7 +4,7 @@ import request from 'supertest';
 import { Activity } from '../../src/models/activity.model';
 import { Notification } from '../../src/models/notification.model';
 import { OutboxMessage } from '../../src/models/outbox.model';
-import { runAccessMatrix, statuses, type AccessCase } from '../helpers/access-matrix';
+import { runAccessMatrix, statuses, type AccessCase, type Attempt } from '../helpers/access-matrix';
 import { buildTestApp } from '../helpers/app';
 import { createActors, createStaff, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
@@ -149,17 +149,27 @@ describe('activity trail', () => {
 });
 
 const customerTimeline = (a: Actors) => `/customers/${a.customer.id}/activity`;
-const anyNotification = async (a: Actors, as: string) => {
-  // The target is always the customer's own notification: only the customer may mark it.
-  const mine = await Notification.findOne({ recipient: oid(a.customer.id) }).lean();
-  if (!mine) throw new Error(`no notification to target as ${as}`);
+/** A fresh unread notification of the customer for each attempt: only the customer may mark it. */
+const customersUnreadNotification = async (a: Actors) => {
+  const mine = await Notification.create({
+    recipient_type: 'customer',
+    recipient: oid(a.customer.id),
+    event: 'test.matrix',
+    title: 'Matrix',
+    body: 'A notification to mark read',
+    entity: 'customer',
+    entity_id: oid(a.customer.id),
+  });
   return `/notifications/${mine._id.toHexString()}/read`;
 };
+const notificationState = async (_a: Actors, attempt: Attempt) => Notification.findById(attempt.path.split('/')[2]).lean();
+// Unread notifications exist (the USER's three, at the least), so a refused read-all that marked any would show.
+const unreadState = async () => ({ unread: await Notification.countDocuments({ read_at: null }), all: await Notification.countDocuments() });
 
 const cases: AccessCase[] = [
   { method: 'get', route: 'GET /notifications', path: () => '/notifications', expect: statuses(401, 200, 200, 200, 200, 200, 200) },
-  { method: 'post', route: 'POST /notifications/read-all', path: () => '/notifications/read-all', expect: statuses(401, 200, 200, 200, 200, 200, 200) },
-  { method: 'patch', route: "PATCH /notifications/:id/read (the customer's)", path: anyNotification, expect: statuses(401, 404, 404, 404, 404, 200, 404) },
+  { method: 'post', route: 'POST /notifications/read-all', path: () => '/notifications/read-all', state: unreadState, expect: statuses(401, 200, 200, 200, 200, 200, 200) },
+  { method: 'patch', route: "PATCH /notifications/:id/read (the customer's)", path: customersUnreadNotification, state: notificationState, expect: statuses(401, 404, 404, 404, 404, 200, 404) },
   { method: 'get', route: 'GET /customers/:cust_id/activity', path: customerTimeline, expect: statuses(401, 200, 200, 200, 200, 403, 403) },
   { method: 'get', route: 'GET /activity', path: () => '/activity', expect: statuses(401, 200, 403, 403, 403, 403, 403) },
   { method: 'get', route: 'GET /admin/outbox', path: () => '/admin/outbox?status=failed', expect: statuses(401, 200, 403, 403, 403, 403, 403) },

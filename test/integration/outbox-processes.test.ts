@@ -3,7 +3,7 @@ import { OutboxClaim, OutboxMessage } from '../../src/models/outbox.model';
 import { enqueueMail } from '../../src/services/outbox.service';
 import { testMongoUri, uriWithDb, useTestDatabase } from '../helpers/db';
 import { startServer, waitForLog, type ServerProcess } from '../helpers/server-process';
-import { eventually, SmtpCatcher } from '../helpers/smtp';
+import { eventually, outboxSettled, SmtpCatcher } from '../helpers/smtp';
 
 // The outbox worker as it really runs: inside service processes started like `npm start`.
 
@@ -38,13 +38,14 @@ describe('outbox worker in the service process', () => {
     };
     const servers = await Promise.all([startServer(env), startServer(env)]);
     try {
-      await smtp.waitFor((mails) => mails.filter((m) => m.event === 'test.instances').length >= count, 30_000);
-      await eventually(async () => (await OutboxMessage.countDocuments({ event: 'test.instances', status: 'sent' })) === count, 10_000);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await outboxSettled(30_000);
     } finally {
+      // SIGTERM lets each worker finish the attempts it holds before the process exits: once both have
+      // exited, no further mail can arrive, and the counts below are final.
       const exits = await Promise.all(servers.map(stop));
       expect(exits.map((e) => e.code)).toEqual([0, 0]);
     }
+    expect(await OutboxMessage.countDocuments({ event: 'test.instances', status: 'sent' })).toBe(count);
     const ids = smtp.mails.filter((m) => m.event === 'test.instances').map((m) => m.messageId);
     expect(ids).toHaveLength(count);
     expect(new Set(ids).size).toBe(count);

@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { Ticket, ticketStatuses, ticketTransitions, type TicketStatus } from '../../src/models/ticket.model';
+import { Activity } from '../../src/models/activity.model';
+import { Notification } from '../../src/models/notification.model';
+import { OutboxMessage } from '../../src/models/outbox.model';
+import { Ticket, ticketStatuses, ticketTransitions, ticketView, type TicketRecord, type TicketStatus } from '../../src/models/ticket.model';
 import type { Principal } from '../../src/utils/principal';
 import { buildTestApp } from '../helpers/app';
 import { createActors, type Actors } from '../helpers/auth';
@@ -207,7 +210,22 @@ describe('ticket status moves', () => {
   it('treats sending the current status as a no-op, even on a closed ticket', async () => {
     const { id } = await ticketOf();
     await setStatus(id, 'closed');
-    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.manager.headers).send({ status: 'closed' })).status).toBe(200);
+    const stored = await Ticket.findById(id).lean<TicketRecord>();
+    if (!stored) throw new Error('ticket not stored');
+    const side = async () => ({
+      outbox: await OutboxMessage.countDocuments(),
+      notifications: await Notification.countDocuments({ entity_id: oid(id) }),
+      activity: await Activity.countDocuments({ entity_id: oid(id) }),
+    });
+    const sideBefore = await side();
+
+    const res = await request(app).patch(`/customers/ticket/${id}`).set(actors.manager.headers).send({ status: 'closed' });
+    // Not a move (closed → closed would be a 409), and nothing written: the ticket as it was, down to
+    // updated_at; no e-mail or in-app notification queued; no trail entry.
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ message: 'Ticket updated successfully', ticket: JSON.parse(JSON.stringify(ticketView(stored))) });
+    expect(await Ticket.findById(id).lean()).toEqual(stored);
+    expect(await side()).toEqual(sideBefore);
   });
 });
 
