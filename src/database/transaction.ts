@@ -28,9 +28,11 @@ export function sessionOption(): { session?: ClientSession } {
   return session ? { session } : {};
 }
 
-// A write conflict with a concurrent transaction is retried a few times; an unreachable server is not
-// (the request answers 503 within the usual timeout rather than retrying for the driver's two minutes).
-const MAX_ATTEMPTS = 4;
+// A write conflict with a concurrent transaction is retried, after a short random pause that grows, for
+// at most RETRY_BUDGET_MS; an unreachable server is not retried (the request answers 503 within the usual
+// timeout rather than after the driver's own withTransaction has retried for two minutes).
+const RETRY_BUDGET_MS = 5_000;
+const MAX_ATTEMPTS = 50;
 const unreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError']);
 
 function hasLabel(error: unknown, label: string): boolean {
@@ -58,8 +60,14 @@ function runInSession<T>(session: ClientSession, work: () => Promise<T>): Promis
  * conflict, so `work` must only write to the database), or plainly otherwise. Nested calls join the outer
  * transaction.
  */
+function pause(attempt: number): Promise<void> {
+  const ceiling = Math.min(250, 5 * 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
+
 export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
   if (!engineCapabilities().transactions || sessions.getStore()) return work();
+  const deadline = Date.now() + RETRY_BUDGET_MS;
   for (let attempt = 1; ; attempt += 1) {
     const session = await mongoose.startSession();
     try {
@@ -69,10 +77,11 @@ export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
       return result;
     } catch (error) {
       if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
-      if (attempt >= MAX_ATTEMPTS || !hasLabel(error, 'TransientTransactionError')) throw error;
+      if (attempt >= MAX_ATTEMPTS || Date.now() > deadline || !hasLabel(error, 'TransientTransactionError')) throw error;
     } finally {
       await session.endSession().catch(() => undefined);
     }
+    await pause(attempt);
   }
 }
 
