@@ -7,9 +7,9 @@ import { logger as defaultLogger } from './utils/logger';
 
 /**
  * The HTTP server around the app. requestTimeout bounds the receipt of a whole request; it must allow a large
- * import, whose body streams in at the pace the database takes the rows (Node's 5 min default would cut it).
- * Headers must still arrive within Node's headersTimeout (60 s); Node checks both every
- * connectionsCheckingInterval.
+ * import, whose body streams in at the pace the database takes the rows (Node's 5 min default would cut it),
+ * so every other route gets the shorter BODY_TIMEOUT_MS from the bodyDeadline middleware. Headers must still
+ * arrive within Node's headersTimeout (60 s); Node checks both every connectionsCheckingInterval.
  */
 export function createHttpServer(app: RequestListener, log: Logger = defaultLogger): Server {
   const requestTimeout = config.http.requestTimeoutMs;
