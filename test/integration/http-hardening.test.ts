@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createHttpServer } from '../../src/http-server';
@@ -9,7 +10,7 @@ import { bootstrapAdmin, createStaff, type Actor } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
 import { rawExchange, requestHead, type RawExchange } from '../helpers/raw-http';
 
-// Transport-level hardening (issue 15: items 4, 13), through a real HTTP server built as
+// Transport-level hardening (issue 15: items 4, 6, 13), through a real HTTP server built as
 // src/server.ts builds it, with a short body deadline and a small per-client cap.
 
 useTestDatabase();
@@ -99,6 +100,37 @@ describe('a request body that does not arrive', () => {
     expect(JSON.parse(exchange.body)).toMatchObject({ inserted: 1, failed: 0 });
     expect(exchange.elapsed).toBeGreaterThanOrEqual(2 * BODY_TIMEOUT_MS);
     expect(await Customer.countDocuments({ email: 'slow.upload@import.test' })).toBe(1);
+  });
+});
+
+describe('bad input below the routes answers 400 JSON, not 500', () => {
+  it.each(['gzip', 'deflate', 'br'])('a body that is not valid %s', async (encoding) => {
+    const res = await request(app)
+      .post('/customer/signin')
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', encoding)
+      .send('{"email":"a@example.com"} is not compressed');
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: expect.stringMatching(/decompress/), code: 'BAD_REQUEST', details: [] });
+  });
+
+  it('a form body that is not valid gzip, while a valid one is read', async () => {
+    const bad = await request(app).post('/customer/signin').set('Content-Type', 'application/x-www-form-urlencoded').set('Content-Encoding', 'gzip').send('email=x');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('BAD_REQUEST');
+    // Raw bytes on a socket: supertest would serialise a Buffer labelled JSON as a JSON object.
+    const gzipped = zlib.gzipSync(JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' }));
+    const good = await rawExchange(port, (socket) => {
+      const headers = { Host: 'localhost', 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': gzipped.length, Connection: 'close' };
+      socket.write(Buffer.concat([Buffer.from(requestHead('POST /customer/signin HTTP/1.1', headers)), gzipped]));
+    });
+    expect(good.status).toBe(401); // decompressed, parsed, and the credentials checked
+  });
+
+  it.each(['/customers/%E0%A4%A', '/interactions/user/%E0%A4%A', '/users/%ZZ'])('a path parameter with bad percent-encoding: %s', async (path) => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'Malformed percent-encoding in the URL path', code: 'BAD_REQUEST', details: [] });
   });
 });
 
