@@ -5,24 +5,25 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createHttpServer } from '../../src/http-server';
 import { Customer } from '../../src/models/customer.model';
-import { buildTestApp } from '../helpers/app';
+import { buildTestApp, captureLogger } from '../helpers/app';
 import { bootstrapAdmin, createStaff, type Actor } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
 import { rawExchange, requestHead, type RawExchange } from '../helpers/raw-http';
 
-// Transport-level hardening (issue 15: items 4, 6, 13), through a real HTTP server built as
+// Transport-level hardening (issue 15: items 4, 6, 7, 13), through a real HTTP server built as
 // src/server.ts builds it, with a short body deadline and a small per-client cap.
 
 useTestDatabase();
 const BODY_TIMEOUT_MS = 1500;
 const MAX_PENDING = 2;
-const app = buildTestApp({ bodyDeadline: { timeoutMs: BODY_TIMEOUT_MS, maxPendingPerClient: MAX_PENDING } });
+const log = captureLogger();
+const app = buildTestApp({ logger: log.logger, bodyDeadline: { timeoutMs: BODY_TIMEOUT_MS, maxPendingPerClient: MAX_PENDING } });
 let server: Server;
 let port: number;
 let manager: Actor;
 
 beforeAll(async () => {
-  server = createHttpServer(app);
+  server = createHttpServer(app, log.logger);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : 0;
@@ -145,5 +146,25 @@ describe("Node's own refusals of a request it cannot parse", () => {
     const exchange = await rawExchange(port, (socket) => socket.write(requestHead('GET /healthz HTTP/1.1', { Host: 'localhost', 'X-Padding': 'a'.repeat(20_000) })));
     expect(exchange).toMatchObject({ status: 431, closed: true });
     expectErrorBody(exchange, 'HEADERS_TOO_LARGE');
+  });
+});
+
+describe('access log', () => {
+  it('censors credential values in the query string and keeps the rest', async () => {
+    const secrets = ['eyJhbGciOiJIUzI1NiJ9.query-token', 'refresh-secret-1', 'api-key-secret-2', 'password-secret-3', 'upper-case-4', 'referer-secret-5'];
+    const query = `token=${secrets[0]}&limit=5&refresh_token=${secrets[1]}&api_key=${secrets[2]}&password=${secrets[3]}&TOKEN=${secrets[4]}`;
+    const res = await request(app)
+      .get(`/customers?${query}`)
+      .set('X-Request-Id', 'redact-query-1')
+      .set('Referer', `https://app.example.com/page?access_token=${secrets[5]}&tab=2`);
+    expect(res.status).toBe(401);
+    const lines = log.lines.filter((line) => JSON.stringify(line).includes('redact-query-1'));
+    const completed = lines.find((line) => typeof line.req === 'object' && line.req !== null && 'url' in line.req);
+    expect(completed?.req).toMatchObject({
+      url: '/customers?token=[redacted]&limit=5&refresh_token=[redacted]&api_key=[redacted]&password=[redacted]&TOKEN=[redacted]',
+      headers: expect.objectContaining({ referer: 'https://app.example.com/page?access_token=[redacted]&tab=2' }),
+    });
+    const text = JSON.stringify(log.lines);
+    for (const secret of secrets) expect(text).not.toContain(secret);
   });
 });
