@@ -3,6 +3,7 @@ import express, { type Express, type RequestHandler, type Router } from 'express
 import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { config } from './config/env';
+import { bodyDeadline, type BodyDeadlineOptions } from './middleware/body-deadline';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { parseBody } from './middleware/parse-body';
@@ -32,6 +33,8 @@ export interface AppOptions {
   /** Per-client limits; `false` turns them all off. Each defaults to config, as does the store. */
   rateLimit?: { global?: LimitSetting; auth?: LimitSetting; data?: LimitSetting; store?: 'memory' | 'mongo' } | false;
   bodyLimit?: number;
+  /** Body deadline and per-client cap of unfinished bodies; default BODY_TIMEOUT_MS, BODY_MAX_PENDING_PER_CLIENT. */
+  bodyDeadline?: Partial<BodyDeadlineOptions>;
   /** Largest import file; defaults to IMPORT_MAX_BYTES. */
   importMaxBytes?: number;
   corsOrigins?: readonly string[];
@@ -51,6 +54,12 @@ export function createApp(options: AppOptions = {}): Express {
   app.set('trust proxy', config.http.trustProxy);
 
   app.use(requestLogger(logger));
+  app.use(
+    bodyDeadline({
+      timeoutMs: options.bodyDeadline?.timeoutMs ?? config.http.bodyTimeoutMs,
+      maxPendingPerClient: options.bodyDeadline?.maxPendingPerClient ?? config.http.maxPendingBodiesPerClient,
+    }),
+  );
   app.use(helmet());
   app.use(
     cors({

@@ -1,7 +1,8 @@
 // First: it notes the threads that exist before any module can start libuv's pool.
 import { deprioritiseThreadPool } from './utils/thread-pool';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
 import {
@@ -35,11 +36,7 @@ async function main(): Promise<void> {
   }
 
   const app = createApp();
-  // requestTimeout: the time allowed to receive a whole request (Node's 5 min default would cut a large import,
-  // whose body streams in at the pace the database takes the rows); headers must still arrive within Node's
-  // headersTimeout (60 s). Node checks both every connectionsCheckingInterval.
-  const requestTimeout = config.http.requestTimeoutMs;
-  const server: Server = createServer({ requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeout / 2)) }, app);
+  const server: Server = createHttpServer(app);
   server.listen(config.http.port, config.http.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

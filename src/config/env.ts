@@ -51,6 +51,10 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   // Node's default (5 min) cuts a streamed import whose upload is slowed by the import's own backpressure.
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  // Every other route must receive its body within this (a slow body holds a connection without a token).
+  BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // One address may stand for many clients (an office NAT, a proxy when TRUST_PROXY is 0): generous.
+  BODY_MAX_PENDING_PER_CLIENT: z.coerce.number().int().min(1).max(10_000).default(100),
   WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   // Read by libuv itself when the thread pool (bcrypt, crypto, fs) first starts; validated here.
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).optional(),
@@ -168,6 +172,8 @@ export function loadConfig(source: Record<string, string | undefined>) {
       bodyLimit: env.BODY_LIMIT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+      bodyTimeoutMs: env.BODY_TIMEOUT_MS,
+      maxPendingBodiesPerClient: env.BODY_MAX_PENDING_PER_CLIENT,
       workers: env.WEB_CONCURRENCY,
       threadPoolSize: env.UV_THREADPOOL_SIZE ?? 4,
     }),

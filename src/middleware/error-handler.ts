@@ -4,20 +4,24 @@ import { ZodError } from 'zod';
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { zodIssuesToDetails } from '../utils/zod-details';
 
-interface HttpErrorLike {
+interface HttpErrorLike extends Error {
   status: number;
   type?: string;
   message: string;
   expose?: boolean;
 }
 
-// Errors thrown by body-parser / raw-body carry a status and a type.
+// Errors of the http-errors family carry a status: body-parser's and raw-body's (with a type), a body that
+// does not decompress (zlib's error, given status 400 by body-parser), a path parameter that does not
+// percent-decode (the router's URIError, status 400).
 function isHttpError(error: unknown): error is HttpErrorLike {
-  return (
-    error instanceof Error &&
-    typeof (error as Partial<HttpErrorLike>).status === 'number' &&
-    typeof (error as Partial<HttpErrorLike>).type === 'string'
-  );
+  return error instanceof Error && typeof (error as Partial<HttpErrorLike>).status === 'number';
+}
+
+// zlib's codes for a corrupt stream: Z_DATA_ERROR (gzip, deflate), ERR__ERROR_FORMAT_… (brotli).
+function isDecompressionError(error: Error): boolean {
+  const code: unknown = Reflect.get(error, 'code');
+  return typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code);
 }
 
 const databaseUnavailableErrors = new Set([
@@ -94,6 +98,8 @@ export function toAppError(error: unknown): AppError {
     if (error.status === 413) return AppError.payloadTooLarge();
     if (error.status === 415) return AppError.unsupportedMediaType(error.message);
     if (error.type === 'entity.parse.failed') return AppError.badRequest('Malformed JSON in request body');
+    if (error instanceof URIError) return AppError.badRequest('Malformed percent-encoding in the URL path');
+    if (isDecompressionError(error)) return AppError.badRequest('Request body does not decompress as its Content-Encoding says');
     return new AppError(error.status, 'BAD_REQUEST', error.expose === false ? 'Bad request' : error.message);
   }
 

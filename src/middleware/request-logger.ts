@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { redactUrl } from '../utils/logger';
 
 // A client-supplied id is kept only if it is short and made of safe characters (no log injection).
 const acceptableRequestId = /^[\w.:@-]{1,128}$/;
@@ -23,10 +24,11 @@ export function requestLogger(logger: Logger) {
       if (res.statusCode >= 400) return 'warn';
       return 'info';
     },
-    // Headers are logged without credentials (see redactPaths); bodies are never logged.
+    // Headers and query strings are logged without credentials (redactPaths, redactUrl); bodies never are.
     serializers: {
       req(req: { id: string; method: string; url: string; headers: Record<string, unknown>; remoteAddress: string }) {
-        return { id: req.id, method: req.method, url: req.url, headers: req.headers, remoteAddress: req.remoteAddress };
+        const headers = typeof req.headers.referer === 'string' ? { ...req.headers, referer: redactUrl(req.headers.referer) } : req.headers;
+        return { id: req.id, method: req.method, url: redactUrl(req.url), headers, remoteAddress: req.remoteAddress };
       },
       res(res: { statusCode: number }) {
         return { statusCode: res.statusCode };

@@ -24,7 +24,10 @@ export function buildOpenApiDocument() {
       description:
         'Staff users, customers, interactions, tickets, notifications, import/export and analytics. ' +
         'Authenticate with the access JWT in a `token` header or as `Authorization: Bearer <jwt>`. ' +
-        'Request field names match case-insensitively. Errors always have the `Error` shape.',
+        'Request field names match case-insensitively. Errors always have the `Error` shape. ' +
+        'Besides the statuses listed per route, any request may be answered 408 (its body did not arrive within BODY_TIMEOUT_MS; ' +
+        'the connection closes), 429 (too many unfinished request bodies from one client), 431 (headers too large) ' +
+        'or 400 (a request that is not valid HTTP), all with the `Error` shape.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: '/', description: 'The server this document is served from' }],

@@ -86,7 +86,8 @@ registry.registerPath({
   summary: 'Undo an import (its creator only)',
   description:
     'Deletes the customers the import created and restores the previous values of those it updated (before-images kept with the job). ' +
-    'A row changed since the import is left as it is and reported: the answer is then 409 REVERT_CONFLICT with one detail per such row, the other rows reverted. ' +
+    'A row changed since the import, or a created customer that has interactions or tickets now, is left as it is and reported: ' +
+    'the answer is then 409 REVERT_CONFLICT with one detail per such row, the other rows reverted. ' +
     '409 also for a running, dry-run or already reverted job.',
   security: authenticated,
   request: { params: s.revertImportJob.params },

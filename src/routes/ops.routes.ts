@@ -13,7 +13,7 @@ opsRouter.use('/docs', (req, res, next) => {
   // The static documentation answers GET and HEAD only.
   if (req.method === 'GET' || req.method === 'HEAD') return next();
   res.setHeader('Allow', 'GET, HEAD');
-  throw new AppError(405, 'METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${req.originalUrl}`);
+  throw new AppError(405, 'METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${req.originalUrl.split('?', 1)[0]}`);
 });
 opsRouter.use(
   '/docs',

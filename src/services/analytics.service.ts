@@ -36,16 +36,18 @@ const dateOfDay = (day: string) => new Date(`${day}T00:00:00.000Z`);
 
 /** The whole UTC days from `from` to `to`, both included; `to` defaults to today, `from` to 29 days before it. */
 export function resolvePeriod(query: PeriodQuery, now = new Date()): Period {
-  const to = dayOf(query.to ?? now);
-  const from = query.from ? dayOf(query.from) : dayOf(new Date(dateOfDay(to).getTime() - (DEFAULT_PERIOD_DAYS - 1) * DAY_MS));
-  if (from > to) throw AppError.validation([{ location: 'query', field: 'from', message: 'from must not be after to' }]);
-  const count = Math.round((dateOfDay(to).getTime() - dateOfDay(from).getTime()) / DAY_MS) + 1;
+  // Checked on the requested dates as day numbers, before any date becomes a day string: a far-off year
+  // must not slip past the cap (0001-01-01 to 9999-12-31 once answered 200 with no days).
+  const last = Math.floor((query.to ?? now).getTime() / DAY_MS);
+  const first = query.from ? Math.floor(query.from.getTime() / DAY_MS) : last - (DEFAULT_PERIOD_DAYS - 1);
+  if (first > last) throw AppError.validation([{ location: 'query', field: 'from', message: 'from must not be after to' }]);
+  const count = last - first + 1;
   if (count > MAX_PERIOD_DAYS) {
     throw AppError.validation([{ location: 'query', field: 'from', message: `the period may span at most ${MAX_PERIOD_DAYS} days` }]);
   }
   const days: string[] = [];
-  for (let t = dateOfDay(from).getTime(); days.length < count; t += DAY_MS) days.push(dayOf(new Date(t)));
-  return { from, to, days };
+  for (let day = first; day <= last; day += 1) days.push(dayOf(new Date(day * DAY_MS)));
+  return { from: days[0] ?? '', to: days[days.length - 1] ?? '', days };
 }
 
 const monthOfDay = (day: string) => day.slice(0, 7);

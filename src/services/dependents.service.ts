@@ -14,6 +14,13 @@ export async function customerDependents(customerId: mongoose.Types.ObjectId) {
   return { interactions, tickets };
 }
 
+/** Of these customers, the ones that have interactions or tickets (as hex ids). */
+export async function customersWithDependents(customerIds: mongoose.Types.ObjectId[]): Promise<Set<string>> {
+  const filter = { customer: { $in: customerIds } };
+  const lists: unknown[][] = await Promise.all([Interaction.collection.distinct('customer', filter), Ticket.collection.distinct('customer', filter)]);
+  return new Set(lists.flat().map((id) => String(id)));
+}
+
 export async function deleteCustomerDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
   // Tickets first: an interruption leaves interactions without tickets, never tickets without an interaction.
   const [tickets, interactions] = await Promise.all([snapshotTickets({ customer: customerId }), snapshotInteractions({ customer: customerId })]);

@@ -13,6 +13,7 @@ import { AppError, type ErrorDetail } from '../utils/app-error';
 import type { Upload } from '../utils/import-upload';
 import { logger } from '../utils/logger';
 import type { Principal } from '../utils/principal';
+import { customersWithDependents } from './dependents.service';
 import { emptyReport, ImportRun, type ImportReport } from './import.service';
 
 const ObjectId = mongoose.Types.ObjectId;
@@ -286,9 +287,24 @@ function* perRow(change: StoredChange): Generator<ChangeDoc> {
 }
 
 /**
+ * The created customers a revert may delete: not those that have since gained interactions or tickets,
+ * which DELETE /customers/:id would refuse too (409) and which a revert must not orphan.
+ */
+async function withoutDependents(created: ChangeDoc[], keep: (change: ChangeDoc) => void): Promise<Types.ObjectId[]> {
+  if (created.length === 0) return [];
+  const linked = await customersWithDependents(created.map((change) => change.customer));
+  const deletable: Types.ObjectId[] = [];
+  for (const change of created) {
+    if (linked.has(change.customer.toHexString())) keep(change);
+    else deletable.push(change.customer);
+  }
+  return deletable;
+}
+
+/**
  * Undoes an import: deletes the rows it created and puts back the before-images of the rows it updated,
- * but only where the row still carries the import's own `updated_at`; rows changed since are reported
- * (409) and left alone, the rest reverted.
+ * but only where the row still carries the import's own `updated_at`; rows changed since, and created rows
+ * that have interactions or tickets now, are reported (409) and left alone, the rest reverted.
  */
 export async function revertJob(id: string, principal: Principal) {
   const job = await findJob(id, principal);
@@ -316,7 +332,7 @@ export async function revertJob(id: string, principal: Principal) {
     for await (const doc of Customer.collection.find<{ _id: Types.ObjectId; updated_at?: Date }>({ _id: { $in: ids } }, { projection: { updated_at: 1 } })) {
       current.set(doc._id.toHexString(), doc.updated_at);
     }
-    const toDelete: Types.ObjectId[] = [];
+    const created: ChangeDoc[] = [];
     const restores: { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } }[] = [];
     for (const change of changes) {
       const key = change.customer.toHexString();
@@ -331,7 +347,7 @@ export async function revertJob(id: string, principal: Principal) {
         conflict(change, 'the customer was changed after the import; left as it is');
         continue;
       }
-      if (change.action === 'created') toDelete.push(change.customer);
+      if (change.action === 'created') created.push(change);
       else {
         const set: Record<string, unknown> = {};
         const unset: Record<string, ''> = {};
@@ -344,6 +360,7 @@ export async function revertJob(id: string, principal: Principal) {
         restores.push({ updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } });
       }
     }
+    const toDelete = await withoutDependents(created, (change) => conflict(change, 'the customer has interactions or tickets since the import; kept'));
     if (toDelete.length > 0) deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
     if (restores.length > 0) restored += (await Customer.collection.bulkWrite(restores)).modifiedCount;
   };

@@ -41,22 +41,24 @@ export async function listMyInteractions(query: ListInteractionsQuery, principal
   return listWithin(own, query, principal);
 }
 
-export async function listCustomerInteractions(customerId: string, query: ListInteractionsQuery, principal: Principal) {
-  if (principal.type === 'customer' && principal.id !== customerId) throw AppError.notFound('Customer');
-  if (!(await Customer.exists({ _id: customerId }))) throw AppError.notFound('Customer');
+/** `what` names the missing thing in the 404 (the same for every refusal). */
+export async function listCustomerInteractions(customerId: string, query: ListInteractionsQuery, principal: Principal, what = 'Customer') {
+  if (principal.type === 'customer' && principal.id !== customerId) throw AppError.notFound(what);
+  if (!(await Customer.exists({ _id: customerId }))) throw AppError.notFound(what);
   return listWithin({ customer: toObjectId(customerId) }, query, principal);
 }
 
 /**
  * GET /interactions/user/:id. The original documented both a user's and a customer's interactions at this
- * path (SPEC §4): a user id wins; an id that is no user's is tried as a customer's.
+ * path (SPEC §4): a user id wins; an id that is no user's is tried as a customer's. Every refusal is the
+ * same 404, so the answer never tells a user id from a customer id or from nobody's.
  */
 export async function listUserInteractions(id: string, query: ListInteractionsQuery, principal: Principal) {
+  const what = 'User or customer';
   if (await User.exists({ _id: id })) {
     const mayRead = principal.type === 'user' && (principal.id === id || can(principal, 'interactions:read-all'));
-    if (!mayRead) throw AppError.notFound('User');
+    if (!mayRead) throw AppError.notFound(what);
     return listWithin({ user: toObjectId(id) }, query, principal);
   }
-  if (await Customer.exists({ _id: id })) return listCustomerInteractions(id, query, principal);
-  throw AppError.notFound('User or customer');
+  return listCustomerInteractions(id, query, principal, what);
 }

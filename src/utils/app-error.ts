@@ -43,6 +43,10 @@ export class AppError extends Error {
     return new AppError(409, code, message, details);
   }
 
+  static requestTimeout(message = 'The request did not arrive in time') {
+    return new AppError(408, 'REQUEST_TIMEOUT', message);
+  }
+
   static payloadTooLarge(message = 'Request body is too large') {
     return new AppError(413, 'PAYLOAD_TOO_LARGE', message);
   }

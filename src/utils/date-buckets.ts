@@ -19,10 +19,10 @@ function isoWeek(date: Date): string {
   thursday.setUTCDate(thursday.getUTCDate() + 4 - weekday);
   const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
   const week = Math.ceil(((thursday.getTime() - yearStart) / 86_400_000 + 1) / 7);
-  return `${thursday.getUTCFullYear()}-W${pad(week)}`;
+  return `${pad(thursday.getUTCFullYear(), 4)}-W${pad(week)}`;
 }
 
 export function dateBuckets(date: Date): DateBuckets {
-  const month = `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}`;
+  const month = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1)}`;
   return { day: `${month}-${pad(date.getUTCDate())}`, week: isoWeek(date), month };
 }

@@ -18,6 +18,31 @@ export const redactPaths = [
   'refresh_token',
 ];
 
+// Query-string parameters whose value is a credential (a token sent as ?token= is refused, but it arrived).
+const secretQueryKeys = new Set(['token', 'access_token', 'refresh_token', 'api_key', 'apikey', 'password', 'current_password', 'secret']);
+
+function queryKeyName(rawKey: string): string {
+  try {
+    return decodeURIComponent(rawKey.replace(/\+/g, ' ')).trim().toLowerCase();
+  } catch {
+    return rawKey.toLowerCase();
+  }
+}
+
+/** The URL as received, with the value of every credential-bearing query parameter censored. */
+export function redactUrl(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const query = url
+    .slice(start + 1)
+    .split('&')
+    .map((pair) => {
+      const key = pair.split('=', 1)[0] ?? '';
+      return secretQueryKeys.has(queryKeyName(key)) ? `${key}=[redacted]` : pair;
+    });
+  return `${url.slice(0, start)}?${query.join('&')}`;
+}
+
 export function createLogger(destination?: pino.DestinationStream, level: string = config.log.level): Logger {
   return pino(
     {

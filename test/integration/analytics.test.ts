@@ -244,6 +244,22 @@ describe('GET /analytics/overview', () => {
     expect((await get('/analytics/overview?from[$gt]=x')).status).toBe(400);
   });
 
+  it('checks the 3660-day cap on the period asked for, however far off its years', async () => {
+    for (const path of ['overview', 'interactions', 'tickets', 'customers', 'users']) {
+      const res = await get(`/analytics/${path}?from=0001-01-01&to=9999-12-31`);
+      expect({ path, status: res.status, details: res.body.details }).toEqual({
+        path,
+        status: 400,
+        details: [{ location: 'query', field: 'from', message: 'the period may span at most 3660 days' }],
+      });
+    }
+    // A short period in an early year is a period like any other, its days written with four-digit years.
+    const early = await get('/analytics/interactions?from=0999-12-30&to=1000-01-02&group_by=week');
+    expect(early.status).toBe(200);
+    expect(early.body).toMatchObject({ from: '0999-12-30', to: '1000-01-02', total: 0 });
+    expect(early.body.rows.map((row: { key: string }) => row.key)).toEqual(['1000-W01']);
+  });
+
   it('answers CSV with format=csv: one line per figure', async () => {
     const res = await get(`/analytics/overview?${Q1}&format=csv`);
     expect(res.status).toBe(200);

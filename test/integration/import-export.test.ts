@@ -460,6 +460,31 @@ describe('POST /import/jobs/:id/revert', () => {
     expect((await job(res.body.job_id)).body.revert).toEqual({ deleted: 1, restored: 1, conflicts: 2 });
   });
 
+  it('keeps a created customer that has gained interactions or tickets since, reporting it, as DELETE /customers would', async () => {
+    const res = await importCsv('name,email,company\nAnn,ann@import.test,ACME\nBen,ben@import.test,Beta\nCid,cid@import.test,Gamma\n');
+    expect(res.body).toMatchObject({ inserted: 3 });
+    const idOf = async (email: string) => String((await Customer.findOne({ email }).lean())?._id);
+    const [ann, ben] = [await idOf('ann@import.test'), await idOf('ben@import.test')];
+    const meeting = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: ann, type: 'meeting', title: 'Kick-off' }).expect(201);
+    const call = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: ben, type: 'call', title: 'Complaint' }).expect(201);
+    const ticket = await request(app).post(`/customers/ticket/${String(call.body.id)}`).set(actors.user.headers).send({ title: 'Refund' }).expect(201);
+    expect((await request(app).delete(`/customers/${ann}`).set(actors.manager.headers)).status).toBe(409);
+
+    const revert = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
+    expect(revert.status).toBe(409);
+    expect(revert.body.code).toBe('REVERT_CONFLICT');
+    expect(revert.body.details).toEqual([
+      { location: 'row 1', field: ann, message: expect.stringMatching(/interactions or tickets/) },
+      { location: 'row 2', field: ben, message: expect.stringMatching(/interactions or tickets/) },
+    ]);
+    expect(await Customer.exists({ email: 'ann@import.test' })).not.toBeNull();
+    expect(await Customer.exists({ email: 'ben@import.test' })).not.toBeNull();
+    expect(await Customer.exists({ email: 'cid@import.test' })).toBeNull();
+    expect((await request(app).get(`/interactions/${String(meeting.body.id)}`).set(actors.manager.headers)).status).toBe(200);
+    expect((await request(app).get(`/customers/tickets/${String(ticket.body.id)}`).set(actors.manager.headers)).status).toBe(200);
+    expect((await job(res.body.job_id)).body.revert).toEqual({ deleted: 1, restored: 0, conflicts: 2 });
+  });
+
   it('refuses to revert a dry run', async () => {
     const res = await importCsv('name,email\nAnn,ann@import.test\n', '?dry_run=true');
     expect((await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers)).status).toBe(409);

@@ -126,6 +126,19 @@ describe('GET /interactions/user/:user_id', () => {
     expect((await request(app).get('/interactions/user/not-an-id').set(actors.admin.headers)).status).toBe(400);
   });
 
+  it('answers every refusal with one message and code, so a caller cannot tell user ids from customer ids', async () => {
+    const refusals = [
+      [actors.user.id, actors.otherUser.headers], // a user the caller may not read
+      [actors.manager.id, actors.customer.headers], // a user, asked by a customer
+      [actors.customer.id, actors.otherCustomer.headers], // a customer, asked by another customer
+      ['0123456789abcdef01234567', actors.admin.headers], // nobody's id
+    ] as const;
+    for (const [id, headers] of refusals) {
+      const res = await request(app).get(`/interactions/user/${id}`).set(headers);
+      expect({ id, status: res.status, body: res.body }).toEqual({ id, status: 404, body: { error: 'User or customer not found', code: 'NOT_FOUND', details: [] } });
+    }
+  });
+
   it("answers the original's colliding form: a customer id lists that customer's interactions", async () => {
     expect(await listIds(`/interactions/user/${globex}`, actors.manager.headers)).toEqual([ids.globexCall]);
     expect(await listIds(`/interactions/user/${actors.customer.id}`, actors.customer.headers)).toEqual([ids.managers]);

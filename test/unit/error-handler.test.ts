@@ -45,6 +45,17 @@ describe('toAppError', () => {
     expect(toAppError(httpError(status, type))).toMatchObject({ status, code });
   });
 
+  it('maps a body that does not decompress (zlib error, status 400 from body-parser) to 400', () => {
+    const gzip = Object.assign(new Error('incorrect header check'), { status: 400, expose: true, code: 'Z_DATA_ERROR', errno: -3 });
+    const brotli = Object.assign(new Error('Decompression failed'), { status: 400, expose: true, code: 'ERR__ERROR_FORMAT_PADDING_2', errno: -15 });
+    for (const error of [gzip, brotli]) expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: expect.stringMatching(/decompress/) });
+  });
+
+  it("maps the router's undecodable path parameter (URIError, status 400) to 400", () => {
+    const error = Object.assign(new URIError("Failed to decode param '%E0%A4%A'"), { status: 400 });
+    expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: 'Malformed percent-encoding in the URL path' });
+  });
+
   it('maps an unreachable database to 503', () => {
     const error = new mongoose.mongo.MongoServerSelectionError('no server', {} as never);
     expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
