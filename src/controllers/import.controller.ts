@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/import.schema';
-import { getJob, importUpload, revertJob } from '../services/import-job.service';
-import { openUpload } from '../utils/import-upload';
+import { getJob, importUpload, openUpload, revertJob } from '../services/customer-import';
 import { currentPrincipal } from '../utils/principal';
 
 /** The import handler, for files up to `maxBytes`. */

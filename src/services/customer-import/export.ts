@@ -1,10 +1,10 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
-import { Customer } from '../models/customer.model';
-import type { ExportCustomersQuery, ExportFormat } from '../schemas/export.schema';
-import { csvCell } from '../utils/csv';
-import { customerFilter } from './customer.service';
+import { Customer } from '../../models/customer.model';
+import type { ExportCustomersQuery, ExportFormat } from '../../schemas/export.schema';
+import { csvCell } from '../../utils/csv';
+import { customerFilter } from '../customer.service';
 
 export const csvColumns = [
   'id',

@@ -2,9 +2,9 @@ import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import type { ImportFormat } from '../models/import-job.model';
-import { AppError } from './app-error';
-import { byteLimit } from './import-parse';
+import type { ImportFormat } from '../../models/import-job.model';
+import { AppError } from '../../utils/app-error';
+import { byteLimit } from './readers';
 
 const byMime: Record<string, ImportFormat> = {
   'text/csv': 'csv',

@@ -1,15 +1,15 @@
-import { applyCustomerChanges, type CustomerLike } from './analytics-counters.service';
+import { applyCustomerChanges, type CustomerLike } from '../analytics-counters.service';
 import type { Readable } from 'node:stream';
 import mongoose, { type Types } from 'mongoose';
-import { config } from '../config/env';
-import { Customer, searchTermsFor } from '../models/customer.model';
-import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../models/import-job.model';
-import { User } from '../models/user.model';
-import { createCustomer } from '../schemas/customer.schema';
-import { AppError } from '../utils/app-error';
-import { CompactStringSet } from '../utils/compact-string-set';
-import { readRows, type ColumnReport, type SourceRow } from '../utils/import-parse';
-import { zodIssuesToDetails } from '../utils/zod-details';
+import { config } from '../../config/env';
+import { Customer, searchTermsFor } from '../../models/customer.model';
+import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../../models/import-job.model';
+import { User } from '../../models/user.model';
+import { createCustomer } from '../../schemas/customer.schema';
+import { AppError } from '../../utils/app-error';
+import { CompactStringSet } from '../../utils/compact-string-set';
+import { readRows, type ColumnReport, type SourceRow } from './readers';
+import { zodIssuesToDetails } from '../../utils/zod-details';
 
 const ObjectId = mongoose.Types.ObjectId;
 

@@ -1,4 +1,4 @@
-import { markCountersStale } from './analytics-counters.service';
+import { markCountersStale } from '../analytics-counters.service';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,15 +6,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mongoose, { type Types } from 'mongoose';
-import { config } from '../config/env';
-import { Customer } from '../models/customer.model';
-import { ImportChange, ImportClaim, ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../models/import-job.model';
-import { AppError, type ErrorDetail } from '../utils/app-error';
-import type { Upload } from '../utils/import-upload';
-import { logger } from '../utils/logger';
-import type { Principal } from '../utils/principal';
-import { customersWithDependents } from './dependents.service';
-import { emptyReport, ImportRun, type ImportReport } from './import.service';
+import { config } from '../../config/env';
+import { Customer } from '../../models/customer.model';
+import { ImportChange, ImportClaim, ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../../models/import-job.model';
+import { AppError, type ErrorDetail } from '../../utils/app-error';
+import type { Upload } from './upload';
+import { logger } from '../../utils/logger';
+import type { Principal } from '../../utils/principal';
+import { customersWithDependents } from '../dependents.service';
+import { emptyReport, ImportRun, type ImportReport } from './run';
 
 const ObjectId = mongoose.Types.ObjectId;
 

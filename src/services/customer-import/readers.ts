@@ -2,8 +2,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse';
-import type { ImportFormat } from '../models/import-job.model';
-import { AppError } from './app-error';
+import type { ImportFormat } from '../../models/import-job.model';
+import { AppError } from '../../utils/app-error';
 
 // Streaming readers for the import formats: each yields one row at a time, pulling from the source only as
 // fast as the consumer asks (backpressure), and never holds more than one row's text.

@@ -1,0 +1,5 @@
+// The customer import/export capability. This file is its only door: controllers and server.ts import from
+// here, never from the files beside it.
+export { exportStreams } from './export';
+export { failStaleJobs, getJob, importUpload, revertJob, startStaleJobSweeper } from './job';
+export { openUpload } from './upload';
