@@ -9,7 +9,7 @@ export const importCustomers = (maxBytes: number) =>
   async function importCustomerData(req: Request, res: Response) {
     const query = parsedQuery(res, schemas.importCustomers);
     const principal = currentPrincipal(res);
-    const upload = await openUpload(req, maxBytes);
+    const upload = await openUpload(req, req.headers, maxBytes);
     const options = { mode: query.mode, dryRun: query.dry_run, atomic: query.atomic, async: query.async };
     try {
       const outcome = await importUpload(upload, principal, options, (id) => res.setHeader('X-Import-Job-Id', id));

@@ -1,90 +1,16 @@
-import { StringDecoder } from 'node:string_decoder';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import type { ImportFormat } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
+import { columnTarget, noteColumn, type ColumnReport } from './columns';
+import { jsonArrayRows } from './json-array-reader';
+import { malformed, MAX_ROW_BYTES, type SourceRow } from './source-row';
 
 // Streaming readers for the import formats: each yields one row at a time, pulling from the source only as
-// fast as the consumer asks (backpressure), and never holds more than one row's text.
-
-/** A row larger than this is refused: a customer record is a few hundred bytes. */
-export const MAX_ROW_BYTES = 1024 * 1024;
-
-/** One data row of the file: its 1-based number (header excluded), its starting line, and its fields. */
-export interface SourceRow {
-  row: number;
-  line: number;
-  values: Record<string, unknown>;
-}
-
-/** Where a column of the file goes: a customer field, deliberately ignored, or unknown. */
-export type ColumnTarget = { field: string } | { ignored: 'password' | 'known' } | { unknown: true };
-
-const aliases: Record<string, string> = {};
-function alias(field: string, ...names: string[]) {
-  for (const name of [field, ...names]) aliases[normaliseHeader(name)] = field;
-}
-alias('name', 'full_name', 'fullname', 'customer_name', 'contact_name', 'contact');
-alias('email', 'e-mail', 'email_address', 'mail');
-alias('company', 'company_name', 'organisation', 'organization', 'org', 'business');
-alias('phone', 'phone_number', 'telephone', 'tel', 'mobile');
-alias('status', 'state_of_customer');
-alias('owner_id', 'owner');
-alias('tags', 'tag', 'labels');
-alias('address');
-alias('address.street', 'address_street', 'street', 'street_address');
-alias('address.city', 'address_city', 'city', 'town');
-alias('address.state', 'address_state', 'state', 'region', 'province');
-alias('address.postal_code', 'address_postal_code', 'postal_code', 'postcode', 'zip', 'zip_code');
-alias('address.country', 'address_country', 'country');
-
-const passwordColumns = new Set(['password', 'passwordhash', 'passwd', 'pwd', 'pass', 'hash', 'currentpassword']);
-/** Columns an export writes that an import does not take: ids and timestamps are the database's. */
-const knownColumns = new Set(['id', 'customerid', '_id', 'createdat', 'updatedat', 'tokenversion']);
-
-function normaliseHeader(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
-}
-
-/** Matches a column name case-insensitively, ignoring spaces, dashes and underscores. */
-export function columnTarget(header: string): ColumnTarget {
-  const flat = normaliseHeader(header);
-  const field = aliases[flat];
-  if (field) return { field };
-  if (passwordColumns.has(flat)) return { ignored: 'password' };
-  if (knownColumns.has(flat)) return { ignored: 'known' };
-  return { unknown: true };
-}
-
-export interface ColumnReport {
-  unknown: string[];
-  ignored: string[];
-}
-
-const MAX_COLUMN_NOTES = 50;
-
-/** Notes a column once (and at most 50 of them, whatever the file holds). */
-export function noteColumn(list: string[], name: string): void {
-  if (list.length < MAX_COLUMN_NOTES && !list.includes(name)) list.push(name);
-}
-
-/** Counts bytes flowing through and fails with 413 past the limit, whatever Content-Length said. */
-export function byteLimit(maxBytes: number): Transform & { bytes: () => number } {
-  let bytes = 0;
-  const limiter = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      bytes += chunk.length;
-      if (bytes > maxBytes) callback(AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
-      else callback(null, chunk);
-    },
-  });
-  return Object.assign(limiter, { bytes: () => bytes });
-}
-
-function malformed(format: string, where: string, message: string): AppError {
-  return AppError.badRequest(`Malformed ${format} at ${where}: ${message}`, [{ location: 'file', field: where, message }]);
-}
+// fast as the consumer asks (backpressure), and never holds more than one row's text. The JSON array reader
+// is a scanner of its own (json-array-reader.ts).
 
 async function* csvRows(source: Readable, columns: ColumnReport): AsyncGenerator<SourceRow> {
   const seen = new Set<string>();
@@ -158,143 +84,12 @@ async function* ndjsonRows(source: Readable): AsyncGenerator<SourceRow> {
 }
 
 /**
- * A JSON array read element by element: a small scanner tracks strings and nesting depth and hands each
- * top-level element's text to JSON.parse, so only one row is ever held.
+ * Maps JSON keys to customer fields through the same alias table as CSV headers, noting unknown and password
+ * keys once in `columns`. Remembers up to 1000 keys (a file's rows share theirs).
  */
-async function* jsonArrayRows(source: Readable): AsyncGenerator<SourceRow> {
-  const decoder = new StringDecoder('utf8');
-  let state: 'start' | 'between' | 'element' | 'end' = 'start';
-  let expectValue = true; // after '[' or ','
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let primitive = false;
-  let parts: string[] = [];
-  let partsLength = 0;
-  let line = 1;
-  let elementLine = 1;
-  let row = 0;
-  let first = true;
-
-  const fail = (message: string) =>
-    malformed('JSON', state === 'start' ? `line ${line}` : `row ${state === 'element' ? row : row + 1} (line ${line})`, message);
-  const finishElement = (text: string): SourceRow => {
-    try {
-      return { row, line: elementLine, values: JSON.parse(text) as Record<string, unknown> };
-    } catch (error) {
-      throw fail((error as Error).message);
-    }
-  };
-
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    let text = decoder.write(chunk);
-    if (first) {
-      text = text.replace(/^\uFEFF/, '');
-      first = text.length === 0;
-    }
-    let start = 0; // where the current element's text begins in this chunk
-    for (let i = 0; i < text.length; i += 1) {
-      const c = text.charCodeAt(i);
-      if (c === 10) line += 1;
-      if (state === 'element') {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === 92) escaped = true;
-          else if (c === 34) {
-            inString = false;
-            if (depth === 0) {
-              parts.push(text.slice(start, i + 1));
-              yield finishElement(parts.join(''));
-              parts = [];
-              partsLength = 0;
-              state = 'between';
-            }
-          }
-          continue;
-        }
-        if (primitive) {
-          if (c === 44 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9) {
-            parts.push(text.slice(start, i));
-            yield finishElement(parts.join(''));
-            parts = [];
-            partsLength = 0;
-            primitive = false;
-            state = 'between';
-            i -= 1; // the delimiter is read again in 'between'
-            if (c === 10) line -= 1;
-          }
-          continue;
-        }
-        if (c === 34) inString = true;
-        else if (c === 123 || c === 91) depth += 1;
-        else if (c === 125 || c === 93) {
-          depth -= 1;
-          if (depth === 0) {
-            parts.push(text.slice(start, i + 1));
-            yield finishElement(parts.join(''));
-            parts = [];
-            partsLength = 0;
-            state = 'between';
-          }
-        }
-        continue;
-      }
-      if (c === 32 || c === 10 || c === 13 || c === 9) continue;
-      if (state === 'start') {
-        if (c !== 91) throw fail('expected an array of objects');
-        state = 'between';
-        expectValue = true;
-        continue;
-      }
-      if (state === 'end') throw fail('unexpected text after the array');
-      // between elements
-      if (c === 93) {
-        if (expectValue && row > 0) throw fail('trailing comma');
-        state = 'end';
-        continue;
-      }
-      if (c === 44) {
-        if (expectValue) throw fail('unexpected comma');
-        expectValue = true;
-        continue;
-      }
-      if (!expectValue) throw fail('expected a comma between rows');
-      expectValue = false;
-      row += 1;
-      elementLine = line;
-      state = 'element';
-      start = i;
-      depth = 0;
-      if (c === 123 || c === 91) depth = 1;
-      else if (c === 34) inString = true;
-      else primitive = true;
-    }
-    if (state === 'element') {
-      const piece = text.slice(start);
-      parts.push(piece);
-      partsLength += piece.length;
-      if (partsLength > MAX_ROW_BYTES) throw fail('row larger than 1 MB');
-    }
-  }
-  const tail = decoder.end();
-  if (tail.trim()) throw fail('incomplete UTF-8 or text after the array');
-  // The scanner's state after the last chunk (a plain string: TypeScript cannot follow it through the loop).
-  const finalState: string = state;
-  if (finalState === 'start') throw fail('expected an array of objects');
-  if (finalState !== 'end') throw fail('unexpected end of file: the array is not closed');
-}
-
-/**
- * Rows of a file in any import format, keys mapped to customer fields. JSON keys go through the same
- * alias table as CSV headers; unknown and password keys are recorded once in `columns`.
- */
-export async function* readRows(source: Readable, format: ImportFormat, columns: ColumnReport): AsyncGenerator<SourceRow> {
-  if (format === 'csv') {
-    yield* csvRows(source, columns);
-    return;
-  }
+function jsonKeyMapper(columns: ColumnReport): (key: string) => string | false {
   const keyCache = new Map<string, string | false>();
-  const mapKey = (key: string): string | false => {
+  return (key: string): string | false => {
     let target = keyCache.get(key);
     if (target === undefined) {
       const found = columnTarget(key);
@@ -308,6 +103,18 @@ export async function* readRows(source: Readable, format: ImportFormat, columns:
     }
     return target;
   };
+}
+
+/**
+ * Rows of a file in any import format, keys mapped to customer fields. JSON keys go through the same
+ * alias table as CSV headers; unknown and password keys are recorded once in `columns`.
+ */
+export async function* readRows(source: Readable, format: ImportFormat, columns: ColumnReport): AsyncGenerator<SourceRow> {
+  if (format === 'csv') {
+    yield* csvRows(source, columns);
+    return;
+  }
+  const mapKey = jsonKeyMapper(columns);
   const rows = format === 'json' ? jsonArrayRows(source) : ndjsonRows(source);
   for await (const item of rows) {
     if (typeof item.values !== 'object' || item.values === null || Array.isArray(item.values)) {
