@@ -3,6 +3,7 @@ import { customerStatuses } from '../models/customer.model';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
 import { User } from '../models/user.model';
+import { timeGroupings, type CustomerGrouping, type InteractionGrouping, type TicketGrouping, type TimeGrouping } from '../schemas/analytics.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
@@ -181,8 +182,6 @@ export type Overview = Awaited<ReturnType<typeof overview>>;
 
 // ---- grouped reports ----
 
-export const timeGroupings = ['day', 'week', 'month'] as const;
-type TimeGrouping = (typeof timeGroupings)[number];
 const isTime = (g: string): g is TimeGrouping => (timeGroupings as readonly string[]).includes(g);
 
 /** The zero-filled bucket keys of a period and the bucket of each slice. */
@@ -224,9 +223,6 @@ function filterStatus(counts: Record<string, number>, status: string): Record<st
   return Object.fromEntries(Object.entries(counts).filter(([field]) => field.startsWith(prefix)));
 }
 
-export const interactionGroupings = [...timeGroupings, 'type', 'status', 'user'] as const;
-export type InteractionGrouping = (typeof interactionGroupings)[number];
-
 export async function interactionReport(query: PeriodQuery & { group_by: InteractionGrouping }, principal: Principal) {
   const user = scopeUser(principal);
   const period = resolvePeriod(query);
@@ -267,9 +263,6 @@ export async function interactionReport(query: PeriodQuery & { group_by: Interac
   }
   return { ...meta(period, user, groupBy), total: rows.reduce((a, r) => a + r.count, 0), rows };
 }
-
-export const ticketGroupings = [...timeGroupings, 'status', 'priority', 'assignee'] as const;
-export type TicketGrouping = (typeof ticketGroupings)[number];
 
 type TicketRow = {
   key: string | null;
@@ -337,9 +330,6 @@ export async function ticketReport(query: PeriodQuery & { group_by: TicketGroupi
     rows,
   };
 }
-
-export const customerGroupings = [...timeGroupings, 'status', 'company', 'owner'] as const;
-export type CustomerGrouping = (typeof customerGroupings)[number];
 
 export async function customerReport(query: PeriodQuery & { group_by: CustomerGrouping }, principal: Principal) {
   const user = scopeUser(principal);
