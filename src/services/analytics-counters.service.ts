@@ -1,5 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import mongoose from 'mongoose';
+import { withClaim, type ClaimDocument } from '../database/claim';
 import { currentSession, sessionOption } from '../database/transaction';
 import { AnalyticsCounter, AnalyticsDelta, AnalyticsState, type AnalyticsDeltaEntry } from '../models/analytics-counter.model';
 import { Customer } from '../models/customer.model';
@@ -182,9 +183,6 @@ function collect<T>(changes: readonly Change<T>[], contributions: (record: T) =>
   return target;
 }
 
-const isDuplicateKey = (error: unknown) =>
-  error instanceof mongoose.mongo.MongoServerError && (error.code === 11000 || /UNIQUE constraint failed/i.test(error.message));
-
 /** Records the increments as one pending delta document (an insert: atomic on MongoDB and FerretDB alike). */
 async function writeDelta(increments: Increments): Promise<void> {
   const entries: AnalyticsDeltaEntry[] = [];
@@ -233,38 +231,20 @@ export function applyTicketChanges(changes: readonly Change<TicketLike>[]): Prom
 const LOCK_HEARTBEAT_MS = 5_000;
 
 /**
- * Runs `work` holding the counters claim (a unique insert in analytics_state; a claim whose holder stopped
- * refreshing it for LOCK_STALE_MS is taken over). Waits at most `maxWaitMs` for the claim (503 after).
+ * Runs `work` holding the counters claim (database/claim.ts: a unique insert in analytics_state; a claim whose
+ * holder stopped refreshing it for LOCK_STALE_MS is taken over). Waits at most `maxWaitMs` for the claim (503 after).
  */
-async function withClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<T> {
-  const state = AnalyticsState.collection;
-  const token = new mongoose.Types.ObjectId().toHexString();
-  const deadline = Date.now() + maxWaitMs;
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      await state.insertOne({ _id: LOCK_ID as never, token, claimed_at: new Date() });
-      break;
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-    const lock = await state.findOne({ _id: LOCK_ID as never });
-    const claimedAt = lock?.claimed_at instanceof Date ? lock.claimed_at.getTime() : 0;
-    if (lock && Date.now() - claimedAt > LOCK_STALE_MS) {
-      await state.deleteOne({ _id: LOCK_ID as never, token: lock.token });
-      continue;
-    }
-    if (Date.now() > deadline) throw rebuildingError();
-    await new Promise((resolve) => setTimeout(resolve, Math.min(500, 25 * 2 ** attempt)));
-  }
-  const heartbeat = setInterval(() => {
-    state.updateOne({ _id: LOCK_ID as never, token }, { $set: { claimed_at: new Date() } }).catch(() => undefined);
-  }, LOCK_HEARTBEAT_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(heartbeat);
-    await state.deleteOne({ _id: LOCK_ID as never, token });
-  }
+function withCountersClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<T> {
+  const options = {
+    // The model's own (cached) collection object, typed for the claim document.
+    collection: AnalyticsState.db.collection<ClaimDocument>(AnalyticsState.collection.collectionName),
+    id: LOCK_ID,
+    maxWaitMs,
+    staleMs: LOCK_STALE_MS,
+    heartbeatMs: LOCK_HEARTBEAT_MS,
+    onTimeout: rebuildingError,
+  };
+  return withClaim(options, work);
 }
 
 const rebuildingError = () =>
@@ -314,7 +294,7 @@ async function foldMarked(fold: string): Promise<void> {
 export async function foldPendingDeltas(maxWaitMs = REBUILD_WAIT_MS): Promise<void> {
   const deltas = AnalyticsDelta.collection;
   if (!(await deltas.findOne({}, { projection: { _id: 1 } }))) return;
-  await withClaim(async () => {
+  await withCountersClaim(async () => {
     // A fold interrupted by a crash first, then everything pending now.
     for (;;) {
       const interrupted = await deltas.findOne({ x: { $exists: true } }, { projection: { x: 1 } });
@@ -392,7 +372,7 @@ async function rebuildHoldingClaim(): Promise<{ documents: number; ms: number }>
  * twice; it is meant for first use, upgrades and repairs, not routine bulk writes (use apply*Changes).
  */
 export function rebuildAnalyticsCounters(maxWaitMs = 10 * 60_000): Promise<{ documents: number; ms: number }> {
-  return withClaim(rebuildHoldingClaim, maxWaitMs);
+  return withCountersClaim(rebuildHoldingClaim, maxWaitMs);
 }
 
 async function countersCurrent(): Promise<boolean> {
@@ -404,7 +384,7 @@ let verifiedAt = 0;
 let rebuilding: Promise<void> | undefined;
 
 async function rebuildIfNeeded(): Promise<void> {
-  await withClaim(async () => {
+  await withCountersClaim(async () => {
     if (!(await countersCurrent())) await rebuildHoldingClaim();
   }, 30 * 60_000);
 }
