@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
 import { parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/analytics.schema';
-import * as analytics from '../services/analytics.service';
+import * as analytics from '../services/analytics';
 import { csvCell } from '../utils/csv';
 import { currentPrincipal } from '../utils/principal';
 
