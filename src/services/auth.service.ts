@@ -12,7 +12,7 @@ import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyCustomerChanges } from './analytics-counters.service';
+import { applyCustomerChanges } from './analytics';
 import * as throttle from './login-throttle.service';
 import * as notify from './notify.service';
 import { cachedAccountState } from './principal-cache';

@@ -8,7 +8,7 @@ import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyCustomerChanges } from './analytics-counters.service';
+import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notify.service';

@@ -17,7 +17,7 @@ import { dateBuckets } from '../utils/date-buckets';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notify.service';
 

@@ -10,7 +10,7 @@ import { paginate, type Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyTicketChanges } from './analytics-counters.service';
+import { applyTicketChanges } from './analytics';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notify.service';
 

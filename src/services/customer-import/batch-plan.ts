@@ -1,7 +1,7 @@
 import mongoose, { type Types } from 'mongoose';
 import { searchTermsFor } from '../../models/customer.model';
 import type { ImportMode } from '../../models/import-job.model';
-import type { CustomerLike } from '../analytics-counters.service';
+import type { CustomerLike } from '../analytics';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
 import type { RowError } from './report';

@@ -4,7 +4,7 @@ import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportClaim, ImportJob, type ImportJobRecord } from '../../models/import-job.model';
 import { AppError, type ErrorDetail } from '../../utils/app-error';
 import type { Principal } from '../../utils/principal';
-import { markCountersStale } from '../analytics-counters.service';
+import { markCountersStale } from '../analytics';
 import { customersWithDependents } from '../dependents.service';
 import { findJob } from './job';
 

@@ -5,7 +5,7 @@ import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
 import { CompactStringSet } from '../../utils/compact-string-set';
-import { applyCustomerChanges, type CustomerLike } from '../analytics-counters.service';
+import { applyCustomerChanges, type CustomerLike } from '../analytics';
 import { planBatch, type BatchPlan } from './batch-plan';
 import { toCandidate, type Candidate } from './candidate';
 import type { ColumnReport } from './columns';
