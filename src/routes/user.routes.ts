@@ -69,7 +69,8 @@ export const userRoutes = [
   route({
     method: 'delete',
     path: '/users/:user_id',
-    permissions: ['users:read'],
+    // Deleting staff users is an ADMIN's alone (SPEC §3); the service checks the same permission.
+    permissions: ['users:manage'],
     request: schemas.deleteUser,
     handler: users.deleteUser,
     tags,
