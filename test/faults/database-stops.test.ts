@@ -89,7 +89,8 @@ describe('the database stops under traffic', () => {
     const restoredAt = Date.now();
     await proxy.restore();
     let recoveredAt = 0;
-    while (!recoveredAt && Date.now() - restoredAt < 15_000) {
+    // Generous: on a loaded 2-core machine the driver's next heartbeat and FerretDB's reconnect can take a while.
+    while (!recoveredAt && Date.now() - restoredAt < 45_000) {
       const last = results.at(-1);
       if (last && last.status === 200 && last.at > restoredAt) recoveredAt = last.at;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -106,5 +107,5 @@ describe('the database stops under traffic', () => {
         `slowest answer during the outage ${slowest} ms over ${duringOutage.length} requests; ` +
         `recovered ${recoveredAt - restoredAt} ms after the database returned\n`,
     );
-  }, 60_000);
+  }, 120_000);
 });
