@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import mongoose from 'mongoose';
 import { currentSession, sessionOption } from '../database/transaction';
+import { isDuplicateKey } from '../database/errors';
 import { AnalyticsCounter, AnalyticsDelta, AnalyticsState, type AnalyticsDeltaEntry } from '../models/analytics-counter.model';
 import { Customer } from '../models/customer.model';
 import { Interaction } from '../models/interaction.model';
@@ -181,9 +182,6 @@ function collect<T>(changes: readonly Change<T>[], contributions: (record: T) =>
   }
   return target;
 }
-
-const isDuplicateKey = (error: unknown) =>
-  error instanceof mongoose.mongo.MongoServerError && (error.code === 11000 || /UNIQUE constraint failed/i.test(error.message));
 
 /** Records the increments as one pending delta document (an insert: atomic on MongoDB and FerretDB alike). */
 async function writeDelta(increments: Increments): Promise<void> {

@@ -11,6 +11,7 @@ import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
+import { isDuplicateKey } from '../database/errors';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
@@ -90,7 +91,7 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
     const claimed = await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
+        if (isDuplicateKey(error)) return false;
         throw error;
       },
     );
@@ -261,7 +262,7 @@ export async function ensureConfiguredAdmin(): Promise<'created' | 'exists' | 'n
     return 'created';
   } catch (error) {
     // Another instance created it at the same moment.
-    if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return 'exists';
+    if (isDuplicateKey(error)) return 'exists';
     throw error;
   }
 }

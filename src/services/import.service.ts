@@ -2,6 +2,7 @@ import { applyCustomerChanges, type CustomerLike } from './analytics-counters.se
 import type { Readable } from 'node:stream';
 import mongoose, { type Types } from 'mongoose';
 import { config } from '../config/env';
+import { isDuplicateKey } from '../database/errors';
 import { Customer, searchTermsFor } from '../models/customer.model';
 import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../models/import-job.model';
 import { User } from '../models/user.model';
@@ -407,7 +408,7 @@ export class ImportRun {
       this.report.inserted += docs.length;
       return docs;
     } catch (error) {
-      if (!isDuplicate(error)) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
     const ids = docs.map((d) => d._id as Types.ObjectId);
     const present = new Set<string>();
@@ -424,15 +425,10 @@ export class ImportRun {
         written.push(doc);
         this.report.inserted += 1;
       } catch (error) {
-        if (!isDuplicate(error)) throw error;
+        if (!isDuplicateKey(error)) throw error;
         this.fail([{ row: rows.get(id) ?? 0, field: 'email', message: 'a customer with this e-mail was created by someone else during the import' }]);
       }
     }
     return written;
   }
-}
-
-function isDuplicate(error: unknown): boolean {
-  if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
-  return error.code === 11000 || /UNIQUE constraint failed|duplicate key/i.test(error.message);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import mongoose from 'mongoose';
 import { config } from '../config/env';
+import { isDuplicateKey } from '../database/errors';
 import { LoginAttempt } from '../models/login-attempt.model';
 import { AppError } from '../utils/app-error';
 import type { PrincipalType } from './token.service';
@@ -19,8 +20,6 @@ function attemptKey(kind: PrincipalType, email: string): string {
 }
 
 const windowEnd = (from: Date) => new Date(from.getTime() + config.auth.loginLockSeconds * 1000);
-
-const isDuplicateKey = (error: unknown) => error instanceof mongoose.mongo.MongoServerError && error.code === 11000;
 
 function locked(expiresAt: Date): AppError {
   return AppError.tooManyRequests('Too many failed sign-in attempts for this account; try again later', (expiresAt.getTime() - Date.now()) / 1000);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
+import { isDuplicateKey } from '../database/errors';
 import { Customer, type CustomerRecord } from '../models/customer.model';
 import type { InteractionRecord } from '../models/interaction.model';
 import { Notification } from '../models/notification.model';
@@ -135,7 +136,7 @@ async function claimSignupNotice(email: string): Promise<boolean> {
   return SystemFlag.create({ _id: id }).then(
     () => true,
     (error: unknown) => {
-      if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
+      if (isDuplicateKey(error)) return false;
       throw error;
     },
   );
