@@ -6,9 +6,9 @@ import { sendPage } from '../utils/list-response';
 
 export async function customerActivity(req: Request, res: Response) {
   const { cust_id: id } = parsedParams(res, schemas.customerActivity);
-  sendPage(req, res, await activityService.customerActivity(id, parsedQuery(res, schemas.customerActivity)), (item) => item);
+  sendPage(req, res, await activityService.customerActivity(id, parsedQuery(res, schemas.customerActivity)));
 }
 
 export async function listActivity(req: Request, res: Response) {
-  sendPage(req, res, await activityService.listActivity(parsedQuery(res, schemas.listActivity)), (item) => item);
+  sendPage(req, res, await activityService.listActivity(parsedQuery(res, schemas.listActivity)));
 }

@@ -1,5 +1,4 @@
 import type { Request, Response } from 'express';
-import { customerView } from '../models/customer.model';
 import * as schemas from '../schemas/customer.schema';
 import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as customerService from '../services/customer.service';
@@ -7,7 +6,7 @@ import { sendPage } from '../utils/list-response';
 import { currentPrincipal } from '../utils/principal';
 
 export async function listCustomers(req: Request, res: Response) {
-  sendPage(req, res, await customerService.listCustomers(parsedQuery(res, schemas.listCustomers)), customerView);
+  sendPage(req, res, await customerService.listCustomers(parsedQuery(res, schemas.listCustomers)));
 }
 
 export async function createCustomer(_req: Request, res: Response) {

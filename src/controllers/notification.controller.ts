@@ -7,7 +7,7 @@ import { currentPrincipal } from '../utils/principal';
 
 export async function listNotifications(req: Request, res: Response) {
   const page = await notificationService.listNotifications(parsedQuery(res, schemas.listNotifications), currentPrincipal(res));
-  sendPage(req, res, page, (item) => item);
+  sendPage(req, res, page);
 }
 
 export async function markRead(_req: Request, res: Response) {

@@ -5,7 +5,7 @@ import * as outboxService from '../services/outbox.service';
 import { sendPage } from '../utils/list-response';
 
 export async function listOutbox(req: Request, res: Response) {
-  sendPage(req, res, await outboxService.listOutbox(parsedQuery(res, schemas.listOutbox)), (item) => item);
+  sendPage(req, res, await outboxService.listOutbox(parsedQuery(res, schemas.listOutbox)));
 }
 
 export async function retryMessage(_req: Request, res: Response) {

@@ -6,7 +6,7 @@ import { sendPage } from '../utils/list-response';
 import { currentPrincipal } from '../utils/principal';
 
 export async function listTickets(req: Request, res: Response) {
-  sendPage(req, res, await ticketService.listTickets(parsedQuery(res, schemas.listTickets), currentPrincipal(res)), (ticket) => ticket);
+  sendPage(req, res, await ticketService.listTickets(parsedQuery(res, schemas.listTickets), currentPrincipal(res)));
 }
 
 export async function getTicket(_req: Request, res: Response) {

@@ -1,9 +1,9 @@
 import mongoose from 'mongoose';
-import { Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
+import { Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
 import { User } from '../models/user.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
+import { paginate, type Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
@@ -35,8 +35,9 @@ export function customerFilter(filters: CustomerFilters): Record<string, unknown
   return filter;
 }
 
-export async function listCustomers(query: ListCustomersQuery) {
-  return paginate(Customer, customerFilter(query), query);
+export async function listCustomers(query: ListCustomersQuery): Promise<Page<CustomerView>> {
+  const page = await paginate(Customer, customerFilter(query), query);
+  return { ...page, items: page.items.map(customerView) };
 }
 
 /** A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). */

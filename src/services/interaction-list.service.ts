@@ -30,12 +30,12 @@ async function listWithin(scope: Record<string, unknown>, query: ListInteraction
 }
 
 /** Every interaction the caller may read (all for ADMIN/MANAGER, own for USER and customers). */
-export async function listInteractions(query: ListInteractionsQuery, principal: Principal) {
+export async function listInteractions(query: ListInteractionsQuery, principal: Principal): Promise<Page<InteractionView>> {
   return listWithin({}, query, principal);
 }
 
 /** GET /users/meetings: the caller's own interactions, whatever their role (a customer's: its own). */
-export async function listMyInteractions(query: ListInteractionsQuery, principal: Principal) {
+export async function listMyInteractions(query: ListInteractionsQuery, principal: Principal): Promise<Page<InteractionView>> {
   // A customer's read scope already is "its own"; staff with read-all still get only what they own here.
   const own = principal.type === 'customer' ? {} : { user: toObjectId(principal.id) };
   return listWithin(own, query, principal);

@@ -1,10 +1,10 @@
 import mongoose from 'mongoose';
 import { Customer } from '../models/customer.model';
 import { inTransaction } from '../database/transaction';
-import { User, userView, type UserRecord } from '../models/user.model';
+import { User, userView, type UserRecord, type UserView } from '../models/user.model';
 import type { ListUsersQuery, UpdateUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
+import { paginate, type Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
@@ -19,10 +19,11 @@ function maySee(principal: Principal, userId: string): boolean {
   return principal.type === 'user' && (can(principal, 'users:read-all') || principal.id === userId);
 }
 
-export async function listUsers(query: ListUsersQuery, principal: Principal) {
+export async function listUsers(query: ListUsersQuery, principal: Principal): Promise<Page<UserView>> {
   const filter: Record<string, unknown> = query.role ? { role: query.role } : {};
   if (!can(principal, 'users:read-all')) filter._id = new mongoose.Types.ObjectId(principal.id);
-  return paginate(User, filter, query);
+  const page = await paginate(User, filter, query);
+  return { ...page, items: page.items.map(userView) };
 }
 
 async function findVisibleUser(id: string, principal: Principal): Promise<UserRecord> {
