@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/activity.schema';
 import * as activityService from '../services/activity.service';
-import { sendPage } from '../utils/list-response';
+import { sendPage } from './list-response';
 
 export async function customerActivity(req: Request, res: Response) {
   const { cust_id: id } = parsedParams(res, schemas.customerActivity);

@@ -4,7 +4,7 @@ import { parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/analytics.schema';
 import * as analytics from '../services/analytics.service';
 import { csvCell } from '../utils/csv';
-import { currentPrincipal } from '../utils/principal';
+import { currentPrincipal } from '../middleware/authenticate';
 
 type Row = Record<string, unknown>;
 

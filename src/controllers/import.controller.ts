@@ -3,7 +3,7 @@ import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/import.schema';
 import { getJob, importUpload, revertJob } from '../services/import-job.service';
 import { openUpload } from '../utils/import-upload';
-import { currentPrincipal } from '../utils/principal';
+import { currentPrincipal } from '../middleware/authenticate';
 
 /** The import handler, for files up to `maxBytes`. */
 export const importCustomers = (maxBytes: number) =>

@@ -3,8 +3,8 @@ import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/interaction.schema';
 import * as interactionList from '../services/interaction-list.service';
 import * as interactionService from '../services/interaction.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listInteractions(req: Request, res: Response) {
   sendPage(req, res, await interactionList.listInteractions(parsedQuery(res, schemas.listInteractions), currentPrincipal(res)));

@@ -2,8 +2,8 @@ import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/notification.schema';
 import * as notificationService from '../services/notification.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listNotifications(req: Request, res: Response) {
   const page = await notificationService.listNotifications(parsedQuery(res, schemas.listNotifications), currentPrincipal(res));

@@ -4,7 +4,8 @@ import { Customer } from '../models/customer.model';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import type { Principal } from '../utils/principal';
 
 // The audit trail. Services call `recordChange` once per create, update or delete, after the write it

@@ -3,7 +3,8 @@ import { Customer, customerView, searchTermsFor, type CustomerRecord, type Custo
 import { User } from '../models/user.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';

@@ -5,7 +5,8 @@ import { User } from '../models/user.model';
 import type { ListInteractionsQuery } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { allOf } from '../utils/filters';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import { presentInteraction, readScope, toObjectId } from './interaction.service';
 

@@ -3,7 +3,8 @@ import { config } from '../config/env';
 import { OutboxMessage, outboxView, type OutboxRecord, type OutboxView } from '../models/outbox.model';
 import type { ListOutboxQuery } from '../schemas/outbox.schema';
 import { AppError } from '../utils/app-error';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import type { RenderedMessage } from './mail-templates';
 
 // Writing to the outbox is all a request does for e-mail: one insert, no SMTP. The worker in the same

@@ -6,7 +6,8 @@ import type { CreateTicketBody, ListTicketsQuery, UpdateTicketBody } from '../sc
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';

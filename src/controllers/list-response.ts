@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Page } from './paging';
+import type { Page } from '../utils/paging';
 
 function linkTo(req: Request, changes: Record<string, string | undefined>): string {
   const url = new URL(req.originalUrl, 'http://placeholder');
