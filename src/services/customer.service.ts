@@ -1,11 +1,11 @@
 import mongoose from 'mongoose';
 import { Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
-import { User } from '../models/user.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
+import { patchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
@@ -14,6 +14,7 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notify.service';
 import { deleteRefreshTokens } from './token.service';
+import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -53,12 +54,6 @@ export async function getCustomer(id: string, principal: Principal) {
   return customerView(await findVisibleCustomer(id, principal));
 }
 
-async function assertStaffUser(id: string, field: string): Promise<void> {
-  if (!(await User.exists({ _id: id }))) {
-    throw AppError.validation([{ location: 'body', field, message: 'no staff user with this id' }]);
-  }
-}
-
 export async function createCustomer(input: CreateCustomerBody, principal: Principal) {
   const { password, owner_id: ownerId, ...fields } = input;
   if (ownerId) await assertStaffUser(ownerId, 'owner_id');
@@ -91,22 +86,17 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   }
   if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
 
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
-  const assign = (field: string, value: unknown) => {
-    if (value === undefined) return;
-    if (value === null) unset[field] = '';
-    else set[field] = value;
-  };
-  assign('name', changes.name);
-  assign('email', changes.email);
-  assign('company', changes.company);
-  assign('phone', changes.phone);
-  assign('tags', changes.tags);
-  assign('address', changes.address);
-  assign('status', changes.status);
+  const { set, unset } = patchFields({
+    name: changes.name,
+    email: changes.email,
+    company: changes.company,
+    phone: changes.phone,
+    tags: changes.tags,
+    address: changes.address,
+    status: changes.status,
+    owner: changes.owner_id,
+  });
   if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
-  assign('owner', changes.owner_id);
   const emailChanged = changes.email !== undefined && changes.email !== current.email;
   if (isSelf && (changes.password !== undefined || emailChanged)) {
     await assertCurrentPassword('customer', id, changes.current_password);
@@ -120,11 +110,9 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     });
   }
 
-  const update: Record<string, unknown> = { $set: set };
-  if (Object.keys(unset).length > 0) update.$unset = unset;
   // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
   return inTransaction(async () => {
-    const { matchedCount } = await Customer.updateOne({ _id: id }, update, { runValidators: true });
+    const { matchedCount } = await Customer.updateOne({ _id: id }, updateDocument({ set, unset }), { runValidators: true });
     if (matchedCount === 0) throw AppError.notFound('Customer');
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     const updated = await Customer.findById(id).lean<CustomerRecord>();

@@ -13,6 +13,7 @@ import { AppError, type ErrorDetail } from '../utils/app-error';
 import type { Upload } from '../utils/import-upload';
 import { logger } from '../utils/logger';
 import type { Principal } from '../utils/principal';
+import { patchFields, updateDocument } from '../utils/update-document';
 import { customersWithDependents } from './dependents.service';
 import { emptyReport, ImportRun, type ImportReport } from './import.service';
 
@@ -349,14 +350,8 @@ export async function revertJob(id: string, principal: Principal) {
       }
       if (change.action === 'created') created.push(change);
       else {
-        const set: Record<string, unknown> = {};
-        const unset: Record<string, ''> = {};
-        for (const [field, value] of Object.entries(change.before ?? {})) {
-          if (value === null || value === undefined) unset[field] = '';
-          else set[field] = value;
-        }
-        const update: Record<string, unknown> = { $set: set };
-        if (Object.keys(unset).length > 0) update.$unset = unset;
+        // A before-image holds every tracked field, null where the row had none.
+        const update = updateDocument(patchFields(change.before ?? {}));
         restores.push({ updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } });
       }
     }

@@ -10,6 +10,7 @@ import { createCustomer } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { CompactStringSet } from '../utils/compact-string-set';
 import { readRows, type ColumnReport, type SourceRow } from '../utils/import-parse';
+import { updateDocument } from '../utils/update-document';
 import { zodIssuesToDetails } from '../utils/zod-details';
 
 const ObjectId = mongoose.Types.ObjectId;
@@ -371,7 +372,7 @@ export class ImportRun {
       const after: Record<string, unknown> = { ...current, ...set };
       for (const field of Object.keys(unset)) delete after[field];
       analytics.push({ before: current as unknown as CustomerLike, after: after as unknown as CustomerLike });
-      updates.push({ filter: { _id: current._id }, update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set } });
+      updates.push({ filter: { _id: current._id }, update: updateDocument({ set, unset }) });
     }
 
     if (dryRun) {

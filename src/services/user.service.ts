@@ -27,6 +27,13 @@ export async function listUsers(query: ListUsersQuery, principal: Principal): Pr
   return { ...page, items: page.items.map(userView) };
 }
 
+/** 400 unless a staff user has this id; `field` (in `location`) is where the request named it. */
+export async function assertStaffUser(id: string, field: string, location: 'body' | 'query' = 'body'): Promise<void> {
+  if (!(await User.exists({ _id: id }))) {
+    throw AppError.validation([{ location, field, message: 'no staff user with this id' }]);
+  }
+}
+
 async function findVisibleUser(id: string, principal: Principal): Promise<UserRecord> {
   if (!maySee(principal, id)) throw AppError.notFound('User');
   const user = await User.findById(id).lean<UserRecord>();
@@ -119,9 +126,7 @@ export async function deleteUser(id: string, reassignTo: string | undefined, pri
         );
       }
       if (reassignTo === id) throw AppError.badRequest('reassign_to must be another user');
-      if (!(await User.exists({ _id: reassignTo }))) {
-        throw AppError.validation([{ location: 'query', field: 'reassign_to', message: 'no staff user with this id' }]);
-      }
+      await assertStaffUser(reassignTo, 'reassign_to', 'query');
       await reassignOwnedRecords(userId, new mongoose.Types.ObjectId(reassignTo));
     }
     await User.deleteOne({ _id: userId });
