@@ -20,7 +20,7 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The Mongo filter for the list filters (shared by the list, the export and analytics). */
+/** The Mongo filter for the list filters (shared by the list and the export). */
 export function customerFilter(filters: CustomerFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
@@ -126,19 +126,11 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   });
 }
 
-/** Records hanging off a customer; deleting it needs cascade=true while any exist. */
-function dependentCounts(customerId: mongoose.Types.ObjectId): Promise<Record<string, number>> {
-  return customerDependents(customerId);
-}
-
-function deleteDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
-  return deleteCustomerDependents(customerId);
-}
-
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
   return inTransaction(async () => {
     const customer = await findVisibleCustomer(id, principal);
-    const counts = await dependentCounts(customer._id);
+    // Records hanging off the customer: deleting it needs cascade=true while any exist.
+    const counts = await customerDependents(customer._id);
     const dependents = Object.entries(counts).filter(([, count]) => count > 0);
     if (dependents.length > 0 && !cascade) {
       throw AppError.conflict(
@@ -147,7 +139,7 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
         'HAS_DEPENDENTS',
       );
     }
-    if (dependents.length > 0) await deleteDependents(customer._id);
+    if (dependents.length > 0) await deleteCustomerDependents(customer._id);
     const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
     if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
     await deleteRefreshTokens('customer', id);

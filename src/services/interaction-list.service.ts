@@ -10,10 +10,10 @@ import type { Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import { presentInteraction, readScope, toObjectId } from './interaction.service';
 
-export type InteractionFilters = Omit<ListInteractionsQuery, 'page' | 'limit' | 'sort' | 'after'>;
+type InteractionFilters = Omit<ListInteractionsQuery, 'page' | 'limit' | 'sort' | 'after'>;
 
-/** The Mongo filter for the list filters (shared with analytics). `from`/`to` bound occurs_at: [from, to). */
-export function interactionFilter(filters: InteractionFilters): Record<string, unknown> {
+/** The Mongo filter for the list filters. `from`/`to` bound occurs_at: [from, to). */
+function interactionFilter(filters: InteractionFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.type) filter.type = filters.type;
   if (filters.status) filter.status = filters.status;

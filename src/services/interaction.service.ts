@@ -23,8 +23,8 @@ import * as notify from './notify.service';
 import { assertStaffUser } from './user.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
-// Mutations return the record before and after the change: the one place an event (issue #5 notifications)
-// can be emitted from, with everything it needs to describe the change.
+// Mutations record the change themselves (analytics counters, activity trail, notifications) and return the
+// records before and after it besides the caller's view of the result.
 
 export interface InteractionChange {
   before: InteractionRecord | null;

@@ -18,7 +18,8 @@ import { assertStaffUser } from './user.service';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
 // interactions and changes those assigned to them; a customer sees its own, edits an open one's text,
-// closes it, or deletes it while open. Mutations return before/after for the notifications to come.
+// closes it, or deletes it while open. Mutations record the change themselves (counters, activity,
+// notifications) and return the records before and after it besides the caller's view.
 
 export interface TicketChange {
   before: TicketRecord | null;
@@ -26,7 +27,7 @@ export interface TicketChange {
   ticket: TicketView;
 }
 
-export type TicketFilters = Omit<ListTicketsQuery, 'page' | 'limit' | 'sort' | 'after'>;
+type TicketFilters = Omit<ListTicketsQuery, 'page' | 'limit' | 'sort' | 'after'>;
 
 function readScope(principal: Principal): Record<string, unknown> {
   const self = toObjectId(principal.id);
@@ -35,8 +36,8 @@ function readScope(principal: Principal): Record<string, unknown> {
   return { $or: [{ assigned_to: self }, { interaction_user: self }] };
 }
 
-/** The Mongo filter for the list filters (shared with analytics). */
-export function ticketFilter(filters: TicketFilters): Record<string, unknown> {
+/** The Mongo filter for the list filters. */
+function ticketFilter(filters: TicketFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
   if (filters.priority) filter.priority = filters.priority;
