@@ -15,8 +15,8 @@ import { isDuplicateKey } from '../database/errors';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import * as throttle from './login-throttle.service';
-import * as notify from './notify.service';
-import { cachedAccountState } from './principal-cache';
+import * as notify from './notifications';
+import { cachedAccountState } from '../database/principal-cache';
 import {
   consumeRefreshToken,
   issueAccessToken,

@@ -12,7 +12,7 @@ import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { deleteRefreshTokens } from './token.service';
 import { assertStaffUser } from './user.service';
 

@@ -19,7 +19,7 @@ import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
 import { openText, sealText } from './encryption.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { assertStaffUser } from './user.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.

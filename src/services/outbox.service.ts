@@ -5,16 +5,19 @@ import type { ListOutboxQuery } from '../schemas/outbox.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
-import type { RenderedMessage } from './mail-templates';
 
 // Writing to the outbox is all a request does for e-mail: one insert, no SMTP. The worker in the same
 // process is woken at once (others find the message on their next poll).
 
 export const outboxSignals = new EventEmitter();
 
-export interface OutgoingMail extends RenderedMessage {
+/** One e-mail to one address, already rendered (services/notifications words them). */
+export interface OutgoingMail {
   event: string;
   to: string;
+  subject: string;
+  text: string;
+  html: string;
 }
 
 export async function enqueueMail(messages: OutgoingMail[]): Promise<void> {

@@ -13,7 +13,7 @@ import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyTicketChanges } from './analytics-counters.service';
 import { findReadableInteraction, toObjectId } from './interaction.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { assertStaffUser } from './user.service';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their

@@ -12,7 +12,7 @@ import * as activity from './activity.service';
 import { prepareReassignment } from './analytics-counters.service';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */

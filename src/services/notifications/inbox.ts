@@ -1,10 +1,10 @@
 import mongoose from 'mongoose';
-import { Notification, notificationView, type NotificationRecord, type NotificationView } from '../models/notification.model';
-import type { ListNotificationsQuery } from '../schemas/notification.schema';
-import { AppError } from '../utils/app-error';
-import { paginate } from '../database/paginate';
-import type { Page } from '../utils/paging';
-import type { Principal } from '../utils/principal';
+import { Notification, notificationView, type NotificationRecord, type NotificationView } from '../../models/notification.model';
+import type { ListNotificationsQuery } from '../../schemas/notification.schema';
+import { AppError } from '../../utils/app-error';
+import { paginate } from '../../database/paginate';
+import type { Page } from '../../utils/paging';
+import type { Principal } from '../../utils/principal';
 
 // In-app notifications: every query is scoped to the caller, so another principal's notification is not
 // found (404), never forbidden.

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
-import { isDuplicateKey } from '../database/errors';
-import { Customer, type CustomerRecord } from '../models/customer.model';
-import type { InteractionRecord } from '../models/interaction.model';
-import { Notification } from '../models/notification.model';
-import { SystemFlag } from '../models/system-flag.model';
-import type { TicketRecord } from '../models/ticket.model';
-import { User, type UserRecord } from '../models/user.model';
+import { isDuplicateKey } from '../../database/errors';
+import { Customer, type CustomerRecord } from '../../models/customer.model';
+import type { InteractionRecord } from '../../models/interaction.model';
+import { Notification } from '../../models/notification.model';
+import { SystemFlag } from '../../models/system-flag.model';
+import type { TicketRecord } from '../../models/ticket.model';
+import { User, type UserRecord } from '../../models/user.model';
 import {
   meetingTemplate,
   passwordChangedTemplate,
@@ -19,7 +19,7 @@ import {
   type MeetingEvent,
   type Template,
 } from './mail-templates';
-import { enqueueMail } from './outbox.service';
+import { enqueueMail } from '../outbox.service';
 
 // Events → messages (SPEC §5). Each intent function works out who is concerned, then writes one outbox
 // e-mail and one in-app notification per recipient. Called by the services after the write that caused
