@@ -16,7 +16,7 @@ interface HttpErrorLike extends Error {
 // does not decompress (zlib's error, given status 400 by body-parser), a path parameter that does not
 // percent-decode (the router's URIError, status 400).
 function isHttpError(error: unknown): error is HttpErrorLike {
-  return error instanceof Error && typeof (error as Partial<HttpErrorLike>).status === 'number';
+  return error instanceof Error && typeof Reflect.get(error, 'status') === 'number';
 }
 
 // zlib's codes for a corrupt stream: Z_DATA_ERROR (gzip, deflate), ERR__ERROR_FORMAT_… (brotli).
