@@ -17,7 +17,7 @@ import {
 import { ensureConfiguredAdmin } from './services/auth.service';
 import { markSetupDone } from './services/health.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
-import { failStaleJobs, startStaleJobSweeper } from './services/import-job.service';
+import { failStaleJobs, startStaleJobSweeper } from './services/customer-import';
 import { logger } from './utils/logger';
 
 async function main(): Promise<void> {

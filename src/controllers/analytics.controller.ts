@@ -1,10 +1,12 @@
 import type { Request, Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
+import type { z } from 'zod';
 import { parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/analytics.schema';
-import * as analytics from '../services/analytics.service';
+import * as analytics from '../services/analytics';
 import { csvCell } from '../utils/csv';
 import { currentPrincipal } from '../middleware/authenticate';
+import type { Principal } from '../utils/principal';
 
 type Row = Record<string, unknown>;
 
@@ -26,19 +28,19 @@ function send(res: Response, format: 'json' | 'csv', name: string, body: unknown
 }
 
 /** The overview as CSV: one line per figure. */
-function overviewRows(o: analytics.Overview): Row[] {
+function overviewRows(body: analytics.Overview): Row[] {
   const rows: Row[] = [];
   const line = (section: string, metric: string, key: string | null, value: number | null) =>
-    rows.push({ from: o.from, to: o.to, scope: o.scope, section, metric, key, value });
+    rows.push({ from: body.from, to: body.to, scope: body.scope, section, metric, key, value });
   for (const [section, figures] of [
-    ['customers', o.customers],
-    ['interactions', o.interactions],
-    ['tickets', o.tickets],
-    ['overdue', o.overdue],
+    ['customers', body.customers],
+    ['interactions', body.interactions],
+    ['tickets', body.tickets],
+    ['overdue', body.overdue],
   ] as const) {
     for (const [metric, value] of Object.entries(figures)) {
       if (value !== null && typeof value === 'object') {
-        for (const [key, n] of Object.entries(value as Record<string, number>)) line(section, metric, key, n);
+        for (const [key, count] of Object.entries(value as Record<string, number>)) line(section, metric, key, count);
       } else line(section, metric, null, value as number | null);
     }
   }
@@ -51,29 +53,37 @@ export async function overview(_req: Request, res: Response) {
   send(res, query.format, 'overview', body, overviewRows(body));
 }
 
-const withPeriod = (body: { from: string; to: string; scope: string; group_by?: string }, rows: Row[]) =>
-  rows.map((row) => ({ from: body.from, to: body.to, scope: body.scope, ...(body.group_by ? { group_by: body.group_by } : {}), ...row }));
-
-export async function interactions(_req: Request, res: Response) {
-  const query = parsedQuery(res, schemas.interactions);
-  const body = await analytics.interactionReport(query, currentPrincipal(res));
-  send(res, query.format, `interactions-${body.group_by}`, body, withPeriod(body, body.rows));
+/** The body of a report with rows: the period, the scope and (grouped reports) the grouping. */
+interface ReportBody {
+  from: string;
+  to: string;
+  scope: string;
+  group_by?: string;
+  rows: Row[];
 }
 
-export async function tickets(_req: Request, res: Response) {
-  const query = parsedQuery(res, schemas.tickets);
-  const body = await analytics.ticketReport(query, currentPrincipal(res));
-  send(res, query.format, `tickets-${body.group_by}`, body, withPeriod(body, body.rows));
+/** Every row of a CSV report carries the period, the scope and the grouping. */
+function withPeriod(body: ReportBody): Row[] {
+  const grouping = body.group_by ? { group_by: body.group_by } : {};
+  return body.rows.map((row) => ({ from: body.from, to: body.to, scope: body.scope, ...grouping, ...row }));
 }
 
-export async function customers(_req: Request, res: Response) {
-  const query = parsedQuery(res, schemas.customers);
-  const body = await analytics.customerReport(query, currentPrincipal(res));
-  send(res, query.format, `customers-${body.group_by}`, body, withPeriod(body, body.rows));
+/**
+ * The handler of a report with rows: parsed query → report → JSON, or CSV named `analytics-<name>[-<group_by>]`.
+ */
+function reportHandler<Q extends { format: 'json' | 'csv' }>(
+  name: string,
+  schema: { query: z.ZodType<Q> },
+  report: (query: Q, principal: Principal) => Promise<ReportBody>,
+) {
+  return async function sendReport(_req: Request, res: Response) {
+    const query = parsedQuery(res, schema);
+    const body = await report(query, currentPrincipal(res));
+    send(res, query.format, body.group_by ? `${name}-${body.group_by}` : name, body, withPeriod(body));
+  };
 }
 
-export async function users(_req: Request, res: Response) {
-  const query = parsedQuery(res, schemas.users);
-  const body = await analytics.userReport(query, currentPrincipal(res));
-  send(res, query.format, 'users', body, withPeriod(body, body.rows));
-}
+export const interactions = reportHandler('interactions', schemas.interactions, analytics.interactionReport);
+export const tickets = reportHandler('tickets', schemas.tickets, analytics.ticketReport);
+export const customers = reportHandler('customers', schemas.customers, analytics.customerReport);
+export const users = reportHandler('users', schemas.users, analytics.userReport);

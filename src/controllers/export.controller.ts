@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { parsedQuery } from '../middleware/validate';
 import { exportCustomers as exportSchema, type ExportFormat } from '../schemas/export.schema';
-import { exportStreams } from '../services/export.service';
+import { exportStreams } from '../services/customer-import';
 import { AppError } from '../utils/app-error';
 import { logger } from '../utils/logger';
 

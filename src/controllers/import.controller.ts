@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/import.schema';
-import { getJob, importUpload, revertJob } from '../services/import-job.service';
-import { openUpload } from '../utils/import-upload';
+import { getJob, importUpload, openUpload, revertJob } from '../services/customer-import';
 import { currentPrincipal } from '../middleware/authenticate';
 
 /** The import handler, for files up to `maxBytes`. */
@@ -10,7 +9,7 @@ export const importCustomers = (maxBytes: number) =>
   async function importCustomerData(req: Request, res: Response) {
     const query = parsedQuery(res, schemas.importCustomers);
     const principal = currentPrincipal(res);
-    const upload = await openUpload(req, maxBytes);
+    const upload = await openUpload(req, req.headers, maxBytes);
     const options = { mode: query.mode, dryRun: query.dry_run, atomic: query.atomic, async: query.async };
     try {
       const outcome = await importUpload(upload, principal, options, (id) => res.setHeader('X-Import-Job-Id', id));

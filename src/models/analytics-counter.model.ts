@@ -1,16 +1,18 @@
 import mongoose from 'mongoose';
 
-// Pre-aggregated analytics counters (services/analytics-counters.service.ts). FerretDB 1.x aggregation over
-// hundreds of thousands of documents takes tens of seconds, and its SQLite backend answers even an `_id`
-// lookup by scanning and decoding the whole collection. So every analytics figure is kept as counters in a
-// few dozen documents: one per (entity, calendar month) holding that month's UTC days, plus one all-time
-// document per entity. Each holds `{ <day or path>: { <dimension:value:user>: n } }` as deflated JSON in
-// `z`, so a scan decodes a few kilobytes per document instead of thousands of fields.
+// Pre-aggregated analytics counters (services/analytics/; counter-keys.ts names the stored codes). FerretDB
+// 1.x aggregation over hundreds of thousands of documents takes tens of seconds, and its SQLite backend
+// answers even an `_id` lookup by scanning and decoding the whole collection. So every analytics figure is
+// kept as counters in a few dozen documents: one per (entity, calendar month) holding that month's UTC days,
+// plus one all-time document per entity. Each holds `{ <day or path>: { <dimension:value:user>: n } }` as
+// deflated JSON in `z`, so a scan decodes a few kilobytes per document instead of thousands of fields.
 const analyticsCounterSchema = new mongoose.Schema(
   {
     /** `<entity>|<YYYY-MM>` or `<entity>|t` (entities: c customers, i interactions, t tickets, r resolutions) */
     _id: { type: String, required: true },
+    /** The entity code */
     e: { type: String, required: true },
+    /** The content, deflated JSON */
     z: { type: Buffer, required: true },
     /** The last fold applied to this document (so a fold interrupted by a crash is not applied twice). */
     x: { type: String },
@@ -51,9 +53,11 @@ analyticsDeltaSchema.index({ x: 1 });
 export interface AnalyticsDeltaEntry {
   /** Counter document */
   id: string;
+  /** Its entity code */
   e: string;
   /** Day (YYYY-MM-DD) or path inside the document */
   p: string;
+  /** Field increments */
   f: Record<string, number>;
 }
 export const AnalyticsDelta = mongoose.model('AnalyticsDelta', analyticsDeltaSchema);

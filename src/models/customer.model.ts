@@ -56,12 +56,37 @@ export function searchTermsFor(fields: { name?: string | null; email?: string | 
   return [...new Set([...words, ...full])];
 }
 
-/** The public shape of a customer (SPEC §2): `id` and `customer_id`, snake_case, no secrets. */
-export function customerView(customer: CustomerRecord) {
-  const id = customer._id.toHexString();
+/** The parts of an address, in the order every output lists them. */
+export const addressParts = ['street', 'city', 'state', 'postal_code', 'country'] as const;
+export type AddressPart = (typeof addressParts)[number];
+
+/**
+ * The public customer fields (SPEC §2), in the order every output lists them. The one source of the
+ * customer's public shape: `publicCustomer` below gives their values, and the view, the export (JSON rows
+ * and CSV columns) and the response schemas (`publicCustomerShape` in schemas/customer.schema.ts) are
+ * built from it.
+ */
+export const publicCustomerFields = ['name', 'email', 'company', 'phone', 'status', 'owner_id', 'tags', 'address', 'created_at', 'updated_at'] as const;
+export type PublicCustomerField = (typeof publicCustomerFields)[number];
+
+/** What the public fields are read from: a Mongoose record, or a document straight from the driver. */
+interface CustomerSource {
+  name: string;
+  email: string;
+  company?: string | null;
+  phone?: string | null;
+  status: string;
+  owner?: Types.ObjectId | null;
+  tags?: string[] | null;
+  address?: Partial<Record<AddressPart, string | null>> | null;
+  created_at?: Date | null;
+  updated_at?: Date | null;
+}
+
+/** A customer's public fields, without its id: absent values are `null`, never a secret or an internal field. */
+export function publicCustomer<C extends CustomerSource>(customer: C) {
+  const { address } = customer;
   return {
-    id,
-    customer_id: id,
     name: customer.name,
     email: customer.email,
     company: customer.company ?? null,
@@ -69,17 +94,23 @@ export function customerView(customer: CustomerRecord) {
     status: customer.status,
     owner_id: customer.owner ? customer.owner.toHexString() : null,
     tags: customer.tags ?? [],
-    address: customer.address
-      ? {
-          street: customer.address.street ?? null,
-          city: customer.address.city ?? null,
-          state: customer.address.state ?? null,
-          postal_code: customer.address.postal_code ?? null,
-          country: customer.address.country ?? null,
-        }
+    address: address
+      ? ({
+          street: address.street ?? null,
+          city: address.city ?? null,
+          state: address.state ?? null,
+          postal_code: address.postal_code ?? null,
+          country: address.country ?? null,
+        } satisfies Record<AddressPart, string | null>)
       : null,
-    created_at: customer.created_at,
-    updated_at: customer.updated_at,
-  };
+    created_at: customer.created_at ?? null,
+    updated_at: customer.updated_at ?? null,
+  } satisfies Record<PublicCustomerField, unknown>;
+}
+
+/** The public shape of a customer (SPEC §2): `id` and `customer_id`, snake_case, no secrets. */
+export function customerView(customer: CustomerRecord) {
+  const id = customer._id.toHexString();
+  return { id, customer_id: id, ...publicCustomer(customer) };
 }
 export type CustomerView = ReturnType<typeof customerView>;

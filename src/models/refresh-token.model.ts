@@ -12,10 +12,9 @@ const refreshTokenSchema = new mongoose.Schema(
     principal_id: { type: mongoose.Schema.Types.ObjectId, required: true },
     token_version: { type: Number, required: true },
     expires_at: { type: Date, required: true },
+    // Set when the token is used (rotated) or revoked. Whether a use wins is decided by a claim in
+    // token_claims, and a revoked family is marked there too (see token.service).
     revoked_at: { type: Date, default: null },
-    // Set on every token of a family when the family is revoked (reuse, logout): a successor being issued
-    // at that moment checks for it, see token.service.
-    family_revoked_at: { type: Date, default: null },
   },
   { collection: 'refresh_tokens', timestamps, versionKey: false },
 );

@@ -2,10 +2,19 @@ import { z } from 'zod';
 import { customerStatuses } from '../models/customer.model';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
-import { customerGroupings, interactionGroupings, ticketGroupings } from '../services/analytics.service';
 import { isoDate } from './common.schema';
 
-// Analytics queries: a period of whole UTC days (`from`/`to`, both included) and the output format.
+// Analytics queries: a period of whole UTC days (`from`/`to`, both included), the output format and, for the
+// grouped reports, what the rows are grouped by.
+
+export const timeGroupings = ['day', 'week', 'month'] as const;
+export type TimeGrouping = (typeof timeGroupings)[number];
+export const interactionGroupings = [...timeGroupings, 'type', 'status', 'user'] as const;
+export type InteractionGrouping = (typeof interactionGroupings)[number];
+export const ticketGroupings = [...timeGroupings, 'status', 'priority', 'assignee'] as const;
+export type TicketGrouping = (typeof ticketGroupings)[number];
+export const customerGroupings = [...timeGroupings, 'status', 'company', 'owner'] as const;
+export type CustomerGrouping = (typeof customerGroupings)[number];
 
 const periodQuery = {
   from: isoDate.optional().meta({ description: 'First UTC day of the period (a time part is ignored); default 29 days before `to`' }),

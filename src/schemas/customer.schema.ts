@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { customerStatuses } from '../models/customer.model';
+import { customerStatuses, type AddressPart, type PublicCustomerField } from '../models/customer.model';
 import { pagingQuery } from '../utils/paging';
 import { email, name, objectId, password } from './common.schema';
 
@@ -25,24 +25,34 @@ const address = z
 
 const nullableString = z.string().nullable();
 
+/**
+ * The public customer fields as responses carry them: one entry per name of `publicCustomerFields`
+ * (models/customer.model.ts), in its order. The customer responses and the export rows are built from it.
+ */
+export const publicCustomerShape = {
+  name: z.string(),
+  email: z.string(),
+  company: nullableString,
+  phone: nullableString,
+  status,
+  owner_id: objectId.nullable(),
+  tags: z.array(z.string()),
+  address: z
+    .object({
+      street: nullableString,
+      city: nullableString,
+      state: nullableString,
+      postal_code: nullableString,
+      country: nullableString,
+    } satisfies Record<AddressPart, z.ZodType>)
+    .strict()
+    .nullable(),
+  created_at: z.string().meta({ format: 'date-time' }),
+  updated_at: z.string().meta({ format: 'date-time' }),
+} satisfies Record<PublicCustomerField, z.ZodType>;
+
 export const customerResponse = z
-  .object({
-    id: objectId,
-    customer_id: objectId,
-    name: z.string(),
-    email: z.string(),
-    company: nullableString,
-    phone: nullableString,
-    status,
-    owner_id: objectId.nullable(),
-    tags: z.array(z.string()),
-    address: z
-      .object({ street: nullableString, city: nullableString, state: nullableString, postal_code: nullableString, country: nullableString })
-      .strict()
-      .nullable(),
-    created_at: z.string().meta({ format: 'date-time' }),
-    updated_at: z.string().meta({ format: 'date-time' }),
-  })
+  .object({ id: objectId, customer_id: objectId, ...publicCustomerShape })
   .strict()
   .meta({ id: 'Customer' });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { customerStatuses } from '../models/customer.model';
 import { importFormats, importJobStatuses, importModes } from '../models/import-job.model';
 import { booleanQuery, objectId } from './common.schema';
+import { publicCustomerShape } from './customer.schema';
 
 export const importCustomers = {
   query: z
@@ -75,20 +75,8 @@ export const revertResult = z
   .strict()
   .meta({ id: 'ImportReverted' });
 
-/** Export rows: the customer without secrets or internal fields. */
+/** Export rows: the id and the public customer fields (no `customer_id` alias, no secrets or internal fields). */
 export const exportRow = z
-  .object({
-    id: objectId,
-    name: z.string(),
-    email: z.string(),
-    company: z.string().nullable(),
-    phone: z.string().nullable(),
-    status: z.enum(customerStatuses),
-    owner_id: objectId.nullable(),
-    tags: z.array(z.string()),
-    address: z.record(z.string(), z.string().nullable()).nullable(),
-    created_at: z.string().meta({ format: 'date-time' }),
-    updated_at: z.string().meta({ format: 'date-time' }),
-  })
+  .object({ id: objectId, ...publicCustomerShape })
   .strict()
   .meta({ id: 'CustomerExportRow' });

@@ -13,7 +13,7 @@ import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import * as activity from './activity.service';
-import { applyCustomerChanges } from './analytics-counters.service';
+import { applyCustomerChanges } from './analytics';
 import * as throttle from './login-throttle.service';
 import * as notify from './notifications';
 import { cachedAccountState } from '../database/principal-cache';

@@ -9,7 +9,7 @@ import { patchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyCustomerChanges } from './analytics-counters.service';
+import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notifications';

@@ -1,7 +1,7 @@
 import type mongoose from 'mongoose';
 import { Interaction } from '../models/interaction.model';
 import { Ticket } from '../models/ticket.model';
-import { applyInteractionChanges, applyTicketChanges, removed, snapshotInteractions, snapshotTickets } from './analytics-counters.service';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotInteractions, snapshotTickets } from './analytics';
 
 // What hangs off customers and staff users, so deleting either never leaves a dangling reference
 // (customer.service and user.service decide when these run).

@@ -17,7 +17,7 @@ import { patchFields, updateDocument, type FieldChanges } from '../utils/update-
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics-counters.service';
+import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notifications';
 import { assertStaffUser } from './user.service';

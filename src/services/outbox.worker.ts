@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { hostname } from 'node:os';
 import mongoose from 'mongoose';
 import nodemailer, { type Transporter } from 'nodemailer';
@@ -48,7 +47,8 @@ export interface OutboxWorkerOptions {
 }
 
 const CLAIM_RETENTION_MS = 30 * 86_400_000;
-const STREAM_START_TIMEOUT_MS = 5_000;
+/** How long one getMore of the change stream waits for a change on the server. */
+const STREAM_AWAIT_MS = 1_000;
 const MAX_BACKOFF_MS = 6 * 3_600_000;
 
 interface ClaimedAttempt {
@@ -90,6 +90,8 @@ export class OutboxWorker {
     this.wake?.();
   };
   private stream: mongoose.mongo.ChangeStream | undefined;
+  /** A stream being started (stop() closes it rather than wait for its first answer). */
+  private opening: mongoose.mongo.ChangeStream | undefined;
   /** Completed rounds (stream check and poll), for tests that must know the worker has looked once. */
   rounds = 0;
 
@@ -133,6 +135,7 @@ export class OutboxWorker {
     this.running = false;
     outboxSignals.off('enqueued', this.onEnqueued);
     this.wake?.();
+    await this.opening?.close().catch(() => undefined);
     await this.loopDone;
     await this.closeStream();
     this.transport?.close();
@@ -144,34 +147,45 @@ export class OutboxWorker {
   }
 
   /**
-   * Opens the change stream where the engine has them, and waits until the server has started it (its first
-   * resume token): a message
-   * written after that wakes the worker, one written before is found by the poll that follows. On an error
-   * the worker polls until the stream reopens.
+   * Opens the change stream where the engine has them. The first `tryNext` makes the server start it, so a
+   * message written after that wakes the worker and one written before is found by the poll that follows.
+   * The stream is read by `listen`, one change at a time (not the driver's event mode, whose own resume
+   * loop can spin without pause once its client is closing); on an error the worker polls until the next
+   * round reopens it.
    */
   private async openStream(): Promise<void> {
     if (this.stream || !engineCapabilities().changeStreams) return;
     const newOrRequeued = [
       { $match: { $or: [{ operationType: 'insert' }, { operationType: 'update', 'updateDescription.updatedFields.status': 'pending' }] } },
     ];
-    const stream = OutboxMessage.collection.watch(newOrRequeued);
-    let failed = false;
-    stream.on('change', this.onEnqueued);
-    stream.on('error', (error: unknown) => {
-      failed = true;
-      this.log.warn({ err: describeError(error) }, 'outbox change stream failed; polling until it reopens');
-      if (this.stream === stream) this.stream = undefined;
-      stream.close().catch(() => undefined);
-      this.onEnqueued();
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const started = await Promise.race([
-      once(stream, 'resumeTokenChanged').then(() => true, () => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), STREAM_START_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
-    if (started && !failed && this.running) this.stream = stream;
-    else await stream.close().catch(() => undefined);
+    const stream = OutboxMessage.collection.watch(newOrRequeued, { maxAwaitTimeMS: STREAM_AWAIT_MS });
+    this.opening = stream;
+    try {
+      if (await stream.tryNext()) this.onEnqueued();
+    } catch (error) {
+      if (this.running) this.log.warn({ err: describeError(error) }, 'outbox change stream could not start; polling');
+      await stream.close().catch(() => undefined);
+      return;
+    } finally {
+      this.opening = undefined;
+    }
+    if (!this.running) {
+      await stream.close().catch(() => undefined);
+      return;
+    }
+    this.stream = stream;
+    void this.listen(stream);
+  }
+
+  private async listen(stream: mongoose.mongo.ChangeStream): Promise<void> {
+    try {
+      while (this.stream === stream && (await stream.next())) this.onEnqueued();
+    } catch (error) {
+      if (this.stream === stream && this.running) this.log.warn({ err: describeError(error) }, 'outbox change stream failed; polling until it reopens');
+    }
+    if (this.stream === stream) this.stream = undefined;
+    await stream.close().catch(() => undefined);
+    this.onEnqueued();
   }
 
   private async closeStream(): Promise<void> {

@@ -11,7 +11,7 @@ import { can, type Principal } from '../utils/principal';
 import { patchFields, updateDocument } from '../utils/update-document';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
-import { applyTicketChanges } from './analytics-counters.service';
+import { applyTicketChanges } from './analytics';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notifications';
 import { assertStaffUser } from './user.service';

@@ -4,7 +4,9 @@ import mongoose from 'mongoose';
 import { z } from 'zod';
 import { config } from '../config/env';
 import { roles, type Role } from '../config/permissions';
+import { insertedFirst } from '../database/unique-insert';
 import { RefreshToken, type RefreshTokenRecord } from '../models/refresh-token.model';
+import { TokenClaim } from '../models/token-claim.model';
 import { AppError } from '../utils/app-error';
 
 export type PrincipalType = 'user' | 'customer';
@@ -64,6 +66,8 @@ function hashToken(raw: string): string {
   return createHash('sha256').update(raw).digest('hex');
 }
 
+const refreshExpiry = () => new Date(Date.now() + config.auth.refreshTokenTtlDays * 86_400_000);
+
 async function storeRefreshToken(subject: TokenSubject, familyId: string): Promise<{ raw: string; tokenHash: string }> {
   const raw = randomBytes(32).toString('base64url');
   const tokenHash = hashToken(raw);
@@ -73,7 +77,7 @@ async function storeRefreshToken(subject: TokenSubject, familyId: string): Promi
     principal_type: subject.type,
     principal_id: new mongoose.Types.ObjectId(subject.id),
     token_version: subject.tokenVersion,
-    expires_at: new Date(Date.now() + config.auth.refreshTokenTtlDays * 86_400_000),
+    expires_at: refreshExpiry(),
   });
   return { raw, tokenHash };
 }
@@ -83,46 +87,56 @@ export async function issueRefreshToken(subject: TokenSubject): Promise<string> 
   return (await storeRefreshToken(subject, randomUUID())).raw;
 }
 
+// Rotation and revocation decide by inserting a unique _id into token_claims (see the model): FerretDB 1.x
+// runs a conditional update as read-then-write, so two concurrent uses of one token could both pass one.
+const familyMark = (familyId: string) => `family:${familyId}`;
+
 /**
  * The successor of a consumed token. If the family is being revoked meanwhile (a concurrent reuse of the
- * consumed token), the successor must not survive: `revokeFamily` marks the family before it sweeps the
- * live tokens, and the successor looks for a mark only after it is stored. Finding one, it revokes itself;
- * finding none, it was stored before any mark, so before the sweep began, and the sweep revokes it.
+ * consumed token), the successor must not survive: `revokeFamily` inserts the family's mark before it sweeps
+ * the live tokens, and the successor looks for the mark only after it is stored. Finding it, it revokes
+ * itself; finding none, it was stored before the mark, so before the sweep began, and the sweep revokes it.
  * The request that won the claim still answers 200, but that sign-in cannot be refreshed again.
  */
 export async function issueSuccessorRefreshToken(subject: TokenSubject, familyId: string): Promise<string> {
   const { raw, tokenHash } = await storeRefreshToken(subject, familyId);
-  if (await RefreshToken.exists({ family_id: familyId, family_revoked_at: mongoose.trusted({ $ne: null }) })) {
-    await RefreshToken.updateOne({ token_hash: tokenHash }, { $set: { revoked_at: new Date(), family_revoked_at: new Date() } });
+  if (await TokenClaim.exists({ _id: familyMark(familyId) })) {
+    await RefreshToken.updateOne({ token_hash: tokenHash }, { $set: { revoked_at: new Date() } });
   }
   return raw;
 }
 
 const invalidRefresh = () => new AppError(401, 'INVALID_REFRESH_TOKEN', 'Invalid or expired refresh token');
 
-/**
- * Consumes a refresh token with one conditional update whose modifiedCount decides (findOneAndUpdate is
- * not atomic between clients on FerretDB): of any number of concurrent uses exactly one wins. A token that
- * was already used is a replay — sequential or concurrent — and revokes its whole family (that sign-in).
- */
-export async function consumeRefreshToken(raw: string): Promise<RefreshTokenRecord> {
-  const now = new Date();
-  const tokenHash = hashToken(raw);
-  const claim = await RefreshToken.updateOne({ token_hash: tokenHash, revoked_at: null, expires_at: mongoose.trusted({ $gt: now }) }, { $set: { revoked_at: now } });
-  const known = await RefreshToken.findOne({ token_hash: tokenHash }).lean<RefreshTokenRecord>();
-  if (claim.modifiedCount === 1 && known) return known;
-  if (known?.revoked_at) await revokeFamily(known.family_id);
-  throw invalidRefresh();
+/** True for the one request that uses this token first, on any engine; the claim lives as long as the token. */
+function claimUse(token: RefreshTokenRecord): Promise<boolean> {
+  return insertedFirst(() => TokenClaim.create({ _id: `used:${token.token_hash}`, expires_at: token.expires_at }));
 }
 
 /**
- * Ends a sign-in. Two steps, in this order: mark every token of the family, then revoke the live ones.
- * A successor stored concurrently is either swept by the second step or sees the mark (see above).
+ * Consumes a refresh token: of any number of uses, sequential or concurrent, exactly one wins the claim. Any
+ * other use of a token that was already used or revoked is a replay and revokes its whole family (that
+ * sign-in). An expired token is refused without more.
+ */
+export async function consumeRefreshToken(raw: string): Promise<RefreshTokenRecord> {
+  const known = await RefreshToken.findOne({ token_hash: hashToken(raw) }).lean<RefreshTokenRecord>();
+  if (!known || (!known.revoked_at && known.expires_at <= new Date())) throw invalidRefresh();
+  if (known.revoked_at || !(await claimUse(known))) {
+    await revokeFamily(known.family_id);
+    throw invalidRefresh();
+  }
+  // Marked used for every other reader (logout, revocation sweeps); the claim above is what decided.
+  await RefreshToken.updateOne({ token_hash: known.token_hash }, { $set: { revoked_at: new Date() } });
+  return known;
+}
+
+/**
+ * Ends a sign-in. Two steps, in this order: insert the family's mark, then revoke its live tokens. A
+ * successor stored concurrently is either swept by the second step or sees the mark (see above).
  */
 export async function revokeFamily(familyId: string): Promise<void> {
-  const now = new Date();
-  await RefreshToken.updateMany({ family_id: familyId, family_revoked_at: null }, { $set: { family_revoked_at: now } });
-  await RefreshToken.updateMany({ family_id: familyId, revoked_at: null }, { $set: { revoked_at: now } });
+  await insertedFirst(() => TokenClaim.create({ _id: familyMark(familyId), expires_at: refreshExpiry() }));
+  await RefreshToken.updateMany({ family_id: familyId, revoked_at: null }, { $set: { revoked_at: new Date() } });
 }
 
 /** Logout: revokes the sign-in this refresh token belongs to. Unknown tokens are ignored. */

@@ -9,7 +9,7 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
-import { prepareReassignment } from './analytics-counters.service';
+import { prepareReassignment } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import * as notify from './notifications';

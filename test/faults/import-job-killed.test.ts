@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createMongoClient } from '../../src/database/connect';
-import { testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
+import { dropsDatabases, testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
 import { startServer, waitForLog, type ServerProcess } from '../helpers/server-process';
 
 // The real service process killed with SIGKILL in the middle of an async import, then started again.
@@ -24,7 +24,7 @@ afterAll(async () => {
     server.child.kill('SIGTERM');
     await server.exited;
   }
-  await client.db(dbName).dropDatabase().catch(() => undefined);
+  if (dropsDatabases()) await client.db(dbName).dropDatabase().catch(() => undefined);
   await client.close();
 });
 

@@ -46,7 +46,13 @@ export async function waitForLog(
 
 export async function startServer(env: Record<string, string | undefined>): Promise<ServerProcess> {
   const server = spawnServer(env);
-  const listening = await waitForLog(server, (line) => line.msg === 'listening');
-  await waitForLog(server, (line) => line.msg === 'ready');
-  return { ...server, port: Number(listening.port) };
+  try {
+    const listening = await waitForLog(server, (line) => line.msg === 'listening');
+    await waitForLog(server, (line) => line.msg === 'ready');
+    return { ...server, port: Number(listening.port) };
+  } catch (error) {
+    // Never leave a process behind that the caller has no handle on.
+    server.child.kill('SIGKILL');
+    throw error;
+  }
 }

@@ -5,7 +5,7 @@ import { AnalyticsCounter, AnalyticsDelta, AnalyticsState } from '../../src/mode
 import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
 import { Ticket } from '../../src/models/ticket.model';
-import { applyCustomerChanges, readAllCounters, rebuildAnalyticsCounters } from '../../src/services/analytics-counters.service';
+import { applyCustomerChanges, readAllCounters, rebuildAnalyticsCounters } from '../../src/services/analytics';
 import { dateBuckets } from '../../src/utils/date-buckets';
 import { buildTestApp } from '../helpers/app';
 import { createActors, createStaff, type Actors } from '../helpers/auth';

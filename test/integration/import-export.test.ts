@@ -5,7 +5,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { Customer } from '../../src/models/customer.model';
 import { ImportChange, ImportJob } from '../../src/models/import-job.model';
-import { failStaleJobs } from '../../src/services/import-job.service';
+import { failStaleJobs } from '../../src/services/customer-import';
 import { buildTestApp } from '../helpers/app';
 import { createActors, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';

@@ -27,7 +27,6 @@ describe('outbox worker in the service process', () => {
   it('delivers every message exactly once with two service instances on one database', async () => {
     const count = 60;
     const emails = Array.from({ length: count }, (_, i) => `two.${i}@example.com`);
-    await enqueueMail(emails.map((to) => ({ event: 'test.instances', to, subject: 'Two instances', text: 'text', html: '<p>html</p>' })));
     const env = {
       MONGODB_URI: serviceUri(),
       SMTP_HOST: '127.0.0.1',
@@ -38,6 +37,8 @@ describe('outbox worker in the service process', () => {
     };
     const servers = await Promise.all([startServer(env), startServer(env)]);
     try {
+      // Written once both workers run, so both find work (one started alone could send everything).
+      await enqueueMail(emails.map((to) => ({ event: 'test.instances', to, subject: 'Two instances', text: 'text', html: '<p>html</p>' })));
       await outboxSettled(30_000);
     } finally {
       // SIGTERM lets each worker finish the attempts it holds before the process exits: once both have

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { createMongoClient } from '../../src/database/connect';
-import { testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
+import { dropsDatabases, testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
 import { spawnServer, waitForLog } from '../helpers/server-process';
 
 // Ready means connected, every index ensured (the unique e-mail indexes among them) and the configured ADMIN
@@ -17,7 +17,7 @@ let failPointSet = false;
 
 afterAll(async () => {
   if (failPointSet) await admin.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off', data: { appName: APP_NAME } });
-  await admin.db(dbName).dropDatabase().catch(() => undefined);
+  if (dropsDatabases()) await admin.db(dbName).dropDatabase().catch(() => undefined);
   await admin.close();
 });
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { counterField, parseField } from '../../src/services/analytics-counters.service';
-import { resolvePeriod } from '../../src/services/analytics.service';
+import { counterField, parseField, resolvePeriod } from '../../src/services/analytics';
 
 describe('analytics counter fields', () => {
   it('round-trips values with separators, dots and dollar signs', () => {

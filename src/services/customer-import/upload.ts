@@ -1,10 +1,9 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import busboy from 'busboy';
-import type { Request } from 'express';
-import type { ImportFormat } from '../models/import-job.model';
-import { AppError } from './app-error';
-import { byteLimit } from './import-parse';
+import type { ImportFormat } from '../../models/import-job.model';
+import { AppError } from '../../utils/app-error';
 
 const byMime: Record<string, ImportFormat> = {
   'text/csv': 'csv',
@@ -40,37 +39,56 @@ function fileFormat(filename: string | undefined, mime: string): ImportFormat {
   throw AppError.unsupportedMediaType(`File type ${extension || mime} is not supported; upload a .csv, .json or .ndjson file`);
 }
 
-function refuse(req: Request, error: AppError): never {
-  req.resume();
+/** Counts bytes flowing through and fails with 413 past the limit, whatever Content-Length said. */
+function byteLimit(maxBytes: number): Transform & { bytes: () => number } {
+  let bytes = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) callback(AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
+      else callback(null, chunk);
+    },
+  });
+  return Object.assign(limiter, { bytes: () => bytes });
+}
+
+/** Refuses the upload, still draining the body so the answer reaches the client. */
+function refuse(body: Readable, error: AppError): never {
+  body.resume();
   throw error;
 }
 
 /**
  * The uploaded file as a stream, without reading it: a raw body of a supported type, or the `file` part
- * of a multipart body. Bytes are counted on the way in, and more than `maxBytes` fails the stream with 413
- * whether or not Content-Length was sent.
+ * of a multipart body. `body` and `headers` are the request's (its body stream and its headers). Bytes are
+ * counted on the way in, and more than `maxBytes` fails the stream with 413 whether or not Content-Length
+ * was sent.
  */
-export async function openUpload(req: Request, maxBytes: number): Promise<Upload> {
-  const length = Number(req.headers['content-length']);
-  if (Number.isFinite(length) && length > maxBytes) refuse(req, AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
-  const mime = mimeOf(req.headers['content-type']);
-  if (!mime) refuse(req, AppError.unsupportedMediaType(`Content-Type is missing: ${supported}`));
+export async function openUpload(body: Readable, headers: IncomingHttpHeaders, maxBytes: number): Promise<Upload> {
+  const length = Number(headers['content-length']);
+  if (Number.isFinite(length) && length > maxBytes) refuse(body, AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
+  const mime = mimeOf(headers['content-type']);
+  if (!mime) refuse(body, AppError.unsupportedMediaType(`Content-Type is missing: ${supported}`));
   const limiter = byteLimit(maxBytes);
-  req.on('error', (error) => limiter.destroy(error));
-  req.on('aborted', () => limiter.destroy(AppError.badRequest('The upload was aborted by the client')));
+  body.on('error', (error) => limiter.destroy(error));
+  body.on('aborted', () => limiter.destroy(AppError.badRequest('The upload was aborted by the client')));
 
   if (mime !== 'multipart/form-data') {
     const format = byMime[mime];
-    if (!format) refuse(req, AppError.unsupportedMediaType(`Content-Type ${mime} is not supported: ${supported}`));
-    req.pipe(limiter);
+    if (!format) refuse(body, AppError.unsupportedMediaType(`Content-Type ${mime} is not supported: ${supported}`));
+    body.pipe(limiter);
     return { stream: limiter, format, bytes: limiter.bytes };
   }
+  return multipartFile(body, headers, limiter, maxBytes);
+}
 
+/** The `file` part of a multipart body, once busboy reaches it; other parts are drained and ignored. */
+function multipartFile(body: Readable, headers: IncomingHttpHeaders, limiter: ReturnType<typeof byteLimit>, maxBytes: number): Promise<Upload> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { fileSize: maxBytes, files: 1, fields: 100, fieldSize: 64 * 1024 } });
+    parser = busboy({ headers, limits: { fileSize: maxBytes, files: 1, fields: 100, fieldSize: 64 * 1024 } });
   } catch {
-    refuse(req, AppError.badRequest('Malformed multipart/form-data body'));
+    refuse(body, AppError.badRequest('Malformed multipart/form-data body'));
   }
   return new Promise<Upload>((resolve, reject) => {
     let found = false;
@@ -84,8 +102,8 @@ export async function openUpload(req: Request, maxBytes: number): Promise<Upload
         format = fileFormat(info.filename, info.mimeType.toLowerCase());
       } catch (error) {
         file.resume();
-        req.unpipe(limiter);
-        req.resume();
+        body.unpipe(limiter);
+        body.resume();
         reject(error instanceof Error ? error : new Error(String(error)));
         return;
       }
@@ -107,6 +125,6 @@ export async function openUpload(req: Request, maxBytes: number): Promise<Upload
     limiter.on('error', (error) => {
       if (!found) reject(error);
     });
-    req.pipe(limiter).pipe(parser);
+    body.pipe(limiter).pipe(parser);
   });
 }

@@ -1,4 +1,3 @@
-import { markCountersStale } from './analytics-counters.service';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -6,16 +5,14 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mongoose, { type Types } from 'mongoose';
-import { config } from '../config/env';
-import { Customer } from '../models/customer.model';
-import { ImportChange, ImportClaim, ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../models/import-job.model';
-import { AppError, type ErrorDetail } from '../utils/app-error';
-import type { Upload } from '../utils/import-upload';
-import { logger } from '../utils/logger';
-import type { Principal } from '../utils/principal';
-import { patchFields, updateDocument } from '../utils/update-document';
-import { customersWithDependents } from './dependents.service';
-import { emptyReport, ImportRun, type ImportReport } from './import.service';
+import { config } from '../../config/env';
+import { ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../../models/import-job.model';
+import { AppError } from '../../utils/app-error';
+import { logger } from '../../utils/logger';
+import type { Principal } from '../../utils/principal';
+import { emptyReport, type ImportReport } from './report';
+import { ImportRun } from './run';
+import type { Upload } from './upload';
 
 const ObjectId = mongoose.Types.ObjectId;
 
@@ -262,131 +259,4 @@ export async function importUpload(upload: Upload, principal: Principal, options
   const job = await ImportJob.findById(jobId).lean<ImportJobRecord>();
   if (!job) throw AppError.notFound('Import job');
   return { status: 200, job: jobView(job) };
-}
-
-interface ChangeDoc {
-  customer: Types.ObjectId;
-  row: number;
-  action: 'created' | 'updated';
-  written_at: Date;
-  before?: Record<string, unknown>;
-}
-
-interface StoredChange extends Partial<ChangeDoc> {
-  _id: Types.ObjectId;
-  customers?: Types.ObjectId[];
-  rows?: number[];
-}
-
-/** A stored change record as one entry per row (created rows are stored one record per batch). */
-function* perRow(change: StoredChange): Generator<ChangeDoc> {
-  if (change.customers) {
-    for (const [i, customer] of change.customers.entries()) {
-      yield { customer, row: change.rows?.[i] ?? 0, action: 'created', written_at: change.written_at as Date };
-    }
-  } else if (change.customer) yield change as ChangeDoc;
-}
-
-/**
- * The created customers a revert may delete: not those that have since gained interactions or tickets,
- * which DELETE /customers/:id would refuse too (409) and which a revert must not orphan.
- */
-async function withoutDependents(created: ChangeDoc[], keep: (change: ChangeDoc) => void): Promise<Types.ObjectId[]> {
-  if (created.length === 0) return [];
-  const linked = await customersWithDependents(created.map((change) => change.customer));
-  const deletable: Types.ObjectId[] = [];
-  for (const change of created) {
-    if (linked.has(change.customer.toHexString())) keep(change);
-    else deletable.push(change.customer);
-  }
-  return deletable;
-}
-
-/**
- * Undoes an import: deletes the rows it created and puts back the before-images of the rows it updated,
- * but only where the row still carries the import's own `updated_at`; rows changed since, and created rows
- * that have interactions or tickets now, are reported (409) and left alone, the rest reverted.
- */
-export async function revertJob(id: string, principal: Principal) {
-  const job = await findJob(id, principal);
-  if (job.status === 'running') throw AppError.conflict('The import is still running; wait for it to finish', undefined, 'JOB_RUNNING');
-  if (job.status === 'reverted') throw AppError.conflict('This import has already been reverted', undefined, 'ALREADY_REVERTED');
-  if (job.dry_run) throw AppError.conflict('A dry run wrote nothing to revert', undefined, 'NOTHING_TO_REVERT');
-  try {
-    await ImportClaim.collection.insertOne({ _id: `revert:${id}` as unknown as Types.ObjectId, at: new Date() });
-  } catch {
-    throw AppError.conflict('This import is already being reverted', undefined, 'ALREADY_REVERTED');
-  }
-
-  let deleted = 0;
-  let restored = 0;
-  let conflicts = 0;
-  const details: ErrorDetail[] = [];
-  const conflict = (change: ChangeDoc, message: string) => {
-    conflicts += 1;
-    if (details.length < config.dataImport.maxErrors) details.push({ location: `row ${change.row}`, field: change.customer.toHexString(), message });
-  };
-
-  const revertBatch = async (changes: ChangeDoc[]) => {
-    const current = new Map<string, Date | undefined>();
-    const ids = changes.map((c) => c.customer);
-    for await (const doc of Customer.collection.find<{ _id: Types.ObjectId; updated_at?: Date }>({ _id: { $in: ids } }, { projection: { updated_at: 1 } })) {
-      current.set(doc._id.toHexString(), doc.updated_at);
-    }
-    const created: ChangeDoc[] = [];
-    const restores: { updateOne: { filter: Record<string, unknown>; update: Record<string, unknown> } }[] = [];
-    for (const change of changes) {
-      const key = change.customer.toHexString();
-      if (!current.has(key)) {
-        if (change.action === 'updated') conflict(change, 'the customer was deleted since the import');
-        continue; // a created row that is gone (deleted since, or never written before a crash)
-      }
-      const updatedAt = current.get(key);
-      if (updatedAt?.getTime() !== change.written_at.getTime()) {
-        // An update recorded but never applied (crash in between) leaves the row as it was: nothing to do.
-        if (change.action === 'updated' && updatedAt?.getTime() === (change.before?.updated_at as Date | undefined)?.getTime()) continue;
-        conflict(change, 'the customer was changed after the import; left as it is');
-        continue;
-      }
-      if (change.action === 'created') created.push(change);
-      else {
-        // A before-image holds every tracked field, null where the row had none.
-        const update = updateDocument(patchFields(change.before ?? {}));
-        restores.push({ updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } });
-      }
-    }
-    const toDelete = await withoutDependents(created, (change) => conflict(change, 'the customer has interactions or tickets since the import; kept'));
-    if (toDelete.length > 0) deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
-    if (restores.length > 0) restored += (await Customer.collection.bulkWrite(restores)).modifiedCount;
-  };
-
-  let batch: ChangeDoc[] = [];
-  for await (const stored of ImportChange.collection.find<StoredChange>({ job: job._id }).sort({ _id: 1 }).batchSize(100)) {
-    for (const change of perRow(stored)) {
-      batch.push(change);
-      if (batch.length >= 1000) {
-        await revertBatch(batch);
-        batch = [];
-      }
-    }
-  }
-  if (batch.length > 0) await revertBatch(batch);
-  // The before-images hold only the tracked fields, not enough for exact counter deltas: the analytics
-  // counters are rebuilt from the collections on their next read instead.
-  if (deleted + restored > 0) await markCountersStale();
-
-  const now = new Date();
-  await ImportJob.collection.updateOne(
-    { _id: job._id },
-    { $set: { status: 'reverted', reverted_at: now, updated_at: now, revert_report: { deleted, restored, conflicts } } },
-  );
-  const summary = { message: 'Import reverted', job_id: id, deleted, restored, conflicts };
-  if (conflicts > 0) {
-    throw AppError.conflict(
-      `${conflicts} row(s) changed since the import were left as they are; the other rows were reverted (deleted ${deleted}, restored ${restored})`,
-      details,
-      'REVERT_CONFLICT',
-    );
-  }
-  return summary;
 }

@@ -1,32 +1,19 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Types } from 'mongoose';
-import { Customer } from '../models/customer.model';
-import type { ExportCustomersQuery, ExportFormat } from '../schemas/export.schema';
-import { csvCell } from '../utils/csv';
-import { customerFilter } from './customer.service';
+import { addressParts, Customer, publicCustomer, publicCustomerFields, type AddressPart } from '../../models/customer.model';
+import type { ExportCustomersQuery, ExportFormat } from '../../schemas/export.schema';
+import { csvCell } from '../../utils/csv';
+import { customerFilter } from '../customer.service';
 
-export const csvColumns = [
-  'id',
-  'name',
-  'email',
-  'company',
-  'phone',
-  'status',
-  'owner_id',
-  'tags',
-  'address_street',
-  'address_city',
-  'address_state',
-  'address_postal_code',
-  'address_country',
-  'created_at',
-  'updated_at',
-] as const;
-
-const addressParts = ['street', 'city', 'state', 'postal_code', 'country'] as const;
 /** Documents per cursor batch, and rows the export reads ahead. */
 const EXPORT_BATCH = 1000;
+
+/** CSV columns: the export row flattened, each address part in a column of its own. */
+const csvColumns = [
+  'id',
+  ...publicCustomerFields.flatMap((field) => (field === 'address' ? addressParts.map((part) => `address_${part}`) : [field])),
+];
 
 interface StoredCustomer {
   _id: Types.ObjectId;
@@ -37,26 +24,14 @@ interface StoredCustomer {
   status: string;
   owner?: Types.ObjectId;
   tags?: string[];
-  address?: Partial<Record<(typeof addressParts)[number], string>>;
+  address?: Partial<Record<AddressPart, string>>;
   created_at?: Date;
   updated_at?: Date;
 }
 
-/** The exported record: the public customer fields, never a password hash, token version or search terms. */
-export function exportRow(doc: StoredCustomer) {
-  return {
-    id: doc._id.toHexString(),
-    name: doc.name,
-    email: doc.email,
-    company: doc.company ?? null,
-    phone: doc.phone ?? null,
-    status: doc.status,
-    owner_id: doc.owner ? doc.owner.toHexString() : null,
-    tags: doc.tags ?? [],
-    address: doc.address ? Object.fromEntries(addressParts.map((part) => [part, doc.address?.[part] ?? null])) : null,
-    created_at: doc.created_at?.toISOString() ?? null,
-    updated_at: doc.updated_at?.toISOString() ?? null,
-  };
+/** The exported record: the id and the public customer fields, never a password hash, token version or search terms. */
+function exportRow(doc: StoredCustomer) {
+  return { id: doc._id.toHexString(), ...publicCustomer(doc) };
 }
 
 /** Tags as `a; b` (what people type), or a JSON array when a tag itself holds `;` or starts with `[`. */
@@ -65,21 +40,16 @@ function tagsCell(tags: string[]): string {
   return tags.join('; ');
 }
 
-/** One CSV line's cells, each through csvCell: formula-like text is neutralised. */
+/** One CSV line's cells, in csvColumns order, each through csvCell: formula-like text is neutralised. */
 function csvRecord(doc: StoredCustomer): string[] {
-  return [
-    csvCell(doc._id.toHexString()),
-    csvCell(doc.name),
-    csvCell(doc.email),
-    csvCell(doc.company),
-    csvCell(doc.phone),
-    csvCell(doc.status),
-    csvCell(doc.owner?.toHexString()),
-    csvCell(tagsCell(doc.tags ?? [])),
-    ...addressParts.map((part) => csvCell(doc.address?.[part])),
-    csvCell(doc.created_at),
-    csvCell(doc.updated_at),
-  ];
+  const row = exportRow(doc);
+  const cells = [csvCell(row.id)];
+  for (const field of publicCustomerFields) {
+    if (field === 'tags') cells.push(csvCell(tagsCell(row.tags)));
+    else if (field === 'address') for (const part of addressParts) cells.push(csvCell(row.address?.[part]));
+    else cells.push(csvCell(row[field]));
+  }
+  return cells;
 }
 
 function jsonLines(format: 'json' | 'ndjson'): Transform {

@@ -1,0 +1,48 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import mongoose from 'mongoose';
+import { AnalyticsCounter } from '../../models/analytics-counter.model';
+
+// Counter documents as stored (models/analytics-counter.model.ts): the content is deflated JSON in `z`, so a
+// FerretDB scan decodes a few kilobytes per document instead of thousands of fields.
+
+/** A counter document's content: day (or path) → field → count. */
+export type CounterContent = Record<string, Record<string, number>>;
+
+/** A counter document: `z` the packed content, `x` the last fold applied to it. */
+export interface StoredCounter {
+  _id: string;
+  z: unknown;
+  x?: string;
+}
+
+export function packContent(content: CounterContent): mongoose.mongo.Binary {
+  return new mongoose.mongo.Binary(deflateRawSync(JSON.stringify(content)));
+}
+
+export function unpackContent(packed: unknown): CounterContent {
+  const bytes = packed instanceof mongoose.mongo.Binary ? packed.buffer : Buffer.isBuffer(packed) ? packed : undefined;
+  if (!bytes) return {};
+  return JSON.parse(inflateRawSync(bytes).toString('utf8')) as CounterContent;
+}
+
+/** Counter documents by id, as stored (missing ones are absent). */
+export async function readStoredCounters(ids: readonly string[]): Promise<Map<string, StoredCounter>> {
+  const counters = new Map<string, StoredCounter>();
+  if (ids.length === 0) return counters;
+  // One query: on FerretDB's SQLite backend every query scans the (small) collection.
+  const stored = (await AnalyticsCounter.collection.find({ _id: { $in: [...ids] as never[] } }).toArray()) as unknown as StoredCounter[];
+  for (const counter of stored) counters.set(counter._id, counter);
+  return counters;
+}
+
+/** Counter documents by id, unpacked (missing ones are absent). */
+export async function readCounters(ids: readonly string[]): Promise<Map<string, CounterContent>> {
+  const stored = await readStoredCounters([...new Set(ids)]);
+  return new Map([...stored].map(([id, counter]) => [id, unpackContent(counter.z)]));
+}
+
+/** Every counter document, unpacked (diagnostics and tests). */
+export async function readAllCounters(): Promise<Record<string, CounterContent>> {
+  const stored = (await AnalyticsCounter.collection.find({}).toArray()) as unknown as StoredCounter[];
+  return Object.fromEntries(stored.map((counter) => [counter._id, unpackContent(counter.z)]));
+}

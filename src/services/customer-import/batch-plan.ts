@@ -1,0 +1,158 @@
+import mongoose, { type Types } from 'mongoose';
+import { searchTermsFor } from '../../models/customer.model';
+import type { ImportMode } from '../../models/import-job.model';
+import type { CustomerLike } from '../analytics';
+import type { Candidate } from './candidate';
+import type { StoredCustomerDoc } from './lookups';
+import type { RowError } from './report';
+
+// What a batch of valid rows does to the stored customers, decided before anything is written: which rows
+// insert, which update (and what), which are skipped or fail, and the change records a revert will read.
+
+const ObjectId = mongoose.Types.ObjectId;
+
+/** The fields an import sets; the before-image of an updated row keeps their previous values. */
+const trackedFields = ['name', 'company', 'phone', 'status', 'owner', 'tags', 'address', 'search_terms', 'updated_at'] as const;
+
+export interface BatchPlan {
+  /** New customers, as documents ready to insert. */
+  inserts: Record<string, unknown>[];
+  /** The file row of each insert, by its new id. */
+  insertRows: Map<string, number>;
+  updates: { filter: Record<string, unknown>; update: Record<string, unknown> }[];
+  /** The change records (written before the changes, so a revert finds every write). */
+  changes: Record<string, unknown>[];
+  /** Each update's before and after, for the analytics counters. */
+  analytics: { before: CustomerLike; after: CustomerLike }[];
+  /** One error per failed row. */
+  failures: RowError[];
+  skipped: number;
+}
+
+interface BatchContext {
+  mode: ImportMode;
+  jobId: Types.ObjectId;
+  importerId: string;
+  /** Stored customers by e-mail, and the owner ids that exist. */
+  existing: Map<string, StoredCustomerDoc>;
+  owners: Set<string>;
+  /** The write time: `updated_at` of every row the batch writes. */
+  now: Date;
+}
+
+function normalisedAddress(value: unknown): string {
+  if (!value || typeof value !== 'object') return '';
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return entries.length === 0 ? '' : JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function idText(value: unknown): string {
+  return value instanceof ObjectId ? value.toHexString() : '';
+}
+
+function sameValue(field: string, current: unknown, next: unknown): boolean {
+  if (field === 'address') return normalisedAddress(current) === normalisedAddress(next);
+  if (field === 'owner') return idText(current) === idText(next);
+  if (field === 'tags') return JSON.stringify(current ?? []) === JSON.stringify(next ?? []);
+  return (current ?? undefined) === (next ?? undefined);
+}
+
+/** The document a new row inserts: the create defaults (status lead, owner the importer, no tags). */
+function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Date) {
+  return {
+    _id: new ObjectId(),
+    name: fields.name,
+    email: fields.email,
+    ...(fields.company !== undefined && { company: fields.company }),
+    ...(fields.phone !== undefined && { phone: fields.phone }),
+    status: fields.status ?? 'lead',
+    owner: new ObjectId(fields.owner_id ?? importerId),
+    tags: fields.tags ?? [],
+    ...(fields.address !== undefined && { address: fields.address }),
+    token_version: 0,
+    search_terms: searchTermsFor(fields),
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** What a row changes on its stored customer: the fields it sets to new values and those it empties. */
+function changedFields(candidate: Candidate, current: StoredCustomerDoc) {
+  const { fields, clears } = candidate;
+  const next: Record<string, unknown> = {
+    name: fields.name,
+    company: fields.company,
+    phone: fields.phone,
+    status: fields.status,
+    tags: fields.tags,
+    address: fields.address,
+    owner: fields.owner_id ? new ObjectId(fields.owner_id) : undefined,
+  };
+  const set: Record<string, unknown> = {};
+  const unset: Record<string, ''> = {};
+  for (const [field, value] of Object.entries(next)) {
+    if (value !== undefined && !sameValue(field, current[field], value)) set[field] = value;
+  }
+  for (const field of clears) {
+    const target = field === 'owner_id' ? 'owner' : field;
+    if (target === 'tags') {
+      if (Array.isArray(current.tags) && current.tags.length > 0) set.tags = [];
+    } else if (current[target] !== undefined && current[target] !== null) unset[target] = '';
+  }
+  return { set, unset };
+}
+
+/** Plans an update of a stored customer, or counts the row skipped when it changes nothing. */
+function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustomerDoc, context: BatchContext): void {
+  const { set, unset } = changedFields(candidate, current);
+  if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) {
+    plan.skipped += 1;
+    return;
+  }
+  if ('name' in set || 'company' in set || 'company' in unset) {
+    set.search_terms = searchTermsFor({
+      name: (set.name as string | undefined) ?? (current.name as string),
+      email: current.email,
+      company: 'company' in unset ? undefined : ((set.company as string | undefined) ?? (current.company as string | undefined)),
+    });
+  }
+  set.updated_at = context.now;
+  const before: Record<string, unknown> = {};
+  for (const field of trackedFields) before[field] = current[field] ?? null;
+  plan.changes.push({ job: context.jobId, customer: current._id, row: candidate.row, action: 'updated', written_at: context.now, before });
+  const after: Record<string, unknown> = { ...current, ...set };
+  for (const field of Object.keys(unset)) delete after[field];
+  plan.analytics.push({ before: current as unknown as CustomerLike, after: after as unknown as CustomerLike });
+  plan.updates.push({ filter: { _id: current._id }, update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set } });
+}
+
+/** Decides, row by row in file order, what the batch writes. */
+export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan {
+  const plan: BatchPlan = { inserts: [], insertRows: new Map(), updates: [], changes: [], analytics: [], failures: [], skipped: 0 };
+  for (const candidate of batch) {
+    const { fields, row } = candidate;
+    if (fields.owner_id && !context.owners.has(fields.owner_id)) {
+      plan.failures.push({ row, field: 'owner_id', message: 'no staff user with this id' });
+      continue;
+    }
+    const current = context.existing.get(candidate.email);
+    if (!current) {
+      const doc = newCustomerDoc(fields, context.importerId, context.now);
+      plan.inserts.push(doc);
+      plan.insertRows.set(doc._id.toHexString(), row);
+    } else if (context.mode === 'insert') plan.failures.push({ row, field: 'email', message: 'a customer with this e-mail already exists' });
+    else if (context.mode === 'skip') plan.skipped += 1;
+    else planUpdate(plan, candidate, current, context);
+  }
+  // Created rows: one record per batch (ids and row numbers), half the writes of one per row.
+  if (plan.inserts.length > 0) {
+    plan.changes.push({
+      job: context.jobId,
+      action: 'created',
+      customers: plan.inserts.map((d) => d._id),
+      rows: [...plan.insertRows.values()],
+      written_at: context.now,
+    });
+  }
+  return plan;
+}
