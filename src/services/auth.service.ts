@@ -12,6 +12,7 @@ import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
+import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import * as throttle from './login-throttle.service';
@@ -88,13 +89,7 @@ async function createStaffUser(input: { name: string; email: string; password: s
  */
 export async function signupUser(input: SignupUserBody, caller: Principal | undefined) {
   if (!caller && !(await User.exists({}))) {
-    const claimed = await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).then(
-      () => true,
-      (error: unknown) => {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      },
-    );
+    const claimed = await insertedFirst(() => SystemFlag.create({ _id: BOOTSTRAP_FLAG }));
     if (claimed) {
       if (input.role && input.role !== 'ADMIN') {
         await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
-import { isDuplicateKey } from '../../database/errors';
+import { insertedFirst } from '../../database/unique-insert';
 import { Customer, type CustomerRecord } from '../../models/customer.model';
 import type { InteractionRecord } from '../../models/interaction.model';
 import { Notification } from '../../models/notification.model';
@@ -133,13 +133,7 @@ const SIGNUP_NOTICE_COOLDOWN_MS = 3_600_000;
 async function claimSignupNotice(email: string): Promise<boolean> {
   const id = `signup-notice:${createHash('sha256').update(email.toLowerCase()).digest('hex')}`;
   await SystemFlag.deleteOne({ _id: id, set_at: mongoose.trusted({ $lte: new Date(Date.now() - SIGNUP_NOTICE_COOLDOWN_MS) }) });
-  return SystemFlag.create({ _id: id }).then(
-    () => true,
-    (error: unknown) => {
-      if (isDuplicateKey(error)) return false;
-      throw error;
-    },
-  );
+  return insertedFirst(() => SystemFlag.create({ _id: id }));
 }
 
 /**
