@@ -5,22 +5,13 @@ import type { Logger } from 'pino';
 import { config } from './config/env';
 import { bodyDeadline, type BodyDeadlineOptions } from './middleware/body-deadline';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
-import { methodNotAllowed } from './middleware/method-not-allowed';
 import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
-import { curlDataCompat } from './middleware/curl-compat';
-import { analyticsRoutes } from './routes/analytics.routes';
-import { authRoutes } from './routes/auth.routes';
-import { activityRoutes } from './routes/activity.routes';
-import { customerRoutes } from './routes/customer.routes';
-import { importExportRoutes } from './routes/import.routes';
-import { interactionRoutes } from './routes/interaction.routes';
-import { notificationRoutes } from './routes/notification.routes';
-import { opsRouter } from './routes/ops.routes';
-import { outboxRoutes } from './routes/outbox.routes';
-import { ticketRoutes } from './routes/ticket.routes';
-import { userRoutes } from './routes/user.routes';
+import { openApiYaml } from './openapi/document';
+import { apiRoutes } from './routes/api';
+import type { RouteDeclaration } from './routes/route';
+import { buildApi } from './routes/router';
 import { logger as defaultLogger } from './utils/logger';
 
 interface LimitSetting {
@@ -38,6 +29,8 @@ export interface AppOptions {
   /** Largest import file; defaults to IMPORT_MAX_BYTES. */
   importMaxBytes?: number;
   corsOrigins?: readonly string[];
+  /** The API's routes; default: all of them (tests add declarations of their own). */
+  routes?: readonly RouteDeclaration[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
   extraRouters?: Router[];
 }
@@ -69,25 +62,23 @@ export function createApp(options: AppOptions = {}): Express {
     }),
   );
 
-  app.use(opsRouter);
-  app.use(limits.global);
+  const routes = options.routes ?? apiRoutes;
+  const parse = parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit });
+  const api = buildApi(routes, {
+    limits,
+    parseBody: parse,
+    importMaxBytes: options.importMaxBytes ?? config.dataImport.maxBytes,
+    openApiYaml: () => openApiYaml(routes),
+  });
 
-  app.use(curlDataCompat);
-  app.use(methodNotAllowed);
-  // Before the body parser: imports stream their body.
-  app.use(importExportRoutes(limits.data, options.importMaxBytes ?? config.dataImport.maxBytes));
-  app.use(parseBody({ limit: options.bodyLimit ?? config.http.bodyLimit }));
-  app.use(authRoutes(limits));
-  // Before the user and customer routers, whose `/users/:user_id` and `/customers/:cust_id` would
-  // otherwise catch `/users/meetings` and `/customers/tickets`.
-  app.use(interactionRoutes());
-  app.use(ticketRoutes());
-  app.use(analyticsRoutes());
-  app.use(userRoutes());
-  app.use(customerRoutes());
-  app.use(notificationRoutes());
-  app.use(activityRoutes());
-  app.use(outboxRoutes());
+  app.use(api.unlimited);
+  app.use(limits.global);
+  app.use(api.curlDataCompat);
+  app.use(api.methodNotAllowed);
+  app.use(api.routes);
+  // Each route parses its own body (or streams it); extra routers and unknown paths get theirs read here,
+  // so a malformed body is refused as such wherever it goes.
+  app.use(parse);
   for (const router of options.extraRouters ?? []) app.use(router);
 
   app.use(notFoundHandler);

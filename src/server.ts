@@ -20,6 +20,78 @@ import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
 import { failStaleJobs, startStaleJobSweeper } from './services/customer-import';
 import { logger } from './utils/logger';
 
+async function listen(loweredThreads: number): Promise<Server> {
+  const server: Server = createHttpServer(createApp());
+  server.listen(config.http.port, config.http.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  logger.info({ port, host: config.http.host, env: config.env, threadPoolSize: config.http.threadPoolSize, loweredThreads }, 'listening');
+  return server;
+}
+
+function sweepWhereNoTtl(): void {
+  if (ttlFallbacks.length === 0) return;
+  logger.warn({ collections: ttlFallbacks.map((t) => t.collection.name) }, 'no TTL index support: sweeping expired documents every 10 minutes');
+  setInterval(() => {
+    sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'expired-document sweep failed'));
+  }, 600_000).unref();
+}
+
+/**
+ * Everything between "listening" and "ready": the database (retried until it answers), its engine's features,
+ * indexes, interrupted imports, the configured ADMIN and the outbox worker. /readyz answers 200 only after it.
+ */
+async function setUp(uri: string, signal: AbortSignal): Promise<OutboxWorker | undefined> {
+  await connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, signal);
+  const engine = await prepareDatabase(config.db.features);
+  logger.info({ engine }, 'database connected, engine features detected, indexes ensured');
+  sweepWhereNoTtl();
+  // Imports whose process died (this one's previous run, or a lost instance) end as failed.
+  await failStaleJobs();
+  startStaleJobSweeper();
+  const admin = await ensureConfiguredAdmin();
+  if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
+  const worker = config.outbox.enabled && !signal.aborted ? startOutboxWorker({ logger }) : undefined;
+  markSetupDone();
+  logger.info('ready');
+  return worker;
+}
+
+interface Running {
+  server: Server;
+  connecting: AbortController;
+  ready: Promise<OutboxWorker | undefined>;
+  embedded: EmbeddedMongo | undefined;
+}
+
+/** SIGTERM/SIGINT: no new connections, in-flight requests finish, the worker finishes its attempts, then exit. */
+async function shutdown({ server, connecting, ready, embedded }: Running, signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+  connecting.abort();
+  const forced = setTimeout(() => {
+    logger.warn('grace period over: closing remaining connections');
+    server.closeAllConnections();
+  }, config.http.shutdownTimeoutMs);
+  forced.unref();
+  await new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    // Keep-alive connections with no request in flight would otherwise hold close() open.
+    server.closeIdleConnections();
+  });
+  clearTimeout(forced);
+  const outboxWorker = await ready;
+  // The worker finishes the attempts it holds and records their outcome before the database closes.
+  await outboxWorker?.stop().catch((error: unknown) => logger.warn({ err: error }, 'outbox worker stop failed'));
+  await disconnectDatabase().catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));
+  await embedded?.stop().catch((error: unknown) => logger.warn({ err: error }, 'embedded database stop failed'));
+  logger.info('stopped');
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
   for (const warning of config.warnings) logger.warn(warning);
   // WEB_CONCURRENCY > 1: this process only supervises the workers (src/cluster.ts), each of which runs main().
@@ -35,73 +107,25 @@ async function main(): Promise<void> {
     uri = embedded.uri;
   }
 
-  const app = createApp();
-  const server: Server = createHttpServer(app);
-  server.listen(config.http.port, config.http.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.http.port;
-  logger.info({ port, host: config.http.host, env: config.env, threadPoolSize: config.http.threadPoolSize, loweredThreads }, 'listening');
-
   // Listen first so /healthz answers and /readyz says "not ready" while the database comes up.
+  const server = await listen(loweredThreads);
   const connecting = new AbortController();
-  let outboxWorker: OutboxWorker | undefined;
-  const ready = connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, connecting.signal)
-    .then(async () => {
-      const engine = await prepareDatabase(config.db.features);
-      logger.info({ engine }, 'database connected, engine features detected, indexes ensured');
-      if (ttlFallbacks.length > 0) {
-        logger.warn({ collections: ttlFallbacks.map((t) => t.collection.name) }, 'no TTL index support: sweeping expired documents every 10 minutes');
-        setInterval(() => {
-          sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'expired-document sweep failed'));
-        }, 600_000).unref();
-      }
-      // Imports whose process died (this one's previous run, or a lost instance) end as failed.
-      await failStaleJobs();
-      startStaleJobSweeper();
-      const admin = await ensureConfiguredAdmin();
-      if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
-      if (config.outbox.enabled && !connecting.signal.aborted) outboxWorker = startOutboxWorker({ logger });
-      markSetupDone();
-      logger.info('ready');
-    })
-    .catch((error: unknown) => {
-      if (!connecting.signal.aborted) {
-        logger.fatal({ err: error }, 'database setup failed');
-        process.exit(1);
-      }
-    });
+  const ready = setUp(uri, connecting.signal).catch((error: unknown) => {
+    if (!connecting.signal.aborted) {
+      logger.fatal({ err: error }, 'database setup failed');
+      process.exit(1);
+    }
+    return undefined;
+  });
 
   let stopping = false;
-  async function shutdown(signal: string) {
+  const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    connecting.abort();
-    const forced = setTimeout(() => {
-      logger.warn('grace period over: closing remaining connections');
-      server.closeAllConnections();
-    }, config.http.shutdownTimeoutMs);
-    forced.unref();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Keep-alive connections with no request in flight would otherwise hold close() open.
-      server.closeIdleConnections();
-    });
-    clearTimeout(forced);
-    await ready;
-    // The worker finishes the attempts it holds and records their outcome before the database closes.
-    await outboxWorker?.stop().catch((error: unknown) => logger.warn({ err: error }, 'outbox worker stop failed'));
-    await disconnectDatabase().catch((error: unknown) => logger.warn({ err: error }, 'database close failed'));
-    await embedded?.stop().catch((error: unknown) => logger.warn({ err: error }, 'embedded database stop failed'));
-    logger.info('stopped');
-    process.exit(0);
-  }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+    void shutdown({ server, connecting, ready, embedded }, signal);
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,5 @@
 import type { Request, Response } from 'express';
 import { config } from '../config/env';
-import { openApiYaml } from '../openapi/document';
 import * as healthService from '../services/health.service';
 import { AppError } from '../utils/app-error';
 
@@ -28,6 +27,9 @@ export async function readyz(_req: Request, res: Response) {
   res.json({ status: 'ready', checks: { database: state.database, setup: state.setup }, engine });
 }
 
-export function openapi(_req: Request, res: Response) {
-  res.type('application/yaml').send(openApiYaml());
+/** Serves the OpenAPI document of the app's routes (given by the app, which knows them). */
+export function openapi(yaml: () => string) {
+  return function serveOpenApi(_req: Request, res: Response) {
+    res.type('application/yaml').send(yaml());
+  };
 }

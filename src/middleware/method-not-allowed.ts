@@ -1,48 +1,62 @@
-import type { NextFunction, Request, Response } from 'express';
-import { buildOpenApiDocument } from '../openapi/document';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../utils/app-error';
+import { pathPattern } from './path-pattern';
+
+/** A declared operation: an HTTP method (any case) on an Express path. */
+interface Operation {
+  method: string;
+  path: string;
+}
 
 interface PathMethods {
   pattern: RegExp;
-  /** Path parameters: a literal path ("/customers/tickets") outranks a template ("/customers/{cust_id}"). */
+  /** Path parameters: a literal path ("/customers/tickets") outranks a template ("/customers/:cust_id"). */
   params: number;
   methods: string[];
 }
 
-const httpMethods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
-let table: PathMethods[] | undefined;
-
-/** The documented paths and their methods; openapi.yaml is checked against the routes, so it is the truth. */
-function pathTable(): PathMethods[] {
-  if (table) return table;
-  const paths = buildOpenApiDocument().paths ?? {};
-  table = Object.entries(paths).map(([path, item]) => {
-    const source = path.replace(/[.*+?^${}()|[\]\\]/g, (c) => (c === '{' || c === '}' ? c : `\\${c}`)).replace(/\{[^}]+\}/g, '[^/]+');
-    const methods = Object.keys(item ?? {})
-      .filter((key) => httpMethods.includes(key))
-      .map((m) => m.toUpperCase());
-    if (methods.includes('GET')) methods.push('HEAD');
-    return { pattern: new RegExp(`^${source}/?$`), params: (path.match(/\{/g) ?? []).length, methods };
+/** Each declared path with its methods in declaration order, HEAD after them wherever GET is. */
+function pathTable(operations: readonly Operation[]): PathMethods[] {
+  const byPath = new Map<string, string[]>();
+  for (const { method, path } of operations) byPath.set(path, [...(byPath.get(path) ?? []), method.toUpperCase()]);
+  return [...byPath].map(([path, methods]) => {
+    const { regexp, params } = pathPattern(path);
+    return { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
   });
-  return table;
 }
 
-/** The methods of the most specific documented path(s) matching this request path. */
-export function allowedMethods(path: string): string[] {
-  const matches = pathTable().filter((entry) => entry.pattern.test(path));
+/** The methods of the most specific declared path(s) matching a request path. */
+function allowedMethods(table: readonly PathMethods[], path: string): string[] {
+  const matches = table.filter((entry) => entry.pattern.test(path));
   if (matches.length === 0) return [];
   const fewest = Math.min(...matches.map((entry) => entry.params));
   return [...new Set(matches.filter((entry) => entry.params === fewest).flatMap((entry) => entry.methods))];
 }
 
+function refuse(req: Request, res: Response, allowed: readonly string[], path: string): never {
+  res.setHeader('Allow', allowed.join(', '));
+  throw new AppError(405, 'METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${path}`);
+}
+
 /**
- * 405 with an Allow header for a documented path called with a method it does not have. It runs before the
+ * 405 with an Allow header for a declared path called with a method it does not have. It runs before the
  * routers, so "/customers/tickets" with PATCH is refused as such rather than read as a customer id.
  */
-export function methodNotAllowed(req: Request, res: Response, next: NextFunction): void {
-  if (req.method === 'OPTIONS') return next();
-  const allowed = allowedMethods(req.path);
-  if (allowed.length === 0 || allowed.includes(req.method)) return next();
-  res.setHeader('Allow', allowed.join(', '));
-  throw new AppError(405, 'METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${req.path}`);
+export function methodNotAllowed(operations: readonly Operation[]): RequestHandler {
+  const table = pathTable(operations);
+  return function refuseUndeclaredMethod(req: Request, res: Response, next: NextFunction): void {
+    if (req.method === 'OPTIONS') return next();
+    const allowed = allowedMethods(table, req.path);
+    if (allowed.length === 0 || allowed.includes(req.method)) return next();
+    refuse(req, res, allowed, req.path);
+  };
+}
+
+/** The same 405 for a mount that serves a whole subtree (static files), where the table has no entry. */
+export function onlyMethod(method: string): RequestHandler {
+  const allowed = method === 'GET' ? ['GET', 'HEAD'] : [method];
+  return function refuseOtherMethods(req: Request, res: Response, next: NextFunction): void {
+    if (allowed.includes(req.method)) return next();
+    refuse(req, res, allowed, req.originalUrl.split('?', 1)[0] ?? req.path);
+  };
 }

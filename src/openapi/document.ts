@@ -1,20 +1,60 @@
-import { OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { stringify } from 'yaml';
-import { registry } from './registry';
-// Each import registers one route group's operations.
-import './ops.openapi';
-import './auth.openapi';
-import './user.openapi';
-import './customer.openapi';
-import './interaction.openapi';
-import './ticket.openapi';
-import './notification.openapi';
-import './activity.openapi';
-import './outbox.openapi';
-import './import.openapi';
-import './analytics.openapi';
+import { openApiPath, type Route, type RouteDeclaration } from '../routes/route';
+import { authenticated, createRegistry, errorResponses, jsonBody } from './registry';
 
-export function buildOpenApiDocument() {
+const noStoreHeaders = {
+  'Cache-Control': { description: 'Always `no-store`', schema: { type: 'string' as const, enum: ['no-store'] } },
+  Pragma: { description: 'Always `no-cache` (HTTP/1.0 caches)', schema: { type: 'string' as const, enum: ['no-cache'] } },
+};
+
+/** Answers that carry tokens or credentials say they are never stored by a cache. */
+function documentedResponses(route: Route): Record<number, ResponseConfig> {
+  if (!route.noStore) return route.responses;
+  return Object.fromEntries(
+    Object.entries(route.responses).map(([status, response]) => [status, status.startsWith('2') ? { ...response, headers: noStoreHeaders } : response]),
+  );
+}
+
+function documentedRequest(route: Route): RouteConfig['request'] {
+  const { params, query, body } = route.request ?? {};
+  const request: RouteConfig['request'] = {
+    ...(params && { params }),
+    ...(query && { query }),
+    ...(route.documentedBody ? { body: route.documentedBody } : body && jsonBody(body)),
+  };
+  return Object.keys(request).length > 0 ? request : undefined;
+}
+
+const securityOf = { public: undefined, optional: [...authenticated, {}], required: authenticated };
+
+/**
+ * One operation of openapi.yaml, its keys in the order the document lists them. A curl alias is its GET's
+ * operation as a deprecated POST, which may also be refused as any POST with a body (415).
+ */
+function operationOf(declaration: RouteDeclaration): RouteConfig {
+  const [route, alias] = declaration.kind === 'route' ? [declaration, undefined] : [declaration.of, declaration];
+  const path = openApiPath(declaration.path);
+  const description = alias ? alias.description : route.description;
+  const security = securityOf[route.auth ?? 'required'];
+  const request = documentedRequest(route);
+  return {
+    method: declaration.method,
+    path,
+    tags: route.tags,
+    summary: alias ? `Same as GET ${path}, for an empty-bodied POST (curl --data '')` : route.summary,
+    ...(description !== undefined && { description }),
+    ...(alias && { deprecated: true }),
+    ...(security && { security }),
+    ...(request && { request }),
+    responses: alias ? { ...documentedResponses(route), ...errorResponses(415) } : documentedResponses(route),
+  };
+}
+
+/** The OpenAPI document of the declared routes, in their order, from the zod schemas that validate them. */
+export function buildOpenApiDocument(routes: readonly RouteDeclaration[]) {
+  const registry = createRegistry();
+  for (const declaration of routes) registry.registerPath(operationOf(declaration));
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',
@@ -34,10 +74,14 @@ export function buildOpenApiDocument() {
   });
 }
 
-let cached: string | undefined;
+const cache = new WeakMap<readonly RouteDeclaration[], string>();
 
-/** The document as YAML; generated once per process from the same zod schemas that validate requests. */
-export function openApiYaml(): string {
-  cached ??= stringify(buildOpenApiDocument(), { lineWidth: 0, aliasDuplicateObjects: false });
-  return cached;
+/** The document as YAML, generated once per list of routes. */
+export function openApiYaml(routes: readonly RouteDeclaration[]): string {
+  let yaml = cache.get(routes);
+  if (yaml === undefined) {
+    yaml = stringify(buildOpenApiDocument(routes), { lineWidth: 0, aliasDuplicateObjects: false });
+    cache.set(routes, yaml);
+  }
+  return yaml;
 }

@@ -1,21 +1,23 @@
 import { OpenAPIRegistry, type ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 
-/** Every route's request and response schemas are registered here by its `<entity>.openapi.ts` file. */
-export const registry = new OpenAPIRegistry();
-
-registry.registerComponent('securitySchemes', 'token', {
-  type: 'apiKey',
-  in: 'header',
-  name: 'token',
-  description: 'The access JWT in a `token` header, as the original service expected.',
-});
-registry.registerComponent('securitySchemes', 'bearer', {
-  type: 'http',
-  scheme: 'bearer',
-  bearerFormat: 'JWT',
-  description: 'The same access JWT as `Authorization: Bearer <jwt>`.',
-});
+/** A registry with the security schemes; openapi/document.ts adds every declared route's operation. */
+export function createRegistry(): OpenAPIRegistry {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'token', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'token',
+    description: 'The access JWT in a `token` header, as the original service expected.',
+  });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'The same access JWT as `Authorization: Bearer <jwt>`.',
+  });
+  return registry;
+}
 
 /** Either header authenticates; OpenAPI lists alternatives as separate requirement objects. */
 export const authenticated: Record<string, string[]>[] = [{ token: [] }, { bearer: [] }];

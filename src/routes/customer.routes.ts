@@ -1,15 +1,86 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import * as customers from '../controllers/customer.controller';
-import { authenticate, authorize } from '../middleware/authenticate';
-import { validate } from '../middleware/validate';
+import { commonErrors, errorResponses, listOf, ok } from '../openapi/registry';
+import { messageResponse } from '../schemas/common.schema';
 import * as schemas from '../schemas/customer.schema';
+import { route } from './route';
 
-export function customerRoutes(): Router {
-  const router = Router();
-  router.get('/customers', authenticate, authorize('customers:read'), validate(schemas.listCustomers), customers.listCustomers);
-  router.post('/customers', authenticate, authorize('customers:write'), validate(schemas.createCustomer), customers.createCustomer);
-  router.get('/customers/:cust_id', authenticate, authorize('customers:read', 'customers:self'), validate(schemas.getCustomer), customers.getCustomer);
-  router.patch('/customers/:cust_id', authenticate, authorize('customers:write', 'customers:self'), validate(schemas.updateCustomer), customers.updateCustomer);
-  router.delete('/customers/:cust_id', authenticate, authorize('customers:delete'), validate(schemas.deleteCustomer), customers.deleteCustomer);
-  return router;
-}
+const tags = ['customers'];
+const updated = z
+  .object({ message: z.literal('Customer updated successfully'), customer: schemas.customerResponse })
+  .strict()
+  .meta({ id: 'CustomerUpdated' });
+
+export const customerRoutes = [
+  route({
+    method: 'get',
+    path: '/customers',
+    permissions: ['customers:read'],
+    request: schemas.listCustomers,
+    handler: customers.listCustomers,
+    tags,
+    summary: 'List customers (staff)',
+    responses: {
+      200: listOf('Customers', schemas.customerResponse),
+      ...errorResponses(400, 401, 403, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/customers',
+    permissions: ['customers:write'],
+    request: schemas.createCustomer,
+    handler: customers.createCustomer,
+    tags,
+    summary: 'Create a customer (staff)',
+    description: 'The owner defaults to the caller. A `password` lets the customer sign in.',
+    responses: {
+      201: ok('Created', schemas.customerResponse),
+      ...errorResponses(400, 401, 403, 409, 413, 415, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/customers/:cust_id',
+    permissions: ['customers:read', 'customers:self'],
+    request: schemas.getCustomer,
+    handler: customers.getCustomer,
+    tags,
+    summary: 'Read a customer (staff, or the customer itself)',
+    responses: {
+      200: ok('The customer', schemas.customerResponse),
+      ...errorResponses(400, 401, 403, 404, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/customers/:cust_id',
+    permissions: ['customers:write', 'customers:self'],
+    request: schemas.updateCustomer,
+    handler: customers.updateCustomer,
+    tags,
+    summary: 'Update a customer',
+    description:
+      'Staff may change any field. A customer may change its own contact details and password (with `current_password`, ' +
+      'needed for a password or e-mail change), never `owner_id` or `status` (403). A wrong `current_password` counts as ' +
+      'a failed sign-in of the account (same lock as sign-in: 429 with Retry-After once locked).',
+    responses: {
+      200: ok('Updated', updated),
+      ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/customers/:cust_id',
+    permissions: ['customers:delete'],
+    request: schemas.deleteCustomer,
+    handler: customers.deleteCustomer,
+    tags,
+    summary: 'Delete a customer (ADMIN, MANAGER)',
+    description: 'A customer with interactions or tickets needs `cascade=true` (409 otherwise).',
+    responses: {
+      200: ok('Deleted', messageResponse),
+      ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
+    },
+  }),
+];

@@ -1,12 +1,43 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import * as outbox from '../controllers/outbox.controller';
-import { authenticate, authorize } from '../middleware/authenticate';
-import { validate } from '../middleware/validate';
+import { commonErrors, errorResponses, listOf, ok } from '../openapi/registry';
 import * as schemas from '../schemas/outbox.schema';
+import { route } from './route';
 
-export function outboxRoutes(): Router {
-  const router = Router();
-  router.get('/admin/outbox', authenticate, authorize('outbox:manage'), validate(schemas.listOutbox), outbox.listOutbox);
-  router.post('/admin/outbox/:message_id/retry', authenticate, authorize('outbox:manage'), validate(schemas.retryOutboxMessage), outbox.retryMessage);
-  return router;
-}
+const tags = ['admin'];
+const retried = z.object({ message: z.string(), outbox: schemas.outboxResponse }).strict().meta({ id: 'OutboxRetried' });
+
+export const outboxRoutes = [
+  route({
+    method: 'get',
+    path: '/admin/outbox',
+    permissions: ['outbox:manage'],
+    request: schemas.listOutbox,
+    handler: outbox.listOutbox,
+    tags,
+    summary: 'E-mail outbox (ADMIN)',
+    description:
+      'Messages waiting (`pending`), delivered (`sent`) or given up after their last attempt (`failed`), newest ' +
+      'first; bodies are not included. Filter with `status`.',
+    responses: {
+      200: listOf('Outbox messages', schemas.outboxResponse),
+      ...errorResponses(400, 401, 403, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/admin/outbox/:message_id/retry',
+    permissions: ['outbox:manage'],
+    request: schemas.retryOutboxMessage,
+    handler: outbox.retryMessage,
+    tags,
+    summary: 'Send a failed message again (ADMIN)',
+    description:
+      'Puts a `failed` message back to `pending` with a fresh set of attempts; the worker sends it on its next ' +
+      'poll. A message that is not failed answers 409 `OUTBOX_NOT_FAILED`.',
+    responses: {
+      200: ok('Queued again', retried),
+      ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
+    },
+  }),
+];

@@ -1,17 +1,94 @@
-import { Router } from 'express';
+import { z } from 'zod';
 import * as tickets from '../controllers/ticket.controller';
-import { authenticate, authorize } from '../middleware/authenticate';
-import { validate } from '../middleware/validate';
+import { commonErrors, errorResponses, listOf, ok } from '../openapi/registry';
+import { messageResponse } from '../schemas/common.schema';
 import * as schemas from '../schemas/ticket.schema';
+import { route } from './route';
 
-// The original's paths, under /customers. Mounted before customerRoutes: `/customers/tickets` would otherwise
-// be taken for `/customers/:cust_id`.
-export function ticketRoutes(): Router {
-  const router = Router();
-  router.get('/customers/tickets', authenticate, authorize('tickets:read'), validate(schemas.listTickets), tickets.listTickets);
-  router.get('/customers/tickets/:ticket_id', authenticate, authorize('tickets:read'), validate(schemas.getTicket), tickets.getTicket);
-  router.post('/customers/ticket/:interaction_id', authenticate, authorize('tickets:create'), validate(schemas.createTicket), tickets.createTicket);
-  router.patch('/customers/ticket/:ticket_id', authenticate, authorize('tickets:update', 'tickets:update-all'), validate(schemas.updateTicket), tickets.updateTicket);
-  router.delete('/customers/ticket/:ticket_id', authenticate, authorize('tickets:delete', 'tickets:delete-all'), validate(schemas.deleteTicket), tickets.deleteTicket);
-  return router;
-}
+// The original's paths, under /customers.
+const tags = ['tickets'];
+const updated = z.object({ message: z.literal('Ticket updated successfully'), ticket: schemas.ticketResponse }).strict().meta({ id: 'TicketUpdated' });
+const visibility =
+  'ADMIN and MANAGER see every ticket; a USER those assigned to it or raised on its interactions; a customer its own.';
+
+export const ticketRoutes = [
+  route({
+    method: 'get',
+    path: '/customers/tickets',
+    permissions: ['tickets:read'],
+    request: schemas.listTickets,
+    handler: tickets.listTickets,
+    tags,
+    summary: 'List tickets',
+    description: `${visibility} Filters: \`status\`, \`priority\`, \`assigned_to\`, \`customer_id\`. Default sort \`-created_at\`.`,
+    responses: {
+      200: listOf('Tickets', schemas.ticketResponse),
+      ...errorResponses(400, 401, 403, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/customers/tickets/:ticket_id',
+    permissions: ['tickets:read'],
+    request: schemas.getTicket,
+    handler: tickets.getTicket,
+    tags,
+    summary: 'Read a ticket',
+    description: `${visibility} Anything else answers 404.`,
+    responses: {
+      200: ok('The ticket', schemas.ticketResponse),
+      ...errorResponses(400, 401, 403, 404, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/customers/ticket/:interaction_id',
+    permissions: ['tickets:create'],
+    request: schemas.createTicket,
+    handler: tickets.createTicket,
+    tags,
+    summary: 'Raise a ticket on an interaction',
+    description:
+      "On an interaction the caller may read (a USER's or a customer's own; any for ADMIN and MANAGER; 404 " +
+      "otherwise). The ticket's customer is the interaction's; it is assigned to `assigned_to` (staff only, 403 " +
+      "for a customer) or else to the interaction's owner. Status starts `open`.",
+    responses: {
+      201: ok('Created', schemas.ticketResponse),
+      ...errorResponses(400, 401, 403, 404, 413, 415, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'patch',
+    path: '/customers/ticket/:ticket_id',
+    permissions: ['tickets:update', 'tickets:update-all'],
+    request: schemas.updateTicket,
+    handler: tickets.updateTicket,
+    tags,
+    summary: 'Update a ticket',
+    description:
+      'Status moves: open → in_progress | closed; in_progress → resolved | closed; resolved → closed | open ' +
+      '(reopen). Any other move is 409 `INVALID_STATUS_TRANSITION` with the allowed statuses in `details`; ' +
+      'sending the current status is a no-op. Resolving sets `resolved_at` and `resolution_seconds`; reopening ' +
+      'clears them. ADMIN and MANAGER may change any ticket; a USER those assigned to it (403 for other visible ' +
+      'tickets); a customer may edit the text of its open ticket (409 `TICKET_NOT_OPEN` otherwise) or close ' +
+      'it, nothing else (403).',
+    responses: {
+      200: ok('Updated', updated),
+      ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'delete',
+    path: '/customers/ticket/:ticket_id',
+    permissions: ['tickets:delete', 'tickets:delete-all'],
+    request: schemas.deleteTicket,
+    handler: tickets.deleteTicket,
+    tags,
+    summary: 'Delete a ticket (ADMIN, MANAGER; a customer its own open ticket)',
+    description: 'A customer may delete its own ticket only while it is `open` (409 `TICKET_NOT_OPEN` otherwise).',
+    responses: {
+      200: ok('Deleted', messageResponse),
+      ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
+    },
+  }),
+];

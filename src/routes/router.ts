@@ -1,0 +1,87 @@
+import { Router, type RequestHandler } from 'express';
+import { authenticate, authenticateOptional, authorize } from '../middleware/authenticate';
+import { allowSlowBody } from '../middleware/body-deadline';
+import { curlDataCompat, type CurlDataPath } from '../middleware/curl-compat';
+import { methodNotAllowed, onlyMethod } from '../middleware/method-not-allowed';
+import { noStore } from '../middleware/no-store';
+import { requireDatabase } from '../middleware/require-database';
+import { validate } from '../middleware/validate';
+import type { Route, RouteContext, RouteDeclaration } from './route';
+
+/**
+ * Every route's middleware, always in this order: body parser, stricter rate limit, no-store, database
+ * check, authentication, permission, slow-body allowance (only once the caller is known to be allowed),
+ * validation, handler.
+ */
+function chainOf(route: Route, context: RouteContext): RequestHandler[] {
+  const chain: RequestHandler[] = [];
+  if (route.parseBody !== false) chain.push(context.parseBody);
+  if (route.rateLimit === 'auth' || route.rateLimit === 'data') chain.push(context.limits[route.rateLimit]);
+  if (route.noStore) chain.push(noStore);
+  if (route.requireDatabase) chain.push(requireDatabase);
+  if (route.auth === 'optional') chain.push(authenticateOptional);
+  else if (route.auth !== 'public') chain.push(authenticate);
+  if (route.permissions) chain.push(authorize(...route.permissions));
+  if (route.slowBody) chain.push(allowSlowBody);
+  if (route.request) chain.push(validate(route.request));
+  const { handler } = route;
+  if (typeof handler === 'function') chain.push(handler);
+  else if ('build' in handler) chain.push(handler.build(context));
+  else chain.push(...handler);
+  return chain;
+}
+
+function mount(router: Router, route: Route, context: RouteContext): void {
+  const chain = chainOf(route, context);
+  if (route.prefix) router.use(route.path, onlyMethod(route.method.toUpperCase()), ...chain);
+  else router[route.method](route.path, ...chain);
+}
+
+/** 0 for a literal segment, 1 for a parameter. */
+const segmentKinds = (path: string) => path.split('/').map((segment) => (segment.startsWith(':') ? 1 : 0));
+
+/**
+ * Express takes the first route that matches, so routes are mounted in this order: at the first place two
+ * paths differ, a literal segment outranks a parameter ("/users/meetings" before "/users/:user_id",
+ * "/customers/tickets/:ticket_id" before "/customers/:cust_id/activity"), shorter paths first otherwise. The
+ * sort is stable: routes of one path keep their declaration order.
+ */
+function byMatchingOrder(a: Route, b: Route): number {
+  const [left, right] = [segmentKinds(a.path), segmentKinds(b.path)];
+  for (let i = 0; i < Math.min(left.length, right.length); i += 1) {
+    const difference = (left[i] ?? 0) - (right[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
+
+/** What createApp mounts, in this order, around the global rate limit. */
+interface Api {
+  /** Routes exempt from every rate limit (health checks, docs): before the global limiter. */
+  unlimited: Router;
+  /** Serves the curl --data aliases as their GETs. */
+  curlDataCompat: RequestHandler;
+  /** 405 with Allow for a declared path called with an undeclared method. */
+  methodNotAllowed: RequestHandler;
+  /** Every other route. */
+  routes: Router;
+}
+
+/** The Express side of the route declarations: routers, the curl alias rewrite and the 405 table. */
+export function buildApi(declarations: readonly RouteDeclaration[], context: RouteContext): Api {
+  const api: Api = {
+    unlimited: Router(),
+    curlDataCompat: curlDataCompat(curlDataPaths(declarations)),
+    methodNotAllowed: methodNotAllowed(declarations),
+    routes: Router(),
+  };
+  const routes = declarations.filter((declaration): declaration is Route => declaration.kind === 'route');
+  for (const route of [...routes].sort(byMatchingOrder)) mount(route.rateLimit === 'none' ? api.unlimited : api.routes, route, context);
+  return api;
+}
+
+function curlDataPaths(declarations: readonly RouteDeclaration[]): CurlDataPath[] {
+  return declarations.flatMap((declaration) =>
+    declaration.kind === 'curl-data-alias' ? [{ path: declaration.path, params: declaration.of.request?.params }] : [],
+  );
+}
