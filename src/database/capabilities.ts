@@ -97,8 +97,3 @@ export async function detectCapabilities(db: Db, options: { transactions: boolea
   });
   return current;
 }
-
-/** Back to "nothing detected" (tests that connect to another engine). */
-export function resetCapabilities(): void {
-  current = undetected;
-}
