@@ -115,8 +115,6 @@ const envSchema = z.object({
   IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 });
 
-export type Env = z.output<typeof envSchema>;
-
 export class ConfigError extends Error {}
 
 function describeIssues(error: z.ZodError): string {

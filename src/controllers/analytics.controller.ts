@@ -5,7 +5,8 @@ import { parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/analytics.schema';
 import * as analytics from '../services/analytics';
 import { csvCell } from '../utils/csv';
-import { currentPrincipal, type Principal } from '../utils/principal';
+import { currentPrincipal } from '../middleware/authenticate';
+import type { Principal } from '../utils/principal';
 
 type Row = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { signupCustomer as signupCustomerSchema } from '../schemas/customer.sche
 import { signupUser as signupUserSchema } from '../schemas/user.schema';
 import { parsedBody } from '../middleware/validate';
 import * as authService from '../services/auth.service';
-import { currentPrincipal, optionalPrincipal } from '../utils/principal';
+import { currentPrincipal, optionalPrincipal } from '../middleware/authenticate';
 
 export async function signupUser(_req: Request, res: Response) {
   const user = await authService.signupUser(parsedBody(res, signupUserSchema), optionalPrincipal(res));

@@ -1,13 +1,12 @@
 import type { Request, Response } from 'express';
-import { customerView } from '../models/customer.model';
 import * as schemas from '../schemas/customer.schema';
 import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as customerService from '../services/customer.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listCustomers(req: Request, res: Response) {
-  sendPage(req, res, await customerService.listCustomers(parsedQuery(res, schemas.listCustomers)), customerView);
+  sendPage(req, res, await customerService.listCustomers(parsedQuery(res, schemas.listCustomers)));
 }
 
 export async function createCustomer(_req: Request, res: Response) {

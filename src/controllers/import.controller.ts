@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/import.schema';
 import { getJob, importUpload, openUpload, revertJob } from '../services/customer-import';
-import { currentPrincipal } from '../utils/principal';
+import { currentPrincipal } from '../middleware/authenticate';
 
 /** The import handler, for files up to `maxBytes`. */
 export const importCustomers = (maxBytes: number) =>

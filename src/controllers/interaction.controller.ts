@@ -3,30 +3,27 @@ import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/interaction.schema';
 import * as interactionList from '../services/interaction-list.service';
 import * as interactionService from '../services/interaction.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
-
-// List services already answer the caller's view of each row (staff or customer).
-const asIs = <T>(item: T) => item;
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listInteractions(req: Request, res: Response) {
-  sendPage(req, res, await interactionList.listInteractions(parsedQuery(res, schemas.listInteractions), currentPrincipal(res)), asIs);
+  sendPage(req, res, await interactionList.listInteractions(parsedQuery(res, schemas.listInteractions), currentPrincipal(res)));
 }
 
 export async function listMyInteractions(req: Request, res: Response) {
-  sendPage(req, res, await interactionList.listMyInteractions(parsedQuery(res, schemas.listInteractions), currentPrincipal(res)), asIs);
+  sendPage(req, res, await interactionList.listMyInteractions(parsedQuery(res, schemas.listInteractions), currentPrincipal(res)));
 }
 
 export async function listUserInteractions(req: Request, res: Response) {
   const { user_id: id } = parsedParams(res, schemas.listUserInteractions);
   const page = await interactionList.listUserInteractions(id, parsedQuery(res, schemas.listUserInteractions), currentPrincipal(res));
-  sendPage(req, res, page, asIs);
+  sendPage(req, res, page);
 }
 
 export async function listCustomerInteractions(req: Request, res: Response) {
   const { cust_id: id } = parsedParams(res, schemas.listCustomerInteractions);
   const page = await interactionList.listCustomerInteractions(id, parsedQuery(res, schemas.listCustomerInteractions), currentPrincipal(res));
-  sendPage(req, res, page, asIs);
+  sendPage(req, res, page);
 }
 
 export async function getInteraction(_req: Request, res: Response) {

@@ -2,10 +2,10 @@ import type { Request, Response } from 'express';
 import { parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/outbox.schema';
 import * as outboxService from '../services/outbox.service';
-import { sendPage } from '../utils/list-response';
+import { sendPage } from './list-response';
 
 export async function listOutbox(req: Request, res: Response) {
-  sendPage(req, res, await outboxService.listOutbox(parsedQuery(res, schemas.listOutbox)), (item) => item);
+  sendPage(req, res, await outboxService.listOutbox(parsedQuery(res, schemas.listOutbox)));
 }
 
 export async function retryMessage(_req: Request, res: Response) {

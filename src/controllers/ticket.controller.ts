@@ -2,11 +2,11 @@ import type { Request, Response } from 'express';
 import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as schemas from '../schemas/ticket.schema';
 import * as ticketService from '../services/ticket.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listTickets(req: Request, res: Response) {
-  sendPage(req, res, await ticketService.listTickets(parsedQuery(res, schemas.listTickets), currentPrincipal(res)), (ticket) => ticket);
+  sendPage(req, res, await ticketService.listTickets(parsedQuery(res, schemas.listTickets), currentPrincipal(res)));
 }
 
 export async function getTicket(_req: Request, res: Response) {

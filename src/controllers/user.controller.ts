@@ -1,14 +1,13 @@
 import type { Request, Response } from 'express';
-import { userView } from '../models/user.model';
 import * as schemas from '../schemas/user.schema';
 import { parsedBody, parsedParams, parsedQuery } from '../middleware/validate';
 import * as userService from '../services/user.service';
-import { sendPage } from '../utils/list-response';
-import { currentPrincipal } from '../utils/principal';
+import { sendPage } from './list-response';
+import { currentPrincipal } from '../middleware/authenticate';
 
 export async function listUsers(req: Request, res: Response) {
   const page = await userService.listUsers(parsedQuery(res, schemas.listUsers), currentPrincipal(res));
-  sendPage(req, res, page, userView);
+  sendPage(req, res, page);
 }
 
 export async function getUser(_req: Request, res: Response) {

@@ -83,7 +83,8 @@ async function probeChangeStreams(db: Db): Promise<boolean> {
 /** Asks the engine what it is and tries what it claims: a transaction and a change stream. */
 export async function detectCapabilities(db: Db, options: { transactions: boolean; changeStreams: boolean }): Promise<EngineCapabilities> {
   const admin = db.admin();
-  const [hello, info] = await Promise.all([admin.command({ hello: 1 }) as Promise<Hello>, admin.command({ buildInfo: 1 }) as Promise<BuildInfo>]);
+  // Every field is `unknown` to these types and checked where it is read.
+  const [hello, info]: [Hello, BuildInfo] = await Promise.all([admin.command({ hello: 1 }), admin.command({ buildInfo: 1 })]);
   const topology = topologyOf(hello);
   const sessions = hello.logicalSessionTimeoutMinutes !== undefined && topology !== 'standalone';
   current = Object.freeze({
@@ -95,9 +96,4 @@ export async function detectCapabilities(db: Db, options: { transactions: boolea
     ttlIndexes: current.ttlIndexes,
   });
   return current;
-}
-
-/** Back to "nothing detected" (tests that connect to another engine). */
-export function resetCapabilities(): void {
-  current = undetected;
 }

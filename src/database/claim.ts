@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { isDuplicateKey } from './errors';
 
 // A claim that one process holds at a time across every instance sharing the database: a document with a
 // fixed `_id`, taken by inserting it (a unique insert succeeds once, on MongoDB and FerretDB alike), kept
@@ -30,9 +31,6 @@ export interface ClaimOptions {
 /** Retries of a taken claim: 25 ms, doubling, at most 500 ms apart. */
 const FIRST_RETRY_MS = 25;
 const MAX_RETRY_MS = 500;
-
-const isDuplicateKey = (error: unknown) =>
-  error instanceof mongoose.mongo.MongoServerError && (error.code === 11000 || /UNIQUE constraint failed/i.test(error.message));
 
 /** Inserts the claim document, taking over a stale one; returns the holder's token. */
 async function takeClaim(options: ClaimOptions): Promise<string> {

@@ -49,16 +49,16 @@ export function totalTtlMs(tookMs: number): number {
   return Math.min(MAX_TOTAL_TTL_MS, Math.max(TOTAL_TTL_MS, 4 * tookMs));
 }
 
-/** countDocuments(filter) on `model`, shared and kept as described above. */
-export interface CountableModel {
+/** Any Mongoose model, as far as counting with a filter of its own type goes. */
+interface CountableModel<F> {
   collection: { collectionName: string };
-  countDocuments(filter: never): { exec(): Promise<number> };
+  countDocuments(filter: F): { exec(): Promise<number> };
 }
 
-function startCount(model: CountableModel, filter: object, key: string, entry: Entry | undefined): Count {
+function startCount<F extends object>(model: CountableModel<F>, filter: F, key: string, entry: Entry | undefined): Count {
   const generation = collectionGeneration(model.collection.collectionName);
   const started = Date.now();
-  const count: Count = { generation, value: model.countDocuments(filter as never).exec() };
+  const count: Count = { generation, value: model.countDocuments(filter).exec() };
   count.value.then(
     () => {
       count.at = Date.now();
@@ -76,7 +76,8 @@ function startCount(model: CountableModel, filter: object, key: string, entry: E
   return count;
 }
 
-export function cachedCount(model: CountableModel, filter: object): Promise<number> {
+/** countDocuments(filter) on `model`, shared and kept as described above. */
+export function cachedCount<F extends object>(model: CountableModel<F>, filter: F): Promise<number> {
   const key = `${model.collection.collectionName}\u0000${filterKey(filter)}`;
   const generation = collectionGeneration(model.collection.collectionName);
   const entry = entries.get(key);

@@ -3,6 +3,7 @@ import mongoose from 'mongoose';
 import { RateLimitCounter } from '../models/rate-limit.model';
 import { AppError } from '../utils/app-error';
 import { isDatabaseConnected } from './connect';
+import { isDuplicateKey } from './errors';
 
 interface CounterDoc {
   _id: string;
@@ -66,7 +67,7 @@ export class MongoRateLimitStore implements Store {
       return MongoRateLimitStore.info(fresh);
     } catch (error) {
       // Another instance opened the new window first: count in it.
-      if (!(error instanceof mongoose.mongo.MongoServerError && error.code === 11000)) throw error;
+      if (!isDuplicateKey(error)) throw error;
       const counted2 = await this.collection.findOneAndUpdate({ _id }, { $inc: { hits: 1 } }, { returnDocument: 'after' });
       return MongoRateLimitStore.info(counted2);
     }

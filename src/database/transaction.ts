@@ -13,8 +13,11 @@ mongoose.set('transactionAsyncLocalStorage', true);
 
 // Mongoose reads the session of the transaction in progress from this store (created by the setting above);
 // its typings do not declare it.
-const mongooseSessions = (mongoose as unknown as { transactionAsyncLocalStorage?: AsyncLocalStorage<{ session: ClientSession }> })
-  .transactionAsyncLocalStorage;
+function isSessionStore(value: unknown): value is AsyncLocalStorage<{ session: ClientSession }> {
+  return value instanceof AsyncLocalStorage;
+}
+const mongooseStore: unknown = Reflect.get(mongoose, 'transactionAsyncLocalStorage');
+const mongooseSessions = isSessionStore(mongooseStore) ? mongooseStore : undefined;
 const sessions = new AsyncLocalStorage<ClientSession>();
 
 /** The session of the transaction this code runs in, if any. */

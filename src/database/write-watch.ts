@@ -22,7 +22,7 @@ function watchWrites(): void {
   watched.add(client);
   client.on('commandStarted', (event) => {
     if (!writeCommands.has(event.commandName)) return;
-    const collection = String((event.command as Record<string, unknown>)[event.commandName]);
+    const collection = String(event.command[event.commandName]);
     inFlight.set(event.requestId, collection);
     bump(collection);
   });

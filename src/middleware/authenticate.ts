@@ -4,7 +4,7 @@ import { isDatabaseConnected } from '../database/connect';
 import { resolvePrincipal } from '../services/auth.service';
 import { verifyAccessToken } from '../services/token.service';
 import { AppError } from '../utils/app-error';
-import { can, currentPrincipal } from '../utils/principal';
+import { can, type Principal } from '../utils/principal';
 
 /** The original service read the JWT from a `token` header; `Authorization: Bearer` works everywhere too. */
 export function tokenFromRequest(req: Request): string | undefined {
@@ -44,4 +44,23 @@ export function authorize(...permissions: [Permission, ...Permission[]]) {
     if (!permissions.some((permission) => can(principal, permission))) throw AppError.forbidden();
     next();
   };
+}
+
+// res.locals is typed `any` by Express: the principal that authenticate stored is read back through a guard.
+
+/** The authenticated caller, set by `authenticate`. */
+export function currentPrincipal(res: Response): Principal {
+  const principal: unknown = res.locals.principal;
+  if (!isPrincipal(principal)) throw AppError.unauthorized();
+  return principal;
+}
+
+function isPrincipal(value: unknown): value is Principal {
+  return typeof value === 'object' && value !== null && 'type' in value && 'id' in value && 'role' in value;
+}
+
+/** The caller if a token was sent (routes using `authenticateOptional`). */
+export function optionalPrincipal(res: Response): Principal | undefined {
+  const principal: unknown = res.locals.principal;
+  return isPrincipal(principal) ? principal : undefined;
 }

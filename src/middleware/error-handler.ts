@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import mongoose from 'mongoose';
 import { ZodError } from 'zod';
+import { isDuplicateKey } from '../database/errors';
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { zodIssuesToDetails } from '../utils/zod-details';
 
@@ -15,7 +16,7 @@ interface HttpErrorLike extends Error {
 // does not decompress (zlib's error, given status 400 by body-parser), a path parameter that does not
 // percent-decode (the router's URIError, status 400).
 function isHttpError(error: unknown): error is HttpErrorLike {
-  return error instanceof Error && typeof (error as Partial<HttpErrorLike>).status === 'number';
+  return error instanceof Error && typeof Reflect.get(error, 'status') === 'number';
 }
 
 // zlib's codes for a corrupt stream: Z_DATA_ERROR (gzip, deflate), ERR__ERROR_FORMAT_… (brotli).
@@ -55,13 +56,6 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
   return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);
-}
-
-// MongoDB reports code 11000; FerretDB 1.x on SQLite reports a unique violation during an update as a
-// generic error carrying SQLite's message.
-export function isDuplicateKey(error: unknown): error is Error {
-  if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
-  return error.code === 11000 || /UNIQUE constraint failed/.test(error.message);
 }
 
 function duplicateKeyDetails(error: Error): ErrorDetail[] {

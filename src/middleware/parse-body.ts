@@ -48,6 +48,9 @@ function requireUtf8(_req: unknown, _res: unknown, buffer: Buffer, encoding: str
 
 const loneSurrogate = /\p{Cs}/u;
 
+// Array.isArray narrows `unknown` to `any[]`; this keeps the items unknown.
+const isArray = (value: unknown): value is unknown[] => Array.isArray(value);
+
 /**
  * Whether a parsed JSON body holds a key or string with a lone surrogate (`"\ud800"` is valid JSON but no
  * Unicode text): stored, it would silently become U+FFFD. Iterative, as bodies may nest deeply.
@@ -58,8 +61,8 @@ function hasLoneSurrogate(body: unknown): boolean {
     const value = pending.pop();
     if (typeof value === 'string') {
       if (loneSurrogate.test(value)) return true;
-    } else if (Array.isArray(value)) {
-      for (const item of value as unknown[]) pending.push(item);
+    } else if (isArray(value)) {
+      for (const item of value) pending.push(item);
     } else if (typeof value === 'object' && value !== null) {
       for (const [key, item] of Object.entries(value)) {
         if (loneSurrogate.test(key)) return true;

@@ -2,7 +2,6 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
 export const customerStatuses = ['lead', 'prospect', 'active', 'inactive'] as const;
-export type CustomerStatus = (typeof customerStatuses)[number];
 
 const addressSchema = new mongoose.Schema(
   {

@@ -2,7 +2,6 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
 export const importJobStatuses = ['running', 'completed', 'failed', 'reverted'] as const;
-export type ImportJobStatus = (typeof importJobStatuses)[number];
 export const importModes = ['upsert', 'insert', 'skip'] as const;
 export type ImportMode = (typeof importModes)[number];
 export const importFormats = ['csv', 'json', 'ndjson'] as const;

@@ -1,4 +1,4 @@
-import mongoose, { type InferSchemaType } from 'mongoose';
+import mongoose from 'mongoose';
 
 // Password checks per account key (a hash of kind + e-mail), one document per attempt slot, so that taking a
 // slot is an insert into the unique _id index (see login-throttle.service). Kept for unknown e-mails too, so a
@@ -23,5 +23,4 @@ const loginAttemptSchema = new mongoose.Schema(
 loginAttemptSchema.index({ key: 1 });
 loginAttemptSchema.index({ expires_at: 1 }, { expireAfterSeconds: 0 });
 
-export type LoginAttemptRecord = InferSchemaType<typeof loginAttemptSchema>;
 export const LoginAttempt = mongoose.model('LoginAttempt', loginAttemptSchema);

@@ -2,7 +2,6 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
 export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
-export type OutboxStatus = (typeof outboxStatuses)[number];
 
 // The durable outbox (SPEC §5): one document per e-mail and recipient, written by the request that caused
 // it; the worker (services/outbox.worker.ts) delivers it. `attempts` counts attempts started; each one is

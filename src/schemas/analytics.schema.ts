@@ -39,8 +39,6 @@ export const tickets = { query: groupedQuery(ticketGroupings) };
 export const customers = { query: groupedQuery(customerGroupings) };
 export const users = { query: z.object(periodQuery).strict() };
 
-export type PeriodQueryInput = z.output<typeof overview.query>;
-
 // ---- responses ----
 
 const day = z.string().meta({ example: '2024-09-01' });

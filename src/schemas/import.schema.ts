@@ -13,7 +13,6 @@ export const importCustomers = {
     })
     .strict(),
 };
-export type ImportCustomersQuery = z.output<typeof importCustomers.query>;
 
 export const jobParams = z.object({ job_id: objectId }).strict();
 export const getImportJob = { params: jobParams };

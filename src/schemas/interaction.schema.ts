@@ -124,7 +124,5 @@ export const deleteInteraction = {
     .strict(),
 };
 
-export type CreateInteractionBody = z.output<typeof createInteraction.body>;
-export type ScheduleMeetingBody = z.output<typeof scheduleMeeting.body>;
 export type UpdateInteractionBody = z.output<typeof updateInteraction.body>;
 export type ListInteractionsQuery = z.output<typeof listInteractions.query>;

@@ -1,10 +1,11 @@
 import mongoose, { type Types } from 'mongoose';
-import { Activity, activityView, type ActivityAction, type ActivityEntity, type ActivityRecord } from '../models/activity.model';
+import { Activity, activityView, type ActivityAction, type ActivityEntity, type ActivityRecord, type ActivityView } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import type { Principal } from '../utils/principal';
 
 // The audit trail. Services call `recordChange` once per create, update or delete, after the write it
@@ -113,7 +114,7 @@ function timeRange(from: Date | undefined, to: Date | undefined): Record<string,
 }
 
 /** A customer's timeline: its own changes and those of its interactions and tickets, newest first. */
-export async function customerActivity(customerId: string, query: CustomerActivityQuery) {
+export async function customerActivity(customerId: string, query: CustomerActivityQuery): Promise<Page<ActivityView>> {
   // Staff may read every customer (SPEC §3); a deleted or unknown one is simply not found.
   if (!(await Customer.exists({ _id: customerId }))) throw AppError.notFound('Customer');
   const filter = { customer: new mongoose.Types.ObjectId(customerId), ...timeRange(query.from, query.to) };
@@ -122,7 +123,7 @@ export async function customerActivity(customerId: string, query: CustomerActivi
 }
 
 /** The whole trail (ADMIN), filterable by actor, entity (and one entity's id), action and time. */
-export async function listActivity(query: ActivityQuery) {
+export async function listActivity(query: ActivityQuery): Promise<Page<ActivityView>> {
   const filter: Record<string, unknown> = { ...timeRange(query.from, query.to) };
   if (query.actor_id) filter.actor = new mongoose.Types.ObjectId(query.actor_id);
   if (query.entity) filter.entity = query.entity;

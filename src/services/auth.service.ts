@@ -11,11 +11,13 @@ import { AppError } from '../utils/app-error';
 import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
+import { isDuplicateKey } from '../database/errors';
+import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import * as throttle from './login-throttle.service';
-import * as notify from './notify.service';
-import { cachedAccountState } from './principal-cache';
+import * as notify from './notifications';
+import { cachedAccountState } from '../database/principal-cache';
 import {
   consumeRefreshToken,
   issueAccessToken,
@@ -87,13 +89,7 @@ async function createStaffUser(input: { name: string; email: string; password: s
  */
 export async function signupUser(input: SignupUserBody, caller: Principal | undefined) {
   if (!caller && !(await User.exists({}))) {
-    const claimed = await SystemFlag.create({ _id: BOOTSTRAP_FLAG }).then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
-        throw error;
-      },
-    );
+    const claimed = await insertedFirst(() => SystemFlag.create({ _id: BOOTSTRAP_FLAG }));
     if (claimed) {
       if (input.role && input.role !== 'ADMIN') {
         await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });
@@ -261,7 +257,7 @@ export async function ensureConfiguredAdmin(): Promise<'created' | 'exists' | 'n
     return 'created';
   } catch (error) {
     // Another instance created it at the same moment.
-    if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return 'exists';
+    if (isDuplicateKey(error)) return 'exists';
     throw error;
   }
 }

@@ -1,24 +1,26 @@
 import mongoose from 'mongoose';
-import { Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
-import { User } from '../models/user.model';
+import { Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
+import { patchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { deleteRefreshTokens } from './token.service';
+import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** The Mongo filter for the list filters (shared by the list, the export and analytics). */
+/** The Mongo filter for the list filters (shared by the list and the export). */
 export function customerFilter(filters: CustomerFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
@@ -35,8 +37,9 @@ export function customerFilter(filters: CustomerFilters): Record<string, unknown
   return filter;
 }
 
-export async function listCustomers(query: ListCustomersQuery) {
-  return paginate(Customer, customerFilter(query), query);
+export async function listCustomers(query: ListCustomersQuery): Promise<Page<CustomerView>> {
+  const page = await paginate(Customer, customerFilter(query), query);
+  return { ...page, items: page.items.map(customerView) };
 }
 
 /** A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). */
@@ -49,12 +52,6 @@ async function findVisibleCustomer(id: string, principal: Principal): Promise<Cu
 
 export async function getCustomer(id: string, principal: Principal) {
   return customerView(await findVisibleCustomer(id, principal));
-}
-
-async function assertStaffUser(id: string, field: string): Promise<void> {
-  if (!(await User.exists({ _id: id }))) {
-    throw AppError.validation([{ location: 'body', field, message: 'no staff user with this id' }]);
-  }
 }
 
 export async function createCustomer(input: CreateCustomerBody, principal: Principal) {
@@ -89,22 +86,17 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   }
   if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
 
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
-  const assign = (field: string, value: unknown) => {
-    if (value === undefined) return;
-    if (value === null) unset[field] = '';
-    else set[field] = value;
-  };
-  assign('name', changes.name);
-  assign('email', changes.email);
-  assign('company', changes.company);
-  assign('phone', changes.phone);
-  assign('tags', changes.tags);
-  assign('address', changes.address);
-  assign('status', changes.status);
+  const { set, unset } = patchFields({
+    name: changes.name,
+    email: changes.email,
+    company: changes.company,
+    phone: changes.phone,
+    tags: changes.tags,
+    address: changes.address,
+    status: changes.status,
+    owner: changes.owner_id,
+  });
   if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
-  assign('owner', changes.owner_id);
   const emailChanged = changes.email !== undefined && changes.email !== current.email;
   if (isSelf && (changes.password !== undefined || emailChanged)) {
     await assertCurrentPassword('customer', id, changes.current_password);
@@ -118,11 +110,9 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     });
   }
 
-  const update: Record<string, unknown> = { $set: set };
-  if (Object.keys(unset).length > 0) update.$unset = unset;
   // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
   return inTransaction(async () => {
-    const { matchedCount } = await Customer.updateOne({ _id: id }, update, { runValidators: true });
+    const { matchedCount } = await Customer.updateOne({ _id: id }, updateDocument({ set, unset }), { runValidators: true });
     if (matchedCount === 0) throw AppError.notFound('Customer');
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     const updated = await Customer.findById(id).lean<CustomerRecord>();
@@ -136,19 +126,11 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   });
 }
 
-/** Records hanging off a customer; deleting it needs cascade=true while any exist. */
-function dependentCounts(customerId: mongoose.Types.ObjectId): Promise<Record<string, number>> {
-  return customerDependents(customerId);
-}
-
-function deleteDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
-  return deleteCustomerDependents(customerId);
-}
-
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
   return inTransaction(async () => {
     const customer = await findVisibleCustomer(id, principal);
-    const counts = await dependentCounts(customer._id);
+    // Records hanging off the customer: deleting it needs cascade=true while any exist.
+    const counts = await customerDependents(customer._id);
     const dependents = Object.entries(counts).filter(([, count]) => count > 0);
     if (dependents.length > 0 && !cascade) {
       throw AppError.conflict(
@@ -157,7 +139,7 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
         'HAS_DEPENDENTS',
       );
     }
-    if (dependents.length > 0) await deleteDependents(customer._id);
+    if (dependents.length > 0) await deleteCustomerDependents(customer._id);
     const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
     if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
     await deleteRefreshTokens('customer', id);

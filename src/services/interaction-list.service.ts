@@ -5,14 +5,15 @@ import { User } from '../models/user.model';
 import type { ListInteractionsQuery } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { allOf } from '../utils/filters';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
 import { presentInteraction, readScope, toObjectId } from './interaction.service';
 
-export type InteractionFilters = Omit<ListInteractionsQuery, 'page' | 'limit' | 'sort' | 'after'>;
+type InteractionFilters = Omit<ListInteractionsQuery, 'page' | 'limit' | 'sort' | 'after'>;
 
-/** The Mongo filter for the list filters (shared with analytics). `from`/`to` bound occurs_at: [from, to). */
-export function interactionFilter(filters: InteractionFilters): Record<string, unknown> {
+/** The Mongo filter for the list filters. `from`/`to` bound occurs_at: [from, to). */
+function interactionFilter(filters: InteractionFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.type) filter.type = filters.type;
   if (filters.status) filter.status = filters.status;
@@ -30,12 +31,12 @@ async function listWithin(scope: Record<string, unknown>, query: ListInteraction
 }
 
 /** Every interaction the caller may read (all for ADMIN/MANAGER, own for USER and customers). */
-export async function listInteractions(query: ListInteractionsQuery, principal: Principal) {
+export async function listInteractions(query: ListInteractionsQuery, principal: Principal): Promise<Page<InteractionView>> {
   return listWithin({}, query, principal);
 }
 
 /** GET /users/meetings: the caller's own interactions, whatever their role (a customer's: its own). */
-export async function listMyInteractions(query: ListInteractionsQuery, principal: Principal) {
+export async function listMyInteractions(query: ListInteractionsQuery, principal: Principal): Promise<Page<InteractionView>> {
   // A customer's read scope already is "its own"; staff with read-all still get only what they own here.
   const own = principal.type === 'customer' ? {} : { user: toObjectId(principal.id) };
   return listWithin(own, query, principal);

@@ -10,20 +10,21 @@ import {
   type InteractionView,
 } from '../models/interaction.model';
 import { Ticket } from '../models/ticket.model';
-import { User } from '../models/user.model';
 import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
+import { patchFields, updateDocument, type FieldChanges } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics';
 import { openText, sealText } from './encryption.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
+import { assertStaffUser } from './user.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
-// Mutations return the record before and after the change: the one place an event (issue #5 notifications)
-// can be emitted from, with everything it needs to describe the change.
+// Mutations record the change themselves (analytics counters, activity trail, notifications) and return the
+// records before and after it besides the caller's view of the result.
 
 export interface InteractionChange {
   before: InteractionRecord | null;
@@ -109,9 +110,7 @@ export async function createInteraction(input: NewInteraction, principal: Princi
     const userId = input.userId ?? principal.id;
     if (userId !== principal.id) {
       if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
-      if (!(await User.exists({ _id: userId }))) {
-        throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
-      }
+      await assertStaffUser(userId, 'user_id');
     }
     const missingCustomer = () =>
       customerIn === 'path'
@@ -153,7 +152,7 @@ export async function createInteraction(input: NewInteraction, principal: Princi
   });
 }
 
-function completionChanges(before: InteractionRecord, changes: UpdateInteractionBody, now: Date): { set: Record<string, unknown>; unset: Record<string, ''> } {
+function completionChanges(before: InteractionRecord, changes: UpdateInteractionBody, now: Date): FieldChanges {
   const status = changes.status ?? before.status;
   if (status !== 'completed') {
     if (changes.completed_at) {
@@ -175,28 +174,23 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
     const newOwner = changes.user_id !== undefined && changes.user_id !== before.user.toHexString() ? changes.user_id : undefined;
     if (newOwner) {
       if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may hand an interaction to another user');
-      if (!(await User.exists({ _id: newOwner }))) {
-        throw AppError.validation([{ location: 'body', field: 'user_id', message: 'no staff user with this id' }]);
-      }
+      await assertStaffUser(newOwner, 'user_id');
     }
 
     const now = new Date();
     const completion = completionChanges(before, changes, now);
-    const set: Record<string, unknown> = { ...completion.set };
-    const unset: Record<string, ''> = { ...completion.unset };
-    const assign = (field: string, value: unknown) => {
-      if (value === undefined) return;
-      if (value === null) unset[field] = '';
-      else set[field] = value;
-    };
     const seal = (field: SecretField, value: string | null | undefined) => (typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value);
-    assign('type', changes.type);
-    assign('title', changes.title);
-    assign('notes', seal('notes', changes.notes));
-    assign('outcome', seal('outcome', changes.outcome));
-    assign('status', changes.status);
-    assign('scheduled_at', changes.scheduled_at);
-    assign('due_at', changes.due_at);
+    const patch = patchFields({
+      type: changes.type,
+      title: changes.title,
+      notes: seal('notes', changes.notes),
+      outcome: seal('outcome', changes.outcome),
+      status: changes.status,
+      scheduled_at: changes.scheduled_at,
+      due_at: changes.due_at,
+    });
+    const set = { ...completion.set, ...patch.set };
+    const unset = { ...completion.unset, ...patch.unset };
     if (newOwner) set.user = toObjectId(newOwner);
     if (changes.scheduled_at !== undefined || changes.due_at !== undefined) {
       const scheduledAt = changes.scheduled_at === undefined ? before.scheduled_at : changes.scheduled_at;
@@ -204,9 +198,7 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
       Object.assign(set, timing(scheduledAt, dueAt, before.created_at));
     }
 
-    const update: Record<string, unknown> = { $set: set };
-    if (Object.keys(unset).length > 0) update.$unset = unset;
-    await Interaction.updateOne({ _id: before._id }, update, { runValidators: true });
+    await Interaction.updateOne({ _id: before._id }, updateDocument({ set, unset }), { runValidators: true });
     // Tickets carry a copy of their interaction's owner (see ticket.model): keep it in step.
     if (newOwner) await Ticket.updateMany({ interaction: before._id }, { $set: { interaction_user: toObjectId(newOwner) } });
     const after = await Interaction.findById(before._id).lean<InteractionRecord>();

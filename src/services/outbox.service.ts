@@ -1,18 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { config } from '../config/env';
-import { OutboxMessage, outboxView, type OutboxRecord, type OutboxStatus } from '../models/outbox.model';
+import { OutboxMessage, outboxView, type OutboxRecord, type OutboxView } from '../models/outbox.model';
+import type { ListOutboxQuery } from '../schemas/outbox.schema';
 import { AppError } from '../utils/app-error';
-import { paginate, type PagingInput } from '../utils/paging';
-import type { RenderedMessage } from './mail-templates';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 
 // Writing to the outbox is all a request does for e-mail: one insert, no SMTP. The worker in the same
 // process is woken at once (others find the message on their next poll).
 
 export const outboxSignals = new EventEmitter();
 
-export interface OutgoingMail extends RenderedMessage {
+/** One e-mail to one address, already rendered (services/notifications words them). */
+export interface OutgoingMail {
   event: string;
   to: string;
+  subject: string;
+  text: string;
+  html: string;
 }
 
 export async function enqueueMail(messages: OutgoingMail[]): Promise<void> {
@@ -25,7 +30,7 @@ export async function enqueueMail(messages: OutgoingMail[]): Promise<void> {
   outboxSignals.emit('enqueued');
 }
 
-export async function listOutbox(query: PagingInput & { status?: OutboxStatus }) {
+export async function listOutbox(query: ListOutboxQuery): Promise<Page<OutboxView>> {
   const filter = query.status ? { status: query.status } : {};
   const page = await paginate(OutboxMessage, filter, query);
   return { ...page, items: page.items.map(outboxView) };

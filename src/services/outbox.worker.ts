@@ -5,6 +5,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
 import { config } from '../config/env';
 import { engineCapabilities } from '../database/capabilities';
+import { isDuplicateKey } from '../database/errors';
 import { OutboxClaim, OutboxMessage, type OutboxRecord } from '../models/outbox.model';
 import { outboxSignals } from './outbox.service';
 
@@ -54,11 +55,6 @@ interface ClaimedAttempt {
   message: OutboxRecord;
   attempt: number;
   leaseUntil: Date;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return true;
-  return error instanceof Error && /duplicate key|UNIQUE constraint failed/i.test(error.message);
 }
 
 function shuffle<T>(items: T[]): T[] {

@@ -1,22 +1,25 @@
 import mongoose from 'mongoose';
 import { Interaction } from '../models/interaction.model';
 import { Ticket, ticketTransitions, ticketView, type TicketRecord, type TicketStatus, type TicketView } from '../models/ticket.model';
-import { User } from '../models/user.model';
 import type { CreateTicketBody, ListTicketsQuery, UpdateTicketBody } from '../schemas/ticket.schema';
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { allOf } from '../utils/filters';
-import { paginate, type Page } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { can, type Principal } from '../utils/principal';
+import { patchFields, updateDocument } from '../utils/update-document';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
 import { applyTicketChanges } from './analytics';
 import { findReadableInteraction, toObjectId } from './interaction.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
+import { assertStaffUser } from './user.service';
 
 // Tickets (SPEC §3): ADMIN/MANAGER see and change all; a USER sees those assigned to them or raised on their
 // interactions and changes those assigned to them; a customer sees its own, edits an open one's text,
-// closes it, or deletes it while open. Mutations return before/after for the notifications to come.
+// closes it, or deletes it while open. Mutations record the change themselves (counters, activity,
+// notifications) and return the records before and after it besides the caller's view.
 
 export interface TicketChange {
   before: TicketRecord | null;
@@ -24,7 +27,7 @@ export interface TicketChange {
   ticket: TicketView;
 }
 
-export type TicketFilters = Omit<ListTicketsQuery, 'page' | 'limit' | 'sort' | 'after'>;
+type TicketFilters = Omit<ListTicketsQuery, 'page' | 'limit' | 'sort' | 'after'>;
 
 function readScope(principal: Principal): Record<string, unknown> {
   const self = toObjectId(principal.id);
@@ -33,8 +36,8 @@ function readScope(principal: Principal): Record<string, unknown> {
   return { $or: [{ assigned_to: self }, { interaction_user: self }] };
 }
 
-/** The Mongo filter for the list filters (shared with analytics). */
-export function ticketFilter(filters: TicketFilters): Record<string, unknown> {
+/** The Mongo filter for the list filters. */
+function ticketFilter(filters: TicketFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
   if (filters.priority) filter.priority = filters.priority;
@@ -58,12 +61,6 @@ export async function getTicket(id: string, principal: Principal): Promise<Ticke
   return ticketView(await findReadableTicket(id, principal));
 }
 
-async function assertStaffUser(id: string): Promise<void> {
-  if (!(await User.exists({ _id: id }))) {
-    throw AppError.validation([{ location: 'body', field: 'assigned_to', message: 'no staff user with this id' }]);
-  }
-}
-
 const resolvedCleared = { resolved_at: null, resolution_seconds: null, resolved_day: null, resolved_week: null, resolved_month: null };
 
 /**
@@ -75,7 +72,7 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
     const interaction = await findReadableInteraction(interactionId, principal);
     if (input.assigned_to !== undefined) {
       if (principal.type === 'customer') throw AppError.forbidden('A customer cannot assign tickets');
-      await assertStaffUser(input.assigned_to);
+      await assertStaffUser(input.assigned_to, 'assigned_to');
     }
     const id = new mongoose.Types.ObjectId();
     const now = new Date();
@@ -152,14 +149,10 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
     else if (!can(principal, 'tickets:update-all') && before.assigned_to?.toHexString() !== principal.id) {
       throw AppError.forbidden('Only the assigned user, an ADMIN or a MANAGER may change this ticket');
     }
-    if (changes.assigned_to) await assertStaffUser(changes.assigned_to);
+    if (changes.assigned_to) await assertStaffUser(changes.assigned_to, 'assigned_to');
 
-    const set: Record<string, unknown> = {};
-    const unset: Record<string, ''> = {};
-    if (changes.title !== undefined) set.title = changes.title;
-    if (changes.description === null) unset.description = '';
-    else if (changes.description !== undefined) set.description = changes.description;
-    if (changes.priority !== undefined) set.priority = changes.priority;
+    const { set, unset } = patchFields({ title: changes.title, description: changes.description, priority: changes.priority });
+    // Unassigning stores null, the model's default for an unassigned ticket, rather than removing the field.
     if (changes.assigned_to !== undefined) set.assigned_to = changes.assigned_to === null ? null : toObjectId(changes.assigned_to);
     // Sending the current status again is a no-op, not a move.
     if (changes.status !== undefined && changes.status !== before.status) Object.assign(set, statusChanges(before, changes.status, new Date()));
@@ -167,10 +160,8 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
     // Nothing to change (e.g. only the current status sent again): a no-op, nothing written, updated_at kept.
     if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) return { before, after: before, ticket: ticketView(before) };
 
-    const update: Record<string, unknown> = { $set: set };
-    if (Object.keys(unset).length > 0) update.$unset = unset;
     // Conditional on the status read above, so two concurrent moves cannot both apply.
-    const result = await Ticket.updateOne({ _id: before._id, status: before.status }, update, { runValidators: true });
+    const result = await Ticket.updateOne({ _id: before._id, status: before.status }, updateDocument({ set, unset }), { runValidators: true });
     if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
     const after = await Ticket.findById(before._id).lean<TicketRecord>();
     if (!after) throw AppError.notFound('Ticket');

@@ -1,17 +1,18 @@
 import mongoose from 'mongoose';
 import { Customer } from '../models/customer.model';
 import { inTransaction } from '../database/transaction';
-import { User, userView, type UserRecord } from '../models/user.model';
+import { User, userView, type UserRecord, type UserView } from '../models/user.model';
 import type { ListUsersQuery, UpdateUserBody } from '../schemas/user.schema';
 import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
+import { paginate } from '../database/paginate';
+import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import * as activity from './activity.service';
 import { prepareReassignment } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
-import * as notify from './notify.service';
+import * as notify from './notifications';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
@@ -19,10 +20,18 @@ function maySee(principal: Principal, userId: string): boolean {
   return principal.type === 'user' && (can(principal, 'users:read-all') || principal.id === userId);
 }
 
-export async function listUsers(query: ListUsersQuery, principal: Principal) {
+export async function listUsers(query: ListUsersQuery, principal: Principal): Promise<Page<UserView>> {
   const filter: Record<string, unknown> = query.role ? { role: query.role } : {};
   if (!can(principal, 'users:read-all')) filter._id = new mongoose.Types.ObjectId(principal.id);
-  return paginate(User, filter, query);
+  const page = await paginate(User, filter, query);
+  return { ...page, items: page.items.map(userView) };
+}
+
+/** 400 unless a staff user has this id; `field` (in `location`) is where the request named it. */
+export async function assertStaffUser(id: string, field: string, location: 'body' | 'query' = 'body'): Promise<void> {
+  if (!(await User.exists({ _id: id }))) {
+    throw AppError.validation([{ location, field, message: 'no staff user with this id' }]);
+  }
 }
 
 async function findVisibleUser(id: string, principal: Principal): Promise<UserRecord> {
@@ -117,9 +126,7 @@ export async function deleteUser(id: string, reassignTo: string | undefined, pri
         );
       }
       if (reassignTo === id) throw AppError.badRequest('reassign_to must be another user');
-      if (!(await User.exists({ _id: reassignTo }))) {
-        throw AppError.validation([{ location: 'query', field: 'reassign_to', message: 'no staff user with this id' }]);
-      }
+      await assertStaffUser(reassignTo, 'reassign_to', 'query');
       await reassignOwnedRecords(userId, new mongoose.Types.ObjectId(reassignTo));
     }
     await User.deleteOne({ _id: userId });

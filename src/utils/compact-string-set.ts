@@ -29,6 +29,12 @@ export class CompactStringSet {
     this.shards = Array.from({ length: SHARDS }, () => newShard(perShard));
   }
 
+  private shardAt(index: number): Shard {
+    const shard = this.shards[index];
+    if (!shard) throw new RangeError(`no shard ${index}`);
+    return shard;
+  }
+
   get size(): number {
     return this.shards.reduce((sum, shard) => sum + shard.used, 0);
   }
@@ -36,7 +42,7 @@ export class CompactStringSet {
   /** Adds `key` with `value`; answers the value stored earlier if the key was already there. */
   addOrGet(key: string, value: number): number | undefined {
     const [shardIndex, h1, h2] = hash(key);
-    let shard = this.shards[shardIndex] as Shard;
+    let shard = this.shardAt(shardIndex);
     if ((shard.used + 1) * 10 > shard.hi.length * 7) {
       shard = grow(shard);
       this.shards[shardIndex] = shard;
@@ -47,7 +53,7 @@ export class CompactStringSet {
   /** Whether `key` (or, rarely, another string with the same hash) was added. */
   has(key: string): boolean {
     const [shardIndex, h1, h2] = hash(key);
-    const shard = this.shards[shardIndex] as Shard;
+    const shard = this.shardAt(shardIndex);
     return !isEmpty(shard, probe(shard, h1, h2));
   }
 }

@@ -3,7 +3,7 @@ import mongoose from 'mongoose';
 import request from 'supertest';
 import { OutboxClaim, OutboxMessage } from '../../src/models/outbox.model';
 import { Ticket, type TicketRecord } from '../../src/models/ticket.model';
-import * as notify from '../../src/services/notify.service';
+import * as notify from '../../src/services/notifications';
 import { enqueueMail } from '../../src/services/outbox.service';
 import { OutboxWorker } from '../../src/services/outbox.worker';
 import { createLogger } from '../../src/utils/logger';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ObjectId, type MongoClient } from 'mongodb';
 import { createMongoClient } from '../../src/database/connect';
 import request from 'supertest';
-import { PRINCIPAL_TTL_MS } from '../../src/services/principal-cache';
+import { PRINCIPAL_TTL_MS } from '../../src/database/principal-cache';
 import { TOTAL_TTL_MS } from '../../src/database/count-cache';
 import { buildTestApp } from '../helpers/app';
 import { createActors, createStaff, type Actors } from '../helpers/auth';

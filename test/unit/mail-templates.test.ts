@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
 import { changedFields } from '../../src/services/activity.service';
-import { escapeHtml, meetingTemplate, renderMessage, ticketRaisedTemplate } from '../../src/services/mail-templates';
+import { escapeHtml, meetingTemplate, renderMessage, ticketRaisedTemplate } from '../../src/services/notifications/mail-templates';
 
 describe('mail templates', () => {
   it('escapes every interpolated value in the HTML body and keeps the text body plain', () => {

@@ -1,6 +1,7 @@
 import mongoose, { type Types } from 'mongoose';
 import { searchTermsFor } from '../../models/customer.model';
 import type { ImportMode } from '../../models/import-job.model';
+import { updateDocument } from '../../utils/update-document';
 import type { CustomerLike } from '../analytics';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
@@ -123,7 +124,7 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
   const after: Record<string, unknown> = { ...current, ...set };
   for (const field of Object.keys(unset)) delete after[field];
   plan.analytics.push({ before: current as unknown as CustomerLike, after: after as unknown as CustomerLike });
-  plan.updates.push({ filter: { _id: current._id }, update: Object.keys(unset).length > 0 ? { $set: set, $unset: unset } : { $set: set } });
+  plan.updates.push({ filter: { _id: current._id }, update: updateDocument({ set, unset }) });
 }
 
 /** Decides, row by row in file order, what the batch writes. */

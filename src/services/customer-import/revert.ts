@@ -4,6 +4,7 @@ import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportClaim, ImportJob, type ImportJobRecord } from '../../models/import-job.model';
 import { AppError, type ErrorDetail } from '../../utils/app-error';
 import type { Principal } from '../../utils/principal';
+import { patchFields, updateDocument } from '../../utils/update-document';
 import { markCountersStale } from '../analytics';
 import { customersWithDependents } from '../dependents.service';
 import { findJob } from './job';
@@ -59,16 +60,12 @@ async function currentUpdatedAt(changes: ChangeDoc[]): Promise<Map<string, Date 
   return current;
 }
 
-/** Puts an updated row's before-image back, as long as the row still carries the import's write. */
+/**
+ * Puts an updated row's before-image back, as long as the row still carries the import's write. A
+ * before-image holds every tracked field, null where the row had none (batch-plan.ts).
+ */
 function restoreOperation(change: ChangeDoc) {
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
-  for (const [field, value] of Object.entries(change.before ?? {})) {
-    if (value === null || value === undefined) unset[field] = '';
-    else set[field] = value;
-  }
-  const update: Record<string, unknown> = { $set: set };
-  if (Object.keys(unset).length > 0) update.$unset = unset;
+  const update = updateDocument(patchFields(change.before ?? {}));
   return { updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } };
 }
 

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import mongoose, { type Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { config } from '../../config/env';
+import { isDuplicateKey } from '../../database/errors';
 import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
@@ -155,7 +156,7 @@ export class ImportRun {
       this.report.inserted += docs.length;
       return docs;
     } catch (error) {
-      if (!isDuplicate(error)) throw error;
+      if (!isDuplicateKey(error)) throw error;
     }
     const ids = docs.map((d) => d._id as Types.ObjectId);
     const present = new Set<string>();
@@ -172,15 +173,10 @@ export class ImportRun {
         written.push(doc);
         this.report.inserted += 1;
       } catch (error) {
-        if (!isDuplicate(error)) throw error;
+        if (!isDuplicateKey(error)) throw error;
         this.fail([{ row: rows.get(id) ?? 0, field: 'email', message: 'a customer with this e-mail was created by someone else during the import' }]);
       }
     }
     return written;
   }
-}
-
-function isDuplicate(error: unknown): boolean {
-  if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
-  return error.code === 11000 || /UNIQUE constraint failed|duplicate key/i.test(error.message);
 }

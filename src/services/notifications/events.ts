@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
-import { Customer, type CustomerRecord } from '../models/customer.model';
-import type { InteractionRecord } from '../models/interaction.model';
-import { Notification } from '../models/notification.model';
-import { SystemFlag } from '../models/system-flag.model';
-import type { TicketRecord } from '../models/ticket.model';
-import { User, type UserRecord } from '../models/user.model';
+import { insertedFirst } from '../../database/unique-insert';
+import { Customer, type CustomerRecord } from '../../models/customer.model';
+import type { InteractionRecord } from '../../models/interaction.model';
+import { Notification } from '../../models/notification.model';
+import { SystemFlag } from '../../models/system-flag.model';
+import type { TicketRecord } from '../../models/ticket.model';
+import { User, type UserRecord } from '../../models/user.model';
 import {
   meetingTemplate,
   passwordChangedTemplate,
@@ -18,7 +19,7 @@ import {
   type MeetingEvent,
   type Template,
 } from './mail-templates';
-import { enqueueMail } from './outbox.service';
+import { enqueueMail } from '../outbox.service';
 
 // Events → messages (SPEC §5). Each intent function works out who is concerned, then writes one outbox
 // e-mail and one in-app notification per recipient. Called by the services after the write that caused
@@ -132,13 +133,7 @@ const SIGNUP_NOTICE_COOLDOWN_MS = 3_600_000;
 async function claimSignupNotice(email: string): Promise<boolean> {
   const id = `signup-notice:${createHash('sha256').update(email.toLowerCase()).digest('hex')}`;
   await SystemFlag.deleteOne({ _id: id, set_at: mongoose.trusted({ $lte: new Date(Date.now() - SIGNUP_NOTICE_COOLDOWN_MS) }) });
-  return SystemFlag.create({ _id: id }).then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof mongoose.mongo.MongoServerError && error.code === 11000) return false;
-      throw error;
-    },
-  );
+  return insertedFirst(() => SystemFlag.create({ _id: id }));
 }
 
 /**

@@ -1,9 +1,10 @@
 import mongoose from 'mongoose';
-import { Notification, notificationView, type NotificationRecord } from '../models/notification.model';
-import type { ListNotificationsQuery } from '../schemas/notification.schema';
-import { AppError } from '../utils/app-error';
-import { paginate } from '../utils/paging';
-import type { Principal } from '../utils/principal';
+import { Notification, notificationView, type NotificationRecord, type NotificationView } from '../../models/notification.model';
+import type { ListNotificationsQuery } from '../../schemas/notification.schema';
+import { AppError } from '../../utils/app-error';
+import { paginate } from '../../database/paginate';
+import type { Page } from '../../utils/paging';
+import type { Principal } from '../../utils/principal';
 
 // In-app notifications: every query is scoped to the caller, so another principal's notification is not
 // found (404), never forbidden.
@@ -12,7 +13,7 @@ function ownScope(principal: Principal) {
   return { recipient: new mongoose.Types.ObjectId(principal.id), recipient_type: principal.type };
 }
 
-export async function listNotifications(query: ListNotificationsQuery, principal: Principal) {
+export async function listNotifications(query: ListNotificationsQuery, principal: Principal): Promise<Page<NotificationView>> {
   const filter: Record<string, unknown> = ownScope(principal);
   if (query.unread) filter.read_at = null;
   const page = await paginate(Notification, filter, query);

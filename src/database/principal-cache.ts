@@ -1,4 +1,4 @@
-import { collectionGeneration } from '../database/write-watch';
+import { collectionGeneration } from './write-watch';
 
 // Every authenticated request checks its token against the account's current token version (and, for
 // staff, its current role). On FerretDB every lookup is a collection scan, so the answer is kept per account

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Page } from './paging';
+import type { Page } from '../utils/paging';
 
 function linkTo(req: Request, changes: Record<string, string | undefined>): string {
   const url = new URL(req.originalUrl, 'http://placeholder');
@@ -10,8 +10,8 @@ function linkTo(req: Request, changes: Record<string, string | undefined>): stri
   return `${url.pathname}${url.search}`;
 }
 
-/** Sends a list as a bare JSON array (as the original did) with paging in X-Total-Count and Link headers. */
-export function sendPage<T, V>(req: Request, res: Response, page: Page<T>, view: (item: T) => V): void {
+/** Sends a page of views as a bare JSON array (as the original did) with paging in X-Total-Count and Link headers. */
+export function sendPage<T>(req: Request, res: Response, page: Page<T>): void {
   const links: string[] = [];
   const add = (rel: string, changes: Record<string, string | undefined>) => links.push(`<${linkTo(req, changes)}>; rel="${rel}"`);
   if (page.nextCursor) add('next', { after: page.nextCursor, page: undefined });
@@ -23,5 +23,5 @@ export function sendPage<T, V>(req: Request, res: Response, page: Page<T>, view:
     res.setHeader('X-Total-Count', String(page.total));
   }
   if (links.length > 0) res.setHeader('Link', links.join(', '));
-  res.json(page.items.map(view));
+  res.json(page.items);
 }
