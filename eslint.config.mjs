@@ -1,6 +1,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Imports a folder of src/ may not use: `patterns` in gitignore syntax, matched against the import string. */
+function layer(files, message, group) {
+  return [{ files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] } }];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'data/'] },
   js.configs.recommended,
@@ -14,6 +19,27 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'error',
+    },
+  },
+  // The layering (STYLE §1, §9): routes → controllers → services → models; utils is a leaf.
+  ...layer('src/utils/**/*.ts', 'src/utils is a leaf: node built-ins, packages and src/config only', ['../*', '!../config', '!../config/*', 'express']),
+  ...layer('src/controllers/**/*.ts', 'controllers translate HTTP to service calls: no models, no database', ['**/models/*', '**/database/*']),
+  ...layer('src/schemas/**/*.ts', 'schemas are request and response shapes: no services, no database, no HTTP', [
+    '**/services/*',
+    '**/services/**',
+    '**/controllers/*',
+    '**/routes/*',
+    '**/middleware/*',
+    '**/database/*',
+  ]),
+  ...layer('src/services/**/*.ts', 'services hold the rules and never see req/res', ['express', '**/controllers/*', '**/routes/*', '**/middleware/*']),
+  ...layer('src/models/**/*.ts', 'models hold schema and indexes only', ['**/services/*', '**/services/**', '**/controllers/*', '**/routes/*', '**/middleware/*', '**/schemas/*']),
+  ...layer('src/database/**/*.ts', 'the database layer serves the services, never the reverse', ['**/services/*', '**/services/**', '**/controllers/*', '**/routes/*', '**/middleware/*']),
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      // STYLE: short functions; a longer one says why in an eslint-disable comment.
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },
   {
