@@ -22,8 +22,16 @@ export default tseslint.config(
     },
   },
   // The layering (STYLE §1, §9): routes → controllers → services → models; utils is a leaf.
-  ...layer('src/utils/**/*.ts', 'src/utils is a leaf: node built-ins, packages and src/config only', ['../*', '!../config', '!../config/*', 'express']),
-  ...layer('src/controllers/**/*.ts', 'controllers translate HTTP to service calls: no models, no database', ['**/models/*', '**/database/*']),
+  ...layer('src/utils/**/*.ts', 'src/utils is a leaf: node built-ins, packages and src/config only', [
+    '../*',
+    '!../config',
+    '!../config/*',
+    'express',
+  ]),
+  ...layer('src/controllers/**/*.ts', 'controllers translate HTTP to service calls: no models, no database', [
+    '**/models/*',
+    '**/database/*',
+  ]),
   ...layer('src/schemas/**/*.ts', 'schemas are request and response shapes: no services, no database, no HTTP', [
     '**/services/*',
     '**/services/**',
@@ -32,9 +40,27 @@ export default tseslint.config(
     '**/middleware/*',
     '**/database/*',
   ]),
-  ...layer('src/services/**/*.ts', 'services hold the rules and never see req/res', ['express', '**/controllers/*', '**/routes/*', '**/middleware/*']),
-  ...layer('src/models/**/*.ts', 'models hold schema and indexes only', ['**/services/*', '**/services/**', '**/controllers/*', '**/routes/*', '**/middleware/*', '**/schemas/*']),
-  ...layer('src/database/**/*.ts', 'the database layer serves the services, never the reverse', ['**/services/*', '**/services/**', '**/controllers/*', '**/routes/*', '**/middleware/*']),
+  ...layer('src/services/**/*.ts', 'services hold the rules and never see req/res', [
+    'express',
+    '**/controllers/*',
+    '**/routes/*',
+    '**/middleware/*',
+  ]),
+  ...layer('src/models/**/*.ts', 'models hold schema and indexes only', [
+    '**/services/*',
+    '**/services/**',
+    '**/controllers/*',
+    '**/routes/*',
+    '**/middleware/*',
+    '**/schemas/*',
+  ]),
+  ...layer('src/database/**/*.ts', 'the database layer serves the services, never the reverse', [
+    '**/services/*',
+    '**/services/**',
+    '**/controllers/*',
+    '**/routes/*',
+    '**/middleware/*',
+  ]),
   {
     files: ['src/**/*.ts'],
     rules: {

@@ -42,7 +42,12 @@ const interactionTypes = ['meeting', 'call', 'email', 'task', 'follow_up', 'note
 const priorities = ['low', 'medium', 'high', 'urgent'] as const;
 const companies = Array.from({ length: 500 }, (_, i) => `Company ${i}`);
 
-async function insertInBatches(label: string, total: number, make: (i: number) => Record<string, unknown>, insert: (docs: Record<string, unknown>[]) => Promise<unknown>) {
+async function insertInBatches(
+  label: string,
+  total: number,
+  make: (i: number) => Record<string, unknown>,
+  insert: (docs: Record<string, unknown>[]) => Promise<unknown>,
+) {
   const started = Date.now();
   for (let i = 0; i < total; i += BATCH) {
     const docs = Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => make(i + k));
@@ -80,7 +85,10 @@ async function main() {
       const created = await send('POST', '/user/signup', { token: adminToken, body: { name: `Staff ${i}`, email, password, role } });
       if (created.status !== 201) throw new Error(`signup: ${created.status} ${JSON.stringify(created.body)}`);
       const signin = await send('POST', '/user/signin', { body: { email, password } });
-      staff.push({ id: String((created.body as { user: { id: string } }).user.id), token: String((signin.body as { token: string }).token) });
+      staff.push({
+        id: String((created.body as { user: { id: string } }).user.id),
+        token: String((signin.body as { token: string }).token),
+      });
     }
     const staffIds = staff.map((s) => new ObjectId(s.id));
     const userToken = staff[10]?.token ?? adminToken;
@@ -92,85 +100,103 @@ async function main() {
     console.log(`\nanalytics bench: seeding (scale ${scale}) into ${dbName}`);
 
     const customerIds: ObjectId[] = [];
-    await insertInBatches('customers', counts.customers, (i) => {
-      const id = new ObjectId();
-      customerIds.push(id);
-      const created = new Date(now - random() * 730 * DAY);
-      const company = random() < 0.9 ? pick(companies) : undefined;
-      return {
-        _id: id,
-        name: `Customer ${i}`,
-        email: `customer.${i}@example.com`,
-        ...(company ? { company } : {}),
-        status: pick(customerStatuses),
-        owner: pick(staffIds),
-        tags: [],
-        token_version: 0,
-        search_terms: ['customer', String(i), `customer.${i}@example.com`],
-        created_at: created,
-        updated_at: created,
-      };
-    }, (docs) => db.collection('customers').insertMany(docs));
+    await insertInBatches(
+      'customers',
+      counts.customers,
+      (i) => {
+        const id = new ObjectId();
+        customerIds.push(id);
+        const created = new Date(now - random() * 730 * DAY);
+        const company = random() < 0.9 ? pick(companies) : undefined;
+        return {
+          _id: id,
+          name: `Customer ${i}`,
+          email: `customer.${i}@example.com`,
+          ...(company ? { company } : {}),
+          status: pick(customerStatuses),
+          owner: pick(staffIds),
+          tags: [],
+          token_version: 0,
+          search_terms: ['customer', String(i), `customer.${i}@example.com`],
+          created_at: created,
+          updated_at: created,
+        };
+      },
+      (docs) => db.collection('customers').insertMany(docs),
+    );
 
     const interactionIds: { id: ObjectId; customer: ObjectId; user: ObjectId }[] = [];
-    await insertInBatches('interactions', counts.interactions, (i) => {
-      const id = new ObjectId();
-      const customer = pick(customerIds);
-      const user = pick(staffIds);
-      if (i < counts.tickets) interactionIds.push({ id, customer, user });
-      const occurs = new Date(now + (random() * 760 - 730) * DAY);
-      const past = occurs.getTime() < now;
-      const roll = random();
-      const status = !past ? 'scheduled' : roll < 0.7 ? 'completed' : roll < 0.8 ? 'cancelled' : 'scheduled';
-      const type = pick(interactionTypes);
-      const created = new Date(Math.min(occurs.getTime(), now) - random() * 7 * DAY);
-      return {
-        _id: id,
-        customer,
-        user,
-        type,
-        title: `Interaction ${i}`,
-        status,
-        ...(type === 'task' || type === 'follow_up' ? { due_at: occurs } : { scheduled_at: occurs }),
-        ...(status === 'completed' ? { completed_at: occurs } : {}),
-        occurs_at: occurs,
-        ...dateBuckets(occurs),
-        created_at: created,
-        updated_at: created,
-      };
-    }, (docs) => db.collection('interactions').insertMany(docs));
+    await insertInBatches(
+      'interactions',
+      counts.interactions,
+      (i) => {
+        const id = new ObjectId();
+        const customer = pick(customerIds);
+        const user = pick(staffIds);
+        if (i < counts.tickets) interactionIds.push({ id, customer, user });
+        const occurs = new Date(now + (random() * 760 - 730) * DAY);
+        const past = occurs.getTime() < now;
+        const roll = random();
+        const status = !past ? 'scheduled' : roll < 0.7 ? 'completed' : roll < 0.8 ? 'cancelled' : 'scheduled';
+        const type = pick(interactionTypes);
+        const created = new Date(Math.min(occurs.getTime(), now) - random() * 7 * DAY);
+        return {
+          _id: id,
+          customer,
+          user,
+          type,
+          title: `Interaction ${i}`,
+          status,
+          ...(type === 'task' || type === 'follow_up' ? { due_at: occurs } : { scheduled_at: occurs }),
+          ...(status === 'completed' ? { completed_at: occurs } : {}),
+          occurs_at: occurs,
+          ...dateBuckets(occurs),
+          created_at: created,
+          updated_at: created,
+        };
+      },
+      (docs) => db.collection('interactions').insertMany(docs),
+    );
 
-    await insertInBatches('tickets', counts.tickets, (i) => {
-      const on = interactionIds[i % interactionIds.length] ?? { id: new ObjectId(), customer: pick(customerIds), user: pick(staffIds) };
-      const created = new Date(today - random() * 730 * DAY + random() * DAY);
-      const roll = random();
-      const status = roll < 0.2 ? 'open' : roll < 0.35 ? 'in_progress' : roll < 0.7 ? 'resolved' : 'closed';
-      const resolvedAt = status === 'resolved' || (status === 'closed' && random() < 0.8) ? new Date(Math.min(now, created.getTime() + random() * 10 * DAY)) : null;
-      const c = dateBuckets(created);
-      const r = resolvedAt ? dateBuckets(resolvedAt) : null;
-      return {
-        _id: new ObjectId(),
-        interaction: on.id,
-        customer: on.customer,
-        interaction_user: on.user,
-        title: `Ticket ${i}`,
-        status,
-        priority: pick(priorities),
-        assigned_to: random() < 0.9 ? on.user : null,
-        creator_type: 'user',
-        creator: on.user,
-        resolved_at: resolvedAt,
-        resolution_seconds: resolvedAt ? Math.round((resolvedAt.getTime() - created.getTime()) / 1000) : null,
-        created_day: c.day,
-        created_week: c.week,
-        created_month: c.month,
-        resolved_day: r?.day ?? null,
-        resolved_week: r?.week ?? null,
-        resolved_month: r?.month ?? null,
-        created_at: created,
-        updated_at: resolvedAt ?? created,
-      };
-    }, (docs) => db.collection('tickets').insertMany(docs));
+    await insertInBatches(
+      'tickets',
+      counts.tickets,
+      (i) => {
+        const on = interactionIds[i % interactionIds.length] ?? { id: new ObjectId(), customer: pick(customerIds), user: pick(staffIds) };
+        const created = new Date(today - random() * 730 * DAY + random() * DAY);
+        const roll = random();
+        const status = roll < 0.2 ? 'open' : roll < 0.35 ? 'in_progress' : roll < 0.7 ? 'resolved' : 'closed';
+        const resolvedAt =
+          status === 'resolved' || (status === 'closed' && random() < 0.8)
+            ? new Date(Math.min(now, created.getTime() + random() * 10 * DAY))
+            : null;
+        const c = dateBuckets(created);
+        const r = resolvedAt ? dateBuckets(resolvedAt) : null;
+        return {
+          _id: new ObjectId(),
+          interaction: on.id,
+          customer: on.customer,
+          interaction_user: on.user,
+          title: `Ticket ${i}`,
+          status,
+          priority: pick(priorities),
+          assigned_to: random() < 0.9 ? on.user : null,
+          creator_type: 'user',
+          creator: on.user,
+          resolved_at: resolvedAt,
+          resolution_seconds: resolvedAt ? Math.round((resolvedAt.getTime() - created.getTime()) / 1000) : null,
+          created_day: c.day,
+          created_week: c.week,
+          created_month: c.month,
+          resolved_day: r?.day ?? null,
+          resolved_week: r?.week ?? null,
+          resolved_month: r?.month ?? null,
+          created_at: created,
+          updated_at: resolvedAt ?? created,
+        };
+      },
+      (docs) => db.collection('tickets').insertMany(docs),
+    );
 
     // The data bypassed the services, so mark the counters stale as an import without apply*Changes would.
     await db.collection('analytics_state').deleteMany({});
@@ -223,7 +249,9 @@ async function main() {
         latencies.push(reply.ms);
       }
       latencies.sort((a, b) => a - b);
-      console.log(`  ${label.padEnd(28)} ${percentile(latencies, 50).toFixed(0).padStart(8)} ${percentile(latencies, 95).toFixed(0).padStart(8)}`);
+      console.log(
+        `  ${label.padEnd(28)} ${percentile(latencies, 50).toFixed(0).padStart(8)} ${percentile(latencies, 95).toFixed(0).padStart(8)}`,
+      );
     }
 
     // Writes between reads: each read first folds the pending deltas.
@@ -235,9 +263,14 @@ async function main() {
       interleaved.push(reply.ms);
     }
     interleaved.sort((a, b) => a - b);
-    console.log(`  ${'overview 30d after a write'.padEnd(28)} ${percentile(interleaved, 50).toFixed(0).padStart(8)} ${percentile(interleaved, 95).toFixed(0).padStart(8)}`);
+    console.log(
+      `  ${'overview 30d after a write'.padEnd(28)} ${percentile(interleaved, 50).toFixed(0).padStart(8)} ${percentile(interleaved, 95).toFixed(0).padStart(8)}`,
+    );
   } finally {
-    await client.db(dbName).dropDatabase().catch(() => undefined);
+    await client
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await client.close();
     await service.stop();
   }

@@ -25,13 +25,19 @@ import { httpClient, percentile } from './lib/http';
 import { root, startNodeArgs } from './lib/service';
 import { describeEngine } from './lib/engine';
 
-const sizes = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number).filter((n) => n > 0).sort((a, b) => a - b);
+const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
+  .sort((a, b) => a - b);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const signins = Number(process.env.BENCH_SIGNINS ?? 50);
 const slowConnections = Number(process.env.BENCH_SLOW_CONNECTIONS ?? 2);
 /** BENCH_ONLY="POST,PATCH": only the scenarios whose name contains one of these. */
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
 
 const runId = Date.now().toString(36);
@@ -68,7 +74,10 @@ async function startNode(name: string, args: string[], env: Record<string, strin
   if (!port) throw new Error(`${name} did not start; see ${logFile}`);
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i += 1) {
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready || name.startsWith('baseline')) break;
     await sleep(100);
   }
@@ -215,7 +224,12 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
   return [
     { name: 'GET /customers/:id', group: 'read', method: 'GET', path: () => `/customers/${pick(seeded.sampleIds)}` },
     { name: 'GET /customers?limit=20', group: 'list', method: 'GET', path: () => '/customers?limit=20' },
-    { name: 'GET /customers keyset page at 90%', group: 'deep', method: 'GET', path: () => `/customers?limit=20&after=${deepCursor(seeded, size)}` },
+    {
+      name: 'GET /customers keyset page at 90%',
+      group: 'deep',
+      method: 'GET',
+      path: () => `/customers?limit=20&after=${deepCursor(seeded, size)}`,
+    },
     { name: 'GET /customers?q=northwind', group: 'list', method: 'GET', path: () => '/customers?limit=20&q=northwind' },
     {
       name: 'POST /customers',
@@ -224,7 +238,12 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
       path: () => '/customers',
       body: () => {
         created += 1;
-        return JSON.stringify({ name: `New Customer ${created}`, email: `new.${runId}.${size}.${created}.${randomBytes(4).toString('hex')}@example.com`, company: 'Bench Co', phone: '+1 555 0100' });
+        return JSON.stringify({
+          name: `New Customer ${created}`,
+          email: `new.${runId}.${size}.${created}.${randomBytes(4).toString('hex')}@example.com`,
+          company: 'Bench Co',
+          phone: '+1 555 0100',
+        });
       },
     },
     {
@@ -238,7 +257,12 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
   ];
 }
 
-async function load(base: string, token: string, scenario: Scenario, run: { seconds?: number; amount?: number; connections: number }): Promise<Figures> {
+async function load(
+  base: string,
+  token: string,
+  scenario: Scenario,
+  run: { seconds?: number; amount?: number; connections: number },
+): Promise<Figures> {
   const started = process.hrtime.bigint();
   const result = await autocannon({
     url: base,
@@ -248,7 +272,12 @@ async function load(base: string, token: string, scenario: Scenario, run: { seco
     headers: { token, 'content-type': 'application/json' },
     requests: [
       {
-        setupRequest: (req) => ({ ...req, method: scenario.method, path: scenario.path(), ...(scenario.body ? { body: scenario.body() } : {}) }),
+        setupRequest: (req) => ({
+          ...req,
+          method: scenario.method,
+          path: scenario.path(),
+          ...(scenario.body ? { body: scenario.body() } : {}),
+        }),
       },
     ],
   });
@@ -296,11 +325,17 @@ async function compare(service: Proc, baseline: Proc, token: string, scenario: S
     else if (target === 'service') await probe(base, token, scenario);
     figures[target] = await load(base, token, scenario, plan);
   }
-  return { service: figures.service!, baseline: figures.baseline!, plan: plan.amount ? `${plan.amount} req at ${plan.connections} conn` : `${seconds} s at ${connections} conn` };
+  return {
+    service: figures.service!,
+    baseline: figures.baseline!,
+    plan: plan.amount ? `${plan.amount} req at ${plan.connections} conn` : `${seconds} s at ${connections} conn`,
+  };
 }
 
 /** /healthz latency while `signins` sign-ins (bcrypt at the service's cost) are in flight. */
-async function healthzUnderSignins(base: string): Promise<{ p50: number; p99: number; max: number; signinsPerSecond: number; failures: number }> {
+async function healthzUnderSignins(
+  base: string,
+): Promise<{ p50: number; p99: number; max: number; signinsPerSecond: number; failures: number }> {
   const stop = Date.now() + seconds * 1000;
   const signinLoad = autocannon({
     url: `${base}/user/signin`,
@@ -353,7 +388,9 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 async function main() {
   console.log(`engine: ${await describeEngine(mongoUri)}`);
-  console.log(`bench:api — sizes ${sizes.join(', ')}; ${seconds} s per scenario at ${connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`);
+  console.log(
+    `bench:api — sizes ${sizes.join(', ')}; ${seconds} s per scenario at ${connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
+  );
   console.log(`database ${dbUri.toString()}; logs in ${logDir}/bench-api-${runId}-*.log`);
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 
@@ -392,7 +429,9 @@ async function main() {
         const compared = await compare(service, baseline, token, scenario, rows.length % 2 === 0);
         const row = { size, scenario, ...compared };
         rows.push(row);
-        console.log(`  ${scenario.name.padEnd(36)} service ${fmt(row.service.rps, 1).padStart(7)} req/s, baseline ${fmt(row.baseline.rps, 1).padStart(7)} req/s, ratio ${(row.service.rps / row.baseline.rps).toFixed(2)} (${row.plan})`);
+        console.log(
+          `  ${scenario.name.padEnd(36)} service ${fmt(row.service.rps, 1).padStart(7)} req/s, baseline ${fmt(row.baseline.rps, 1).padStart(7)} req/s, ratio ${(row.service.rps / row.baseline.rps).toFixed(2)} (${row.plan})`,
+        );
       }
 
       if (size === sizes[0]) {
@@ -419,7 +458,9 @@ async function main() {
       }
     }
 
-    console.log('\n| customers | scenario | load | service req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | service/baseline | target |');
+    console.log(
+      '\n| customers | scenario | load | service req/s | p50 ms | p99 ms | baseline req/s | p50 ms | p99 ms | service/baseline | target |',
+    );
     console.log('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const { size, scenario, service: s, baseline: b, plan } of rows) {
       const ratio = s.rps / b.rps;
@@ -437,7 +478,9 @@ async function main() {
         const a = at(small);
         const b = at(large);
         if (!a || !b) continue;
-        console.log(`  ${scenario.name.padEnd(36)} service ×${(b.service.rps / a.service.rps).toFixed(2)}, baseline ×${(b.baseline.rps / a.baseline.rps).toFixed(2)}`);
+        console.log(
+          `  ${scenario.name.padEnd(36)} service ×${(b.service.rps / a.service.rps).toFixed(2)}, baseline ×${(b.baseline.rps / a.baseline.rps).toFixed(2)}`,
+        );
       }
     }
     console.log('');
@@ -447,7 +490,11 @@ async function main() {
     console.log(`service exit code after SIGTERM: ${exit}`);
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
-    if (!process.env.BENCH_KEEP_DB) await client.db().dropDatabase().catch(() => undefined);
+    if (!process.env.BENCH_KEEP_DB)
+      await client
+        .db()
+        .dropDatabase()
+        .catch(() => undefined);
     await client.close();
   }
 }

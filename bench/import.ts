@@ -24,7 +24,10 @@ import { describeEngine } from './lib/engine';
 
 const mongoUri = process.env.MONGODB_URI;
 if (!mongoUri) throw new Error('MONGODB_URI is required (the database the service under test uses)');
-const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const sizes = (process.env.BENCH_ROWS ?? '100000,1000000')
+  .split(',')
+  .map((s) => Number(s.trim()))
+  .filter((n) => n > 0);
 /** BENCH_RAW=0 skips the raw-driver baselines (service figures and RSS only). */
 const withRaw = process.env.BENCH_RAW !== '0';
 /** How long the raw upsert baseline runs at most (see rawUpsert). */
@@ -39,7 +42,9 @@ async function generateCsv(rows: number): Promise<string> {
   const write = (text: string) => (out.write(text) ? Promise.resolve() : new Promise<void>((resolve) => out.once('drain', resolve)));
   await write('name,email,company,phone,status,tags,city\n');
   for (let i = 0; i < rows; i += 1) {
-    await write(`Customer ${i},customer.${i}@bench.example,Company ${i % 5000},+91 ${String(9000000000 + i)},${statuses[i % 4]},tag${i % 20}; bulk,City ${i % 300}\n`);
+    await write(
+      `Customer ${i},customer.${i}@bench.example,Company ${i % 5000},+91 ${String(9000000000 + i)},${statuses[i % 4]},tag${i % 20}; bulk,City ${i % 300}\n`,
+    );
   }
   await new Promise<void>((resolve) => out.end(resolve));
   return file;
@@ -58,7 +63,13 @@ function postFile(base: string, token: string, file: string): Promise<{ status: 
   const url = new URL('/import/customer_data', base);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { token, 'content-type': 'text/csv', 'content-length': statSync(file).size } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { token, 'content-type': 'text/csv', 'content-length': statSync(file).size },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -89,7 +100,15 @@ function getExport(base: string, token: string): Promise<{ status: number; bytes
 }
 
 function rawFields(record: Record<string, string>, now: Date) {
-  return { name: record.name, company: record.company, phone: record.phone, status: record.status, tags: String(record.tags).split('; '), address: { city: record.city }, updated_at: now };
+  return {
+    name: record.name,
+    company: record.company,
+    phone: record.phone,
+    status: record.status,
+    tags: String(record.tags).split('; '),
+    address: { city: record.city },
+    updated_at: now,
+  };
 }
 
 /**
@@ -109,7 +128,13 @@ async function rawUpsert(client: MongoClient, dbName: string, file: string, seco
   for await (const record of parser as AsyncIterable<Record<string, string>>) {
     const now = new Date();
     const email = String(record.email).toLowerCase();
-    ops.push({ updateOne: { filter: { email }, update: { $set: rawFields(record, now), $setOnInsert: { _id: new ObjectId(), email, created_at: now } }, upsert: true } });
+    ops.push({
+      updateOne: {
+        filter: { email },
+        update: { $set: rawFields(record, now), $setOnInsert: { _id: new ObjectId(), email, created_at: now } },
+        upsert: true,
+      },
+    });
     if (ops.length >= 1000) {
       await collection.bulkWrite(ops, { ordered: false });
       rows += ops.length;
@@ -165,10 +190,25 @@ async function rawExport(client: MongoClient, dbName: string): Promise<number> {
     .map((doc): unknown[] => {
       rows += 1;
       const address = doc.address as { city?: string } | undefined;
-      return [String(doc._id), doc.name, doc.email, doc.company, doc.phone, doc.status, String(doc.owner), (doc.tags as string[]).join('; '), address?.city, (doc.created_at as Date).toISOString()];
+      return [
+        String(doc._id),
+        doc.name,
+        doc.email,
+        doc.company,
+        doc.phone,
+        doc.status,
+        String(doc.owner),
+        (doc.tags as string[]).join('; '),
+        address?.city,
+        (doc.created_at as Date).toISOString(),
+      ];
     });
   const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-  await pipeline(cursor.stream(), stringify({ header: true, columns: ['id', 'name', 'email', 'company', 'phone', 'status', 'owner_id', 'tags', 'city', 'created_at'] }), sink);
+  await pipeline(
+    cursor.stream(),
+    stringify({ header: true, columns: ['id', 'name', 'email', 'company', 'phone', 'status', 'owner_id', 'tags', 'city', 'created_at'] }),
+    sink,
+  );
   return rows;
 }
 
@@ -192,19 +232,29 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
   const dbUri = new URL(mongoUri as string);
   const dbName = `crm_bench_import_${rows}_${Date.now()}`;
   dbUri.pathname = `/${dbName}`;
-  const service = await startService({
-    ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
-    IMPORT_MAX_BYTES: '2gb',
-    BCRYPT_COST: '4',
-    // Sign-ins retried before the configured admin exists must not lock the account.
-    LOGIN_MAX_FAILURES: '100',
-    LOGIN_LOCK_SECONDS: '1',
-  }, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])]);
+  const service = await startService(
+    {
+      ...benchEnv(dbUri.toString(), { email: adminEmail, password }),
+      IMPORT_MAX_BYTES: '2gb',
+      BCRYPT_COST: '4',
+      // Sign-ins retried before the configured admin exists must not lock the account.
+      LOGIN_MAX_FAILURES: '100',
+      LOGIN_LOCK_SECONDS: '1',
+    },
+    [
+      ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+    ],
+  );
   let sampler: ReturnType<typeof rssSampler> | undefined;
   try {
     let token = '';
     for (let i = 0; i < 300 && !token; i += 1) {
-      const res = await fetch(`${service.base}/user/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: adminEmail, password }) });
+      const res = await fetch(`${service.base}/user/signin`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: adminEmail, password }),
+      });
       if (res.status === 200) token = String(((await res.json()) as { token: string }).token);
       else await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -265,13 +315,31 @@ async function benchSize(rows: number, client: MongoClient): Promise<Result> {
   } finally {
     sampler?.stop();
     await service.stop();
-    await client.db(dbName).dropDatabase().catch(() => undefined);
+    await client
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await rm(file, { force: true });
   }
 }
 
 function printTable(results: Result[]) {
-  const header = ['rows', 'import rows/s', 'raw upsert rows/s', 'over rows', 'ratio', 'raw insertMany rows/s', 'ratio', 'export rows/s', 'raw cursor→CSV rows/s', 'ratio', 'RSS start MB', 'RSS peak import MB', 'RSS peak MB', 'growth MB'];
+  const header = [
+    'rows',
+    'import rows/s',
+    'raw upsert rows/s',
+    'over rows',
+    'ratio',
+    'raw insertMany rows/s',
+    'ratio',
+    'export rows/s',
+    'raw cursor→CSV rows/s',
+    'ratio',
+    'RSS start MB',
+    'RSS peak import MB',
+    'RSS peak MB',
+    'growth MB',
+  ];
   const table = results.map((r) => [
     n(r.rows),
     n(r.importRate),
@@ -294,7 +362,6 @@ function printTable(results: Result[]) {
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of table) console.log(line(row));
-
 }
 
 const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '-');
@@ -316,10 +383,19 @@ async function main() {
   const growth = results.map((r) => r.rssPeak - r.rssStart);
   const checks = [
     ...results.map((r) => [`import ≥ 50% of raw upsert (${n(r.rows)})`, r.importRate / r.rawUpsertRate >= 0.5] as const),
-    ...results.map((r) => [`import ≥ 50% of raw insertMany, no lookup (${n(r.rows)}; stricter than the issue)`, r.importRate / r.rawInsertRate >= 0.5] as const),
+    ...results.map(
+      (r) =>
+        [
+          `import ≥ 50% of raw insertMany, no lookup (${n(r.rows)}; stricter than the issue)`,
+          r.importRate / r.rawInsertRate >= 0.5,
+        ] as const,
+    ),
     ...results.map((r) => [`export ≥ 70% of raw cursor→CSV (${n(r.rows)})`, r.exportRate / r.rawExportRate >= 0.7] as const),
     [`RSS growth < 100 MB for the largest file (${growth.at(-1)?.toFixed(0)} MB)`, (growth.at(-1) ?? 0) < 100] as const,
-    [`RSS growth within 30 MB across sizes (${(Math.max(...growth) - Math.min(...growth)).toFixed(0)} MB)`, Math.max(...growth) - Math.min(...growth) <= 30] as const,
+    [
+      `RSS growth within 30 MB across sizes (${(Math.max(...growth) - Math.min(...growth)).toFixed(0)} MB)`,
+      Math.max(...growth) - Math.min(...growth) <= 30,
+    ] as const,
   ];
   console.log('\ntargets:');
   for (const [label, ok] of checks) console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${label}`);

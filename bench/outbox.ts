@@ -105,7 +105,13 @@ async function run(instances: number): Promise<Result> {
     const duplicates = [...smtp.seen.values()].filter((n) => n > 1).length;
     const byWorker = new Map<string, number>();
     for (const claim of await OutboxClaim.find({}, { worker: 1 }).lean()) byWorker.set(claim.worker, (byWorker.get(claim.worker) ?? 0) + 1);
-    return { instances, seconds, perSecond: messages / seconds, duplicates, shares: [...byWorker.values()].sort((a, b) => b - a).join(' / ') };
+    return {
+      instances,
+      seconds,
+      perSecond: messages / seconds,
+      duplicates,
+      shares: [...byWorker.values()].sort((a, b) => b - a).join(' / '),
+    };
   } finally {
     for (const service of services) await service.stop();
     await smtp.close();
@@ -120,11 +126,20 @@ async function main() {
   for (const instances of [1, 2]) results.push(await run(instances));
   const rows = [
     ['instances', 'messages', 'seconds', 'msg/s', 'duplicates', 'claims per instance'],
-    ...results.map((r) => [String(r.instances), String(messages), r.seconds.toFixed(2), r.perSecond.toFixed(1), String(r.duplicates), r.shares]),
+    ...results.map((r) => [
+      String(r.instances),
+      String(messages),
+      r.seconds.toFixed(2),
+      r.perSecond.toFixed(1),
+      String(r.duplicates),
+      r.shares,
+    ]),
   ];
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
   const line = (row: string[]) => `| ${row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join(' | ')} |`;
-  process.stdout.write(`${line(rows[0] ?? [])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+  process.stdout.write(
+    `${line(rows[0] ?? [])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

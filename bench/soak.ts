@@ -51,7 +51,10 @@ async function main() {
   const staff: { email: string; token: string }[] = [];
   for (let i = 0; i < 10; i += 1) {
     const email = `soak.manager.${i}@example.com`;
-    expectOk(await send('POST', '/user/signup', { token: adminToken, body: { name: `Manager ${i}`, email, password, role: 'MANAGER' } }), 'signup');
+    expectOk(
+      await send('POST', '/user/signup', { token: adminToken, body: { name: `Manager ${i}`, email, password, role: 'MANAGER' } }),
+      'signup',
+    );
     const signin = expectOk(await send('POST', '/user/signin', { body: { email, password } }), 'signin');
     staff.push({ email, token: String(signin.token) });
   }
@@ -61,12 +64,18 @@ async function main() {
     Array.from({ length: 20 }, async (_, worker) => {
       for (let i = 0; i < 25; i += 1) {
         const customer = expectOk(
-          await send('POST', '/customers', { token: adminToken, body: { name: `Seed ${worker}-${i}`, email: `seed.${worker}.${i}@example.com`, company: 'Seed Co' } }),
+          await send('POST', '/customers', {
+            token: adminToken,
+            body: { name: `Seed ${worker}-${i}`, email: `seed.${worker}.${i}@example.com`, company: 'Seed Co' },
+          }),
           'seed customer',
         );
         customers.push(String(customer.id));
         const interaction = expectOk(
-          await send('POST', '/interactions', { token: adminToken, body: { customer_id: customer.id, type: 'call', title: 'Seed call', notes: 'private notes' } }),
+          await send('POST', '/interactions', {
+            token: adminToken,
+            body: { customer_id: customer.id, type: 'call', title: 'Seed call', notes: 'private notes' },
+          }),
           'seed interaction',
         );
         interactions.push(String(interaction.id));
@@ -82,27 +91,49 @@ async function main() {
   const steps: [number, string, (token: string) => Promise<Reply>][] = [
     [22, 'list customers', (token) => send('GET', '/customers?limit=20', { token })],
     [20, 'read customer', (token) => send('GET', `/customers/${pick(customers)}`, { token })],
-    [8, 'create customer', async (token) => {
-      created += 1;
-      const reply = await send('POST', '/customers', { token, body: { name: `Soak ${created}`, email: `soak.${created}.${randomBytes(3).toString('hex')}@example.com` } });
-      if (reply.status === 201) customers.push(String((reply.body as { id: string }).id));
-      return reply;
-    }],
-    [10, 'update customer', (token) => send('PATCH', `/customers/${pick(customers)}`, { token, body: { status: pick(['lead', 'prospect', 'active']) } })],
+    [
+      8,
+      'create customer',
+      async (token) => {
+        created += 1;
+        const reply = await send('POST', '/customers', {
+          token,
+          body: { name: `Soak ${created}`, email: `soak.${created}.${randomBytes(3).toString('hex')}@example.com` },
+        });
+        if (reply.status === 201) customers.push(String((reply.body as { id: string }).id));
+        return reply;
+      },
+    ],
+    [
+      10,
+      'update customer',
+      (token) => send('PATCH', `/customers/${pick(customers)}`, { token, body: { status: pick(['lead', 'prospect', 'active']) } }),
+    ],
     [10, 'read interaction', (token) => send('GET', `/interactions/${pick(interactions)}`, { token })],
-    [6, 'create ticket', async (token) => {
-      const reply = await send('POST', `/customers/ticket/${pick(interactions)}`, { token, body: { title: 'Soak ticket', priority: 'high' } });
-      if (reply.status === 201) openTickets.push({ id: String((reply.body as { id: string }).id), status: 'open' });
-      return reply;
-    }],
-    [10, 'move ticket', async (token) => {
-      const ticket = openTickets.shift();
-      if (!ticket) return send('GET', '/customers/tickets?limit=20', { token });
-      const next = ticketNext[ticket.status] ?? 'closed';
-      const reply = await send('PATCH', `/customers/ticket/${ticket.id}`, { token, body: { status: next } });
-      if (reply.status === 200 && next !== 'closed') openTickets.push({ id: ticket.id, status: next });
-      return reply;
-    }],
+    [
+      6,
+      'create ticket',
+      async (token) => {
+        const reply = await send('POST', `/customers/ticket/${pick(interactions)}`, {
+          token,
+          body: { title: 'Soak ticket', priority: 'high' },
+        });
+        if (reply.status === 201) openTickets.push({ id: String((reply.body as { id: string }).id), status: 'open' });
+        return reply;
+      },
+    ],
+    [
+      10,
+      'move ticket',
+      async (token) => {
+        const ticket = openTickets.shift();
+        if (!ticket) return send('GET', '/customers/tickets?limit=20', { token });
+        const next = ticketNext[ticket.status] ?? 'closed';
+        const reply = await send('PATCH', `/customers/ticket/${ticket.id}`, { token, body: { status: next } });
+        if (reply.status === 200 && next !== 'closed') openTickets.push({ id: ticket.id, status: next });
+        return reply;
+      },
+    ],
     [6, 'list tickets', (token) => send('GET', '/customers/tickets?limit=20', { token })],
     [2, 'sign in', async () => send('POST', '/user/signin', { body: { email: pick(staff).email, password } })],
     [2, 'me', (token) => send('GET', '/me', { token })],
@@ -157,11 +188,20 @@ async function main() {
   const rows: [string, string][] = [
     ['duration', `${elapsed.toFixed(1)} s at ${connections} connections`],
     ['requests', `${samples.length} (${(samples.length / elapsed).toFixed(0)} req/s)`],
-    ['statuses', [...byStatus.entries()].sort(([a], [b]) => a - b).map(([status, count]) => `${status}: ${count}`).join(', ')],
+    [
+      'statuses',
+      [...byStatus.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([status, count]) => `${status}: ${count}`)
+        .join(', '),
+    ],
     ['responses >= 500 (or no response)', String(samples.filter((s) => s.status >= 500 || s.status === 0).length)],
     ['latency p50 / p99', `${percentile(latencies, 50).toFixed(1)} ms / ${percentile(latencies, 99).toFixed(1)} ms`],
     ['service RSS start / end', `${rss[0]!.mb.toFixed(0)} MB / ${rss.at(-1)!.mb.toFixed(0)} MB`],
-    ['RSS mean first 10 s / last 10 s', `${firstTen.toFixed(0)} MB / ${lastTen.toFixed(0)} MB (${(((lastTen - firstTen) / firstTen) * 100).toFixed(1)}%)`],
+    [
+      'RSS mean first 10 s / last 10 s',
+      `${firstTen.toFixed(0)} MB / ${lastTen.toFixed(0)} MB (${(((lastTen - firstTen) / firstTen) * 100).toFixed(1)}%)`,
+    ],
     ['service exit code after SIGTERM', String(exitCode)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -172,7 +212,9 @@ async function main() {
     const ofOp = samples.filter((s) => s.op === op);
     const sorted = ofOp.map((s) => s.ms).sort((a, b) => a - b);
     const failures = ofOp.filter((s) => s.status >= 300 || s.status === 0).length;
-    console.log(`  ${op.padEnd(18)} ${String(ofOp.length).padStart(7)} ${percentile(sorted, 50).toFixed(1).padStart(8)} ms ${percentile(sorted, 99).toFixed(1).padStart(8)} ms ${String(failures).padStart(6)}`);
+    console.log(
+      `  ${op.padEnd(18)} ${String(ofOp.length).padStart(7)} ${percentile(sorted, 50).toFixed(1).padStart(8)} ms ${percentile(sorted, 99).toFixed(1).padStart(8)} ms ${String(failures).padStart(6)}`,
+    );
   }
 }
 

@@ -15,7 +15,10 @@ export function startClusterPrimary(): boolean {
   const size = config.http.workers;
   if (size <= 1 || !cluster.isPrimary) return false;
   if (!config.db.uri) {
-    logger.warn({ workers: size }, 'WEB_CONCURRENCY needs MONGODB_URI (each worker would start its own embedded database): running one process');
+    logger.warn(
+      { workers: size },
+      'WEB_CONCURRENCY needs MONGODB_URI (each worker would start its own embedded database): running one process',
+    );
     return false;
   }
 

@@ -35,7 +35,10 @@ async function listen(loweredThreads: number): Promise<Server> {
 
 function sweepWhereNoTtl(): void {
   if (ttlFallbacks.length === 0) return;
-  logger.warn({ collections: ttlFallbacks.map((t) => t.collection.name) }, 'no TTL index support: sweeping expired documents every 10 minutes');
+  logger.warn(
+    { collections: ttlFallbacks.map((t) => t.collection.name) },
+    'no TTL index support: sweeping expired documents every 10 minutes',
+  );
   setInterval(() => {
     sweepExpired().catch((error: unknown) => logger.warn({ err: error }, 'expired-document sweep failed'));
   }, 600_000).unref();

@@ -123,7 +123,13 @@ function customerView(c: Omit<CustomerDoc, 'search_terms' | 'token_version'>) {
     owner_id: hex(c.owner),
     tags: c.tags ?? [],
     address: a
-      ? { street: a.street ?? null, city: a.city ?? null, state: a.state ?? null, postal_code: a.postal_code ?? null, country: a.country ?? null }
+      ? {
+          street: a.street ?? null,
+          city: a.city ?? null,
+          state: a.state ?? null,
+          postal_code: a.postal_code ?? null,
+          country: a.country ?? null,
+        }
       : null,
     created_at: c.created_at,
     updated_at: c.updated_at,
@@ -159,8 +165,13 @@ const hidden = { projection: { password_hash: 0, search_terms: 0 } };
 
 function searchTerms(fields: { name?: string; email?: string; company?: string }): string[] {
   const text = [fields.name, fields.email, fields.email?.split('@')[0], fields.company].filter(Boolean).join(' ');
-  const words = text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-  const full = [fields.email?.toLowerCase(), fields.name?.toLowerCase(), fields.company?.toLowerCase()].filter((v): v is string => Boolean(v));
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+  const full = [fields.email?.toLowerCase(), fields.name?.toLowerCase(), fields.company?.toLowerCase()].filter((v): v is string =>
+    Boolean(v),
+  );
   return [...new Set([...words, ...full])];
 }
 
@@ -169,7 +180,11 @@ async function listCustomers(url: URL, res: http.ServerResponse) {
   const filter: Filter<CustomerDoc> = {};
   const q = url.searchParams.get('q');
   if (q) {
-    const terms = q.toLowerCase().split(/[^\p{L}\p{N}@.+_-]+/u).filter(Boolean).slice(0, 5);
+    const terms = q
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}@.+_-]+/u)
+      .filter(Boolean)
+      .slice(0, 5);
     filter.$and = terms.map((t) => ({ search_terms: { $regex: `^${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` } }));
   }
   let query: Filter<CustomerDoc> = filter;
@@ -180,7 +195,11 @@ async function listCustomers(url: URL, res: http.ServerResponse) {
     const id = new ObjectId(cursor.id);
     query = { $and: [filter, { $or: [{ created_at: { $gt: value } }, { created_at: value, _id: { $gt: id } }] }] };
   }
-  const rows = await customers.find(query, hidden).sort({ created_at: 1, _id: 1 }).limit(limit + 1).toArray();
+  const rows = await customers
+    .find(query, hidden)
+    .sort({ created_at: 1, _id: 1 })
+    .limit(limit + 1)
+    .toArray();
   const items = rows.slice(0, limit);
   const headers: Record<string, string> = {};
   const last = items.at(-1);

@@ -66,7 +66,15 @@ export async function startService(env: Record<string, string>, nodeArgs: string
   const port = await freePort();
   const child = spawn(process.execPath, [...startNodeArgs, ...nodeArgs, 'dist/server.js'], {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      ...env,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The service's log goes to a file the bench names in its output; the last 20 kB are kept for errors.
@@ -87,7 +95,10 @@ export async function startService(env: Record<string, string>, nodeArgs: string
       child.kill('SIGKILL');
       throw new Error(`service not ready after 60 s:\n${output}`);
     }
-    const ready = await fetch(`${base}/readyz`).then((r) => r.status === 200, () => false);
+    const ready = await fetch(`${base}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

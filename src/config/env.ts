@@ -4,13 +4,14 @@ import { z } from 'zod';
 
 // The only module that reads process.env. Everything else imports `config`.
 
-const booleanFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const booleanFromEnv = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const commaList = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0));
+const commaList = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 
 const byteSize = z
   .string()
@@ -21,24 +22,23 @@ const byteSize = z
     return Number(match?.[1]) * (units[(match?.[2] ?? 'b').toLowerCase()] ?? 1);
   });
 
-const base64Key = z
-  .string()
-  .refine((v) => Buffer.from(v, 'base64').length === 32, 'expected 32 random bytes, base64-encoded');
+const base64Key = z.string().refine((v) => Buffer.from(v, 'base64').length === 32, 'expected 32 random bytes, base64-encoded');
 
-const oldKeys = z
-  .string()
-  .transform((v, ctx) => {
-    const keys: Record<string, string> = {};
-    for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-      const [id, key] = entry.split(':');
-      if (!id || !key || Buffer.from(key, 'base64').length !== 32) {
-        ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of <key id>:<32 bytes base64>' });
-        return z.NEVER;
-      }
-      keys[id] = key;
+const oldKeys = z.string().transform((v, ctx) => {
+  const keys: Record<string, string> = {};
+  for (const entry of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [id, key] = entry.split(':');
+    if (!id || !key || Buffer.from(key, 'base64').length !== 32) {
+      ctx.addIssue({ code: 'custom', message: 'expected a comma-separated list of <key id>:<32 bytes base64>' });
+      return z.NEVER;
     }
-    return keys;
-  });
+    keys[id] = key;
+  }
+  return keys;
+});
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -59,7 +59,10 @@ const envSchema = z.object({
   // Read by libuv itself when the thread pool (bcrypt, crypto, fs) first starts; validated here.
   UV_THREADPOOL_SIZE: z.coerce.number().int().min(1).max(1024).optional(),
 
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
+  MONGODB_URI: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI')
+    .optional(),
   MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(500),
   DATA_DIR: z.string().min(1).default('./data'),
   // auto: used where the engine has them (detected at start); off: never.
@@ -82,7 +85,10 @@ const envSchema = z.object({
   ADMIN_NAME: z.string().trim().min(1).max(200).default('Administrator'),
 
   DATA_ENCRYPTION_KEY: base64Key.optional(),
-  DATA_ENCRYPTION_KEY_ID: z.string().regex(/^[\w-]{1,32}$/, 'expected 1-32 letters, digits, _ or -').default('k1'),
+  DATA_ENCRYPTION_KEY_ID: z
+    .string()
+    .regex(/^[\w-]{1,32}$/, 'expected 1-32 letters, digits, _ or -')
+    .default('k1'),
   DATA_ENCRYPTION_OLD_KEYS: oldKeys.default({}),
 
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
@@ -118,9 +124,7 @@ const envSchema = z.object({
 export class ConfigError extends Error {}
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('\n');
+  return error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
 }
 
 /**
@@ -194,7 +198,8 @@ export function loadConfig(source: Record<string, string | undefined>) {
       bcryptCost: env.BCRYPT_COST,
       loginMaxFailures: env.LOGIN_MAX_FAILURES,
       loginLockSeconds: env.LOGIN_LOCK_SECONDS,
-      admin: env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME } : undefined,
+      admin:
+        env.ADMIN_EMAIL && env.ADMIN_PASSWORD ? { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME } : undefined,
     }),
     encryption: Object.freeze({
       key: env.DATA_ENCRYPTION_KEY,

@@ -74,14 +74,20 @@ export const rolePermissions = {
   ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage'],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],
-  CUSTOMER: ['customers:self', 'interactions:read', 'tickets:create', 'tickets:read', 'tickets:update', 'tickets:delete', 'notifications:read'],
+  CUSTOMER: [
+    'customers:self',
+    'interactions:read',
+    'tickets:create',
+    'tickets:read',
+    'tickets:update',
+    'tickets:delete',
+    'notifications:read',
+  ],
 } as const satisfies Record<Role, readonly Permission[]>;
 
 export const roles = [...staffRoles, 'CUSTOMER'] as const satisfies readonly Role[];
 
-const permissionSets = new Map<Role, ReadonlySet<Permission>>(
-  roles.map((role) => [role, new Set<Permission>(rolePermissions[role])]),
-);
+const permissionSets = new Map<Role, ReadonlySet<Permission>>(roles.map((role) => [role, new Set<Permission>(rolePermissions[role])]));
 
 export function roleHas(role: Role, permission: Permission): boolean {
   return permissionSets.get(role)?.has(permission) ?? false;

@@ -21,10 +21,7 @@ function send(res: Response, format: 'json' | 'csv', name: string, body: unknown
     rows.map((row) => columns.map((column) => csvCell(row[column]))),
     { header: true, columns },
   );
-  res
-    .type('text/csv; charset=utf-8')
-    .attachment(`analytics-${name}.csv`)
-    .send(csv);
+  res.type('text/csv; charset=utf-8').attachment(`analytics-${name}.csv`).send(csv);
 }
 
 /** The overview as CSV: one line per figure. */

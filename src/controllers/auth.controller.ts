@@ -18,7 +18,10 @@ export async function signinUser(_req: Request, res: Response) {
 export async function signupCustomer(_req: Request, res: Response) {
   const id = await authService.signupCustomer(parsedBody(res, signupCustomerSchema));
   // The original answered with the raw Mongo driver's InsertOneResult under `insertId`.
-  res.status(201).location(`/customers/${id}`).json({ insertId: { InsertedID: id }, message: 'Customer created successfully' });
+  res
+    .status(201)
+    .location(`/customers/${id}`)
+    .json({ insertId: { InsertedID: id }, message: 'Customer created successfully' });
 }
 
 export async function signinCustomer(_req: Request, res: Response) {

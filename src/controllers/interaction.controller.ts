@@ -22,7 +22,11 @@ export async function listUserInteractions(req: Request, res: Response) {
 
 export async function listCustomerInteractions(req: Request, res: Response) {
   const { cust_id: id } = parsedParams(res, schemas.listCustomerInteractions);
-  const page = await interactionList.listCustomerInteractions(id, parsedQuery(res, schemas.listCustomerInteractions), currentPrincipal(res));
+  const page = await interactionList.listCustomerInteractions(
+    id,
+    parsedQuery(res, schemas.listCustomerInteractions),
+    currentPrincipal(res),
+  );
   sendPage(req, res, page);
 }
 
@@ -40,7 +44,11 @@ export async function createInteraction(_req: Request, res: Response) {
 export async function scheduleMeeting(_req: Request, res: Response) {
   const { customer_id: customerId } = parsedParams(res, schemas.scheduleMeeting);
   const body = parsedBody(res, schemas.scheduleMeeting);
-  const { interaction } = await interactionService.createInteraction({ ...body, customerId, type: 'meeting' }, currentPrincipal(res), 'path');
+  const { interaction } = await interactionService.createInteraction(
+    { ...body, customerId, type: 'meeting' },
+    currentPrincipal(res),
+    'path',
+  );
   res.status(201).location(`/interactions/${interaction.id}`).json({ InsertedID: interaction.id });
 }
 

@@ -69,10 +69,7 @@ export async function paginate<TRaw, TQueryHelpers, TMethods, TVirtuals, THydrat
     const value = cursorValue(cursor);
     const id = new mongoose.Types.ObjectId(cursor.id);
     const keyset = {
-      $or: [
-        { [field]: mongoose.trusted({ [op]: value }) },
-        { [field]: value, _id: mongoose.trusted({ [op]: id }) },
-      ],
+      $or: [{ [field]: mongoose.trusted({ [op]: value }) }, { [field]: value, _id: mongoose.trusted({ [op]: id }) }],
     };
     query = { $and: [filter, keyset] };
   } else {

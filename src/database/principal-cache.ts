@@ -24,7 +24,11 @@ interface Entry {
 const entries = new Map<string, Entry>();
 
 /** The account's token version (and role), from `load` or from an answer this process got moments ago. */
-export async function cachedAccountState(collection: string, id: string, load: () => Promise<AccountState | null>): Promise<AccountState | null> {
+export async function cachedAccountState(
+  collection: string,
+  id: string,
+  load: () => Promise<AccountState | null>,
+): Promise<AccountState | null> {
   const key = `${collection}:${id}`;
   const generation = collectionGeneration(collection);
   const at = Date.now();

@@ -36,7 +36,14 @@ export function sessionOption(): { session?: ClientSession } {
 // timeout rather than after the driver's own withTransaction has retried for two minutes).
 const RETRY_BUDGET_MS = 5_000;
 const MAX_ATTEMPTS = 50;
-const unreachable = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoPoolClearedError']);
+const unreachable = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
 
 function hasLabel(error: unknown, label: string): boolean {
   return error instanceof MongoError && error.hasErrorLabel(label) && !unreachable.has(error.name);

@@ -51,7 +51,8 @@ const serverUnavailableCodes = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 1
 function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof mongoose.mongo.MongoServerError && sqliteBusy.test(error.message)) return true;
-  if (error instanceof mongoose.mongo.MongoServerError && typeof error.code === 'number' && serverUnavailableCodes.has(error.code)) return true;
+  if (error instanceof mongoose.mongo.MongoServerError && typeof error.code === 'number' && serverUnavailableCodes.has(error.code))
+    return true;
   if (databaseUnavailableErrors.has(error.name)) return true;
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
@@ -71,15 +72,11 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof ZodError) return AppError.validation(zodIssuesToDetails(error.issues, 'body'));
 
   if (error instanceof mongoose.Error.CastError) {
-    return AppError.badRequest(`Invalid value for ${error.path}`, [
-      { field: error.path, message: `expected ${error.kind}` },
-    ]);
+    return AppError.badRequest(`Invalid value for ${error.path}`, [{ field: error.path, message: `expected ${error.kind}` }]);
   }
 
   if (error instanceof mongoose.Error.ValidationError) {
-    return AppError.validation(
-      Object.entries(error.errors).map(([field, e]) => ({ location: 'body', field, message: e.message })),
-    );
+    return AppError.validation(Object.entries(error.errors).map(([field, e]) => ({ location: 'body', field, message: e.message })));
   }
 
   if (isDuplicateKey(error)) {

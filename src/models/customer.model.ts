@@ -49,9 +49,12 @@ export const Customer = mongoose.model('Customer', customerSchema);
 
 export function searchTermsFor(fields: { name?: string | null; email?: string | null; company?: string | null }): string[] {
   const text = [fields.name, fields.email, fields.email?.split('@')[0], fields.company].filter(Boolean).join(' ');
-  const words = text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 0);
-  const full = [fields.email?.toLowerCase(), fields.name?.toLowerCase(), fields.company?.toLowerCase()].filter(
-    (v): v is string => Boolean(v),
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 0);
+  const full = [fields.email?.toLowerCase(), fields.name?.toLowerCase(), fields.company?.toLowerCase()].filter((v): v is string =>
+    Boolean(v),
   );
   return [...new Set([...words, ...full])];
 }
@@ -66,7 +69,18 @@ export type AddressPart = (typeof addressParts)[number];
  * and CSV columns) and the response schemas (`publicCustomerShape` in schemas/customer.schema.ts) are
  * built from it.
  */
-export const publicCustomerFields = ['name', 'email', 'company', 'phone', 'status', 'owner_id', 'tags', 'address', 'created_at', 'updated_at'] as const;
+export const publicCustomerFields = [
+  'name',
+  'email',
+  'company',
+  'phone',
+  'status',
+  'owner_id',
+  'tags',
+  'address',
+  'created_at',
+  'updated_at',
+] as const;
 export type PublicCustomerField = (typeof publicCustomerFields)[number];
 
 /** What the public fields are read from: a Mongoose record, or a document straight from the driver. */

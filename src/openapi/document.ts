@@ -12,7 +12,10 @@ const noStoreHeaders = {
 function documentedResponses(route: Route): Record<number, ResponseConfig> {
   if (!route.noStore) return route.responses;
   return Object.fromEntries(
-    Object.entries(route.responses).map(([status, response]) => [status, status.startsWith('2') ? { ...response, headers: noStoreHeaders } : response]),
+    Object.entries(route.responses).map(([status, response]) => [
+      status,
+      status.startsWith('2') ? { ...response, headers: noStoreHeaders } : response,
+    ]),
   );
 }
 

@@ -9,7 +9,7 @@ const tags = ['analytics'];
 const read = ['analytics:read', 'analytics:read-all'] as const;
 const common =
   'Period: whole UTC days from `from` to `to`, both included (default: the 30 days ending today). ADMIN and ' +
-  "MANAGER see all figures; a USER its own (customers it owns, interactions it owns, tickets assigned to it); " +
+  'MANAGER see all figures; a USER its own (customers it owns, interactions it owns, tickets assigned to it); ' +
   'customers get 403. `format=csv` answers text/csv, one line per row. Figures come from counters kept up to ' +
   'date on every write; the first read on a database without them builds them (503 `ANALYTICS_REBUILDING` ' +
   'with Retry-After while that takes longer than 20 s).';

@@ -86,7 +86,8 @@ export const importExportRoutes = [
     handler: imports.getImportJob,
     tags,
     summary: 'Status, progress and report of an import job (its creator only)',
-    description: 'A job whose process died (restart, crash) is reported `failed` with its progress once its heartbeat is older than IMPORT_JOB_STALE_MS.',
+    description:
+      'A job whose process died (restart, crash) is reported `failed` with its progress once its heartbeat is older than IMPORT_JOB_STALE_MS.',
     responses: {
       200: ok('The job', schemas.importJobResponse),
       ...errorResponses(400, 401, 403, 404, 503, ...commonErrors),

@@ -12,7 +12,10 @@ const updated = z
   .object({ message: z.literal('Interaction updated successfully'), interaction: schemas.interactionResponse })
   .strict()
   .meta({ id: 'InteractionUpdated' });
-const inserted = z.object({ InsertedID: z.string().meta({ example: '66d3d83afff6681e0956ca2d' }) }).strict().meta({ id: 'InsertedID' });
+const inserted = z
+  .object({ InsertedID: z.string().meta({ example: '66d3d83afff6681e0956ca2d' }) })
+  .strict()
+  .meta({ id: 'InsertedID' });
 
 const visibility =
   'ADMIN and MANAGER see every interaction; a USER sees those it owns (`user_id` = self); a customer sees its ' +
@@ -45,7 +48,7 @@ export const interactionRoutes = [
     tags,
     summary: 'Schedule a meeting with a customer (staff)',
     description:
-      "Creates a `meeting` owned by the caller and answers the original's `{\"InsertedID\": id}`. The body is " +
+      'Creates a `meeting` owned by the caller and answers the original\'s `{"InsertedID": id}`. The body is ' +
       'optional: the original README sends `{}` labelled multipart/form-data.',
     documentedBody: { ...jsonBody(schemas.scheduleMeeting.body).body, required: false },
     responses: {

@@ -34,8 +34,7 @@ interface HandlerFactory {
  * valid token is required, and with `permissions` the caller must hold at least one of them.
  */
 type Access =
-  | { auth: 'public' | 'optional'; permissions?: never }
-  | { auth?: 'required'; permissions?: readonly [Permission, ...Permission[]] };
+  { auth: 'public' | 'optional'; permissions?: never } | { auth?: 'required'; permissions?: readonly [Permission, ...Permission[]] };
 
 interface RouteFields {
   method: HttpMethod;

@@ -7,9 +7,11 @@ import { route } from './route';
 
 // The original's paths, under /customers.
 const tags = ['tickets'];
-const updated = z.object({ message: z.literal('Ticket updated successfully'), ticket: schemas.ticketResponse }).strict().meta({ id: 'TicketUpdated' });
-const visibility =
-  'ADMIN and MANAGER see every ticket; a USER those assigned to it or raised on its interactions; a customer its own.';
+const updated = z
+  .object({ message: z.literal('Ticket updated successfully'), ticket: schemas.ticketResponse })
+  .strict()
+  .meta({ id: 'TicketUpdated' });
+const visibility = 'ADMIN and MANAGER see every ticket; a USER those assigned to it or raised on its interactions; a customer its own.';
 
 export const ticketRoutes = [
   route({

@@ -6,7 +6,10 @@ import * as schemas from '../schemas/user.schema';
 import { curlDataAlias, route } from './route';
 
 const tags = ['users'];
-const updated = z.object({ message: z.literal('user updated successfully'), user: schemas.userResponse }).strict().meta({ id: 'UserUpdated' });
+const updated = z
+  .object({ message: z.literal('user updated successfully'), user: schemas.userResponse })
+  .strict()
+  .meta({ id: 'UserUpdated' });
 
 const listUsers = route({
   method: 'get',
@@ -50,7 +53,7 @@ const updateUser = (method: 'patch' | 'put') =>
     description:
       'An ADMIN may change anything of anyone (not demote the last ADMIN). Other staff may change their own ' +
       'name, e-mail and password (with `current_password`), never their role. A password or role change ' +
-      'invalidates the user\'s older tokens. A wrong `current_password` counts as a failed sign-in of the ' +
+      "invalidates the user's older tokens. A wrong `current_password` counts as a failed sign-in of the " +
       'account (same lock as sign-in: 429 with Retry-After once locked).',
     responses: {
       200: ok('Updated', updated),

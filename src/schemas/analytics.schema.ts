@@ -27,7 +27,8 @@ function groupedQuery<T extends readonly [string, ...string[]]>(groupings: T) {
     .object({
       ...periodQuery,
       group_by: z.enum(groupings).default('day').meta({
-        description: 'day = UTC day (YYYY-MM-DD), week = ISO 8601 week (YYYY-Www), month = calendar month (YYYY-MM); time buckets are zero-filled',
+        description:
+          'day = UTC day (YYYY-MM-DD), week = ISO 8601 week (YYYY-Www), month = calendar month (YYYY-MM); time buckets are zero-filled',
       }),
     })
     .strict();
@@ -49,7 +50,11 @@ const period = {
 };
 const counts = <T extends readonly [string, ...string[]]>(values: T) =>
   z.object(Object.fromEntries(values.map((v) => [v, z.number().int()])) as Record<T[number], z.ZodNumber>).strict();
-const seconds = z.number().int().nullable().meta({ description: 'Sum of resolution times / number resolved, whole seconds; null when none' });
+const seconds = z
+  .number()
+  .int()
+  .nullable()
+  .meta({ description: 'Sum of resolution times / number resolved, whole seconds; null when none' });
 
 export const overviewResponse = z
   .object({

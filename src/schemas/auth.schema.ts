@@ -13,7 +13,10 @@ export const signin = {
 };
 
 export const refresh = {
-  body: z.object({ refresh_token: z.string().min(1).max(200) }).strict().meta({ id: 'RefreshRequest' }),
+  body: z
+    .object({ refresh_token: z.string().min(1).max(200) })
+    .strict()
+    .meta({ id: 'RefreshRequest' }),
 };
 
 export const logout = {

@@ -11,7 +11,10 @@ const phone = z
   .max(50)
   .regex(/^[+\d][\d\s().\-/x]*$/, 'expected a phone number such as +91 35636621762')
   .meta({ example: '+91 35636621762' });
-const tags = z.array(z.string().trim().min(1).max(50)).max(50).meta({ example: ['vip'] });
+const tags = z
+  .array(z.string().trim().min(1).max(50))
+  .max(50)
+  .meta({ example: ['vip'] });
 const address = z
   .object({
     street: z.string().trim().max(200).optional(),
@@ -59,7 +62,14 @@ export const customerResponse = z
 export const customerParams = z.object({ cust_id: objectId }).strict();
 
 /** Fields a customer may set on its own record. */
-const selfFields = { name, email, company: company.optional(), phone: phone.optional(), tags: tags.optional(), address: address.optional() };
+const selfFields = {
+  name,
+  email,
+  company: company.optional(),
+  phone: phone.optional(),
+  tags: tags.optional(),
+  address: address.optional(),
+};
 
 export const signupCustomer = {
   body: z

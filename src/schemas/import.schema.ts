@@ -6,7 +6,10 @@ import { publicCustomerShape } from './customer.schema';
 export const importCustomers = {
   query: z
     .object({
-      mode: z.enum(importModes).default('upsert').meta({ description: 'upsert (by e-mail, default), insert (existing e-mails fail), skip (existing e-mails skipped)' }),
+      mode: z
+        .enum(importModes)
+        .default('upsert')
+        .meta({ description: 'upsert (by e-mail, default), insert (existing e-mails fail), skip (existing e-mails skipped)' }),
       dry_run: booleanQuery.default(false).meta({ description: 'Validate and report without writing' }),
       atomic: booleanQuery.default(false).meta({ description: 'Validate every row first; write nothing if any fails' }),
       async: booleanQuery.default(false).meta({ description: 'Answer 202 with a job id once the upload is received' }),
@@ -18,10 +21,7 @@ export const jobParams = z.object({ job_id: objectId }).strict();
 export const getImportJob = { params: jobParams };
 export const revertImportJob = { params: jobParams };
 
-const rowError = z
-  .object({ row: z.number().int(), field: z.string(), message: z.string() })
-  .strict()
-  .meta({ id: 'ImportRowError' });
+const rowError = z.object({ row: z.number().int(), field: z.string(), message: z.string() }).strict().meta({ id: 'ImportRowError' });
 
 export const importReport = z
   .object({

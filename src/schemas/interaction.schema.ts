@@ -6,8 +6,14 @@ import { isoDate, objectId } from './common.schema';
 const type = z.enum(interactionTypes).meta({ example: 'meeting' });
 const status = z.enum(interactionStatuses).meta({ example: 'scheduled' });
 const title = z.string().trim().min(1).max(200).meta({ example: 'Quarterly review' });
-const notes = z.string().max(10_000).meta({ description: 'Internal notes; encrypted at rest, never shown to customers', example: 'Wants a discount' });
-const outcome = z.string().max(2_000).meta({ description: 'Result; encrypted at rest, never shown to customers', example: 'Renewal agreed' });
+const notes = z
+  .string()
+  .max(10_000)
+  .meta({ description: 'Internal notes; encrypted at rest, never shown to customers', example: 'Wants a discount' });
+const outcome = z
+  .string()
+  .max(2_000)
+  .meta({ description: 'Result; encrypted at rest, never shown to customers', example: 'Renewal agreed' });
 const dateTime = z.string().meta({ format: 'date-time' });
 
 export const interactionResponse = z

@@ -1,5 +1,12 @@
 import mongoose, { type Types } from 'mongoose';
-import { Activity, activityView, type ActivityAction, type ActivityEntity, type ActivityRecord, type ActivityView } from '../models/activity.model';
+import {
+  Activity,
+  activityView,
+  type ActivityAction,
+  type ActivityEntity,
+  type ActivityRecord,
+  type ActivityView,
+} from '../models/activity.model';
 import { Customer } from '../models/customer.model';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
@@ -53,7 +60,11 @@ function normalise(value: unknown): unknown {
 }
 
 function isEmpty(value: unknown): boolean {
-  return value === null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && value !== null && Object.keys(value).length === 0);
+  return (
+    value === null ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === 'object' && value !== null && Object.keys(value).length === 0)
+  );
 }
 
 /** Names of the fields that differ between two versions of a record (a new record: the fields it has). */

@@ -78,7 +78,12 @@ async function createStaffUser(input: { name: string; email: string; password: s
     password_hash: await hashPassword(input.password),
   });
   const record = user.toObject<UserRecord>();
-  await activity.recordChange(actor === 'self' ? { type: 'user', id: record._id.toHexString(), role: record.role } : actor, 'user', null, record);
+  await activity.recordChange(
+    actor === 'self' ? { type: 'user', id: record._id.toHexString(), role: record.role } : actor,
+    'user',
+    null,
+    record,
+  );
   return record;
 }
 
@@ -93,7 +98,9 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
     if (claimed) {
       if (input.role && input.role !== 'ADMIN') {
         await SystemFlag.deleteOne({ _id: BOOTSTRAP_FLAG });
-        throw AppError.badRequest('The first staff account is always an ADMIN', [{ location: 'body', field: 'role', message: 'must be ADMIN or absent' }]);
+        throw AppError.badRequest('The first staff account is always an ADMIN', [
+          { location: 'body', field: 'role', message: 'must be ADMIN or absent' },
+        ]);
       }
       try {
         return userView(await createStaffUser({ ...input, role: 'ADMIN' }, 'self'));
@@ -128,7 +135,12 @@ export async function signupCustomer(input: SignupCustomerBody) {
     return new mongoose.Types.ObjectId().toHexString();
   }
   return inTransaction(async () => {
-    const customer = await Customer.create({ ...fields, password_hash: passwordHash, status: 'lead', search_terms: searchTermsFor(fields) });
+    const customer = await Customer.create({
+      ...fields,
+      password_hash: passwordHash,
+      status: 'lead',
+      search_terms: searchTermsFor(fields),
+    });
     const record = customer.toObject<CustomerRecord>();
     const id = record._id.toHexString();
     await concurrently(
@@ -205,7 +217,9 @@ export async function logout(input: { refresh_token?: string; all?: boolean }, c
   }
   if (input.refresh_token) await revokeRefreshToken(input.refresh_token);
   if (!input.all && !input.refresh_token) {
-    throw AppError.validation([{ location: 'body', field: 'refresh_token', message: 'send refresh_token, or all=true with an access token' }]);
+    throw AppError.validation([
+      { location: 'body', field: 'refresh_token', message: 'send refresh_token, or all=true with an access token' },
+    ]);
   }
 }
 

@@ -28,7 +28,11 @@ export function customerFilter(filters: CustomerFilters): Record<string, unknown
   if (filters.owner) filter.owner = new mongoose.Types.ObjectId(filters.owner);
   if (filters.tag) filter.tags = filters.tag;
   if (filters.q) {
-    const terms = filters.q.toLowerCase().split(/[^\p{L}\p{N}@.+_-]+/u).filter(Boolean).slice(0, 5);
+    const terms = filters.q
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}@.+_-]+/u)
+      .filter(Boolean)
+      .slice(0, 5);
     // Each word must prefix-match a stored search term: an anchored, index-friendly regex. A q with no word
     // in it (only punctuation or symbols) can match no stored term, so it finds nothing.
     if (terms.length === 0) filter.search_terms = mongoose.trusted({ $in: [] });
@@ -66,7 +70,10 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
       search_terms: searchTermsFor(fields),
     });
     const record = customer.toObject<CustomerRecord>();
-    await concurrently(() => applyCustomerChanges([{ before: null, after: record }]), () => activity.recordChange(principal, 'customer', null, record));
+    await concurrently(
+      () => applyCustomerChanges([{ before: null, after: record }]),
+      () => activity.recordChange(principal, 'customer', null, record),
+    );
     return customerView(record);
   });
 }
@@ -102,7 +109,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     await assertCurrentPassword('customer', id, changes.current_password);
   }
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
-  if ((changes.name !== undefined || changes.email !== undefined || changes.company !== undefined)) {
+  if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
     set.search_terms = searchTermsFor({
       name: changes.name ?? current.name,
       email: changes.email ?? current.email,

@@ -17,13 +17,19 @@ export async function customerDependents(customerId: mongoose.Types.ObjectId) {
 /** Of these customers, the ones that have interactions or tickets (as hex ids). */
 export async function customersWithDependents(customerIds: mongoose.Types.ObjectId[]): Promise<Set<string>> {
   const filter = { customer: { $in: customerIds } };
-  const lists: unknown[][] = await Promise.all([Interaction.collection.distinct('customer', filter), Ticket.collection.distinct('customer', filter)]);
+  const lists: unknown[][] = await Promise.all([
+    Interaction.collection.distinct('customer', filter),
+    Ticket.collection.distinct('customer', filter),
+  ]);
   return new Set(lists.flat().map((id) => String(id)));
 }
 
 export async function deleteCustomerDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
   // Tickets first: an interruption leaves interactions without tickets, never tickets without an interaction.
-  const [tickets, interactions] = await Promise.all([snapshotTickets({ customer: customerId }), snapshotInteractions({ customer: customerId })]);
+  const [tickets, interactions] = await Promise.all([
+    snapshotTickets({ customer: customerId }),
+    snapshotInteractions({ customer: customerId }),
+  ]);
   await Ticket.deleteMany({ customer: customerId });
   await applyTicketChanges(removed(tickets));
   await Interaction.deleteMany({ customer: customerId });

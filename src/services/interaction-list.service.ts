@@ -25,7 +25,11 @@ function interactionFilter(filters: InteractionFilters): Record<string, unknown>
   return filter;
 }
 
-async function listWithin(scope: Record<string, unknown>, query: ListInteractionsQuery, principal: Principal): Promise<Page<InteractionView>> {
+async function listWithin(
+  scope: Record<string, unknown>,
+  query: ListInteractionsQuery,
+  principal: Principal,
+): Promise<Page<InteractionView>> {
   const page = await paginate(Interaction, allOf(readScope(principal), scope, interactionFilter(query)), query);
   return { ...page, items: page.items.map((record) => presentInteraction(record, principal)) };
 }

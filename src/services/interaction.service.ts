@@ -104,12 +104,17 @@ export interface NewInteraction {
  * `customerIn` says where the customer id came from, so a missing customer is a 404 for a path and a 400 for
  * a body field.
  */
-export async function createInteraction(input: NewInteraction, principal: Principal, customerIn: 'path' | 'body'): Promise<InteractionChange> {
+export async function createInteraction(
+  input: NewInteraction,
+  principal: Principal,
+  customerIn: 'path' | 'body',
+): Promise<InteractionChange> {
   return inTransaction(async () => {
     writeScope(principal); // refuses callers who may not write interactions at all
     const userId = input.userId ?? principal.id;
     if (userId !== principal.id) {
-      if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
+      if (!can(principal, 'interactions:write-all'))
+        throw AppError.forbidden('Only an ADMIN or MANAGER may create interactions for another user');
       await assertStaffUser(userId, 'user_id');
     }
     const missingCustomer = () =>
@@ -173,13 +178,15 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
     const before = await findWritableInteraction(id, principal);
     const newOwner = changes.user_id !== undefined && changes.user_id !== before.user.toHexString() ? changes.user_id : undefined;
     if (newOwner) {
-      if (!can(principal, 'interactions:write-all')) throw AppError.forbidden('Only an ADMIN or MANAGER may hand an interaction to another user');
+      if (!can(principal, 'interactions:write-all'))
+        throw AppError.forbidden('Only an ADMIN or MANAGER may hand an interaction to another user');
       await assertStaffUser(newOwner, 'user_id');
     }
 
     const now = new Date();
     const completion = completionChanges(before, changes, now);
-    const seal = (field: SecretField, value: string | null | undefined) => (typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value);
+    const seal = (field: SecretField, value: string | null | undefined) =>
+      typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value;
     const patch = patchFields({
       type: changes.type,
       title: changes.title,

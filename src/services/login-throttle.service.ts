@@ -45,7 +45,10 @@ interface AccountWindow {
 }
 
 function locked(until: Date): AppError {
-  return AppError.tooManyRequests('Too many failed sign-in attempts for this account; try again later', (until.getTime() - Date.now()) / 1000);
+  return AppError.tooManyRequests(
+    'Too many failed sign-in attempts for this account; try again later',
+    (until.getTime() - Date.now()) / 1000,
+  );
 }
 
 /** The account's current window: the highest number present (0: none yet). */
@@ -104,7 +107,14 @@ async function closeWindow(slot: Slot): Promise<void> {
   const now = new Date();
   const window = slot.window + 1;
   await insertedFirst(() =>
-    LoginAttempt.create({ _id: `${slot.key}:${window}:0`, key: slot.key, window, slot: 0, until: now, expires_at: removalAfter(lockEnd(now)) }),
+    LoginAttempt.create({
+      _id: `${slot.key}:${window}:0`,
+      key: slot.key,
+      window,
+      slot: 0,
+      until: now,
+      expires_at: removalAfter(lockEnd(now)),
+    }),
   );
 }
 

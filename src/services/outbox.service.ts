@@ -44,11 +44,22 @@ export async function retryMessage(id: string) {
   const message = await OutboxMessage.findById(id).lean<OutboxRecord>();
   if (!message) throw AppError.notFound('Outbox message');
   if (message.status !== 'failed') {
-    throw AppError.conflict(`Only a failed message can be retried; this one is ${message.status}`, [{ location: 'params', field: 'status', message: message.status }], 'OUTBOX_NOT_FAILED');
+    throw AppError.conflict(
+      `Only a failed message can be retried; this one is ${message.status}`,
+      [{ location: 'params', field: 'status', message: message.status }],
+      'OUTBOX_NOT_FAILED',
+    );
   }
   const result = await OutboxMessage.updateOne(
     { _id: message._id, status: 'failed', attempts: message.attempts },
-    { $set: { status: 'pending', next_attempt_at: new Date(), max_attempts: message.attempts + config.outbox.maxAttempts, last_error: null } },
+    {
+      $set: {
+        status: 'pending',
+        next_attempt_at: new Date(),
+        max_attempts: message.attempts + config.outbox.maxAttempts,
+        last_error: null,
+      },
+    },
   );
   if (result.matchedCount === 0) throw AppError.conflict('The message changed meanwhile; read it again and retry');
   // Read back before waking the worker, so the answer shows the message as queued, not half-sent.

@@ -181,7 +181,8 @@ export class OutboxWorker {
     try {
       while (this.stream === stream && (await stream.next())) this.onEnqueued();
     } catch (error) {
-      if (this.stream === stream && this.running) this.log.warn({ err: describeError(error) }, 'outbox change stream failed; polling until it reopens');
+      if (this.stream === stream && this.running)
+        this.log.warn({ err: describeError(error) }, 'outbox change stream failed; polling until it reopens');
     }
     if (this.stream === stream) this.stream = undefined;
     await stream.close().catch(() => undefined);
@@ -213,7 +214,9 @@ export class OutboxWorker {
   private async idleMs(): Promise<number> {
     if (!this.stream) return this.pollMs;
     try {
-      const next = await OutboxMessage.findOne({ status: 'pending' }, { next_attempt_at: 1 }).sort({ next_attempt_at: 1 }).lean<Pick<OutboxRecord, 'next_attempt_at'>>();
+      const next = await OutboxMessage.findOne({ status: 'pending' }, { next_attempt_at: 1 })
+        .sort({ next_attempt_at: 1 })
+        .lean<Pick<OutboxRecord, 'next_attempt_at'>>();
       if (!next) return this.idlePollMs;
       return Math.min(this.idlePollMs, Math.max(10, next.next_attempt_at.getTime() - Date.now()));
     } catch {
@@ -299,7 +302,10 @@ export class OutboxWorker {
           headers: { 'X-CRM-Event': message.event },
         });
       } else {
-        this.log.info({ outbox_id: id, event: message.event, to: message.to, subject: message.subject, text: message.text }, 'e-mail (no SMTP_HOST set): logged, not sent');
+        this.log.info(
+          { outbox_id: id, event: message.event, to: message.to, subject: message.subject, text: message.text },
+          'e-mail (no SMTP_HOST set): logged, not sent',
+        );
       }
       return true;
     } catch (error) {

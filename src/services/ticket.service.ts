@@ -100,7 +100,11 @@ export async function createTicket(interactionId: string, input: CreateTicketBod
       throw AppError.notFound('Interaction');
     }
     const after = ticket.toObject<TicketRecord>();
-    await concurrently(() => applyTicketChanges([{ before: null, after }]), () => activity.recordChange(principal, 'ticket', null, after), () => notify.ticketRaised(after));
+    await concurrently(
+      () => applyTicketChanges([{ before: null, after }]),
+      () => activity.recordChange(principal, 'ticket', null, after),
+      () => notify.ticketRaised(after),
+    );
     return { before: null, after, ticket: ticketView(after) };
   });
 }
@@ -119,7 +123,11 @@ function checkCustomerChanges(before: TicketRecord, changes: UpdateTicketBody): 
     throw AppError.forbidden('A customer may only edit the text of its open ticket or close it');
   }
   if ((changes.title !== undefined || changes.description !== undefined) && before.status !== 'open') {
-    throw AppError.conflict('Only an open ticket can be edited', [{ location: 'body', field: 'status', message: before.status }], 'TICKET_NOT_OPEN');
+    throw AppError.conflict(
+      'Only an open ticket can be edited',
+      [{ location: 'body', field: 'status', message: before.status }],
+      'TICKET_NOT_OPEN',
+    );
   }
 }
 
@@ -155,17 +163,24 @@ export async function updateTicket(id: string, changes: UpdateTicketBody, princi
     // Unassigning stores null, the model's default for an unassigned ticket, rather than removing the field.
     if (changes.assigned_to !== undefined) set.assigned_to = changes.assigned_to === null ? null : toObjectId(changes.assigned_to);
     // Sending the current status again is a no-op, not a move.
-    if (changes.status !== undefined && changes.status !== before.status) Object.assign(set, statusChanges(before, changes.status, new Date()));
+    if (changes.status !== undefined && changes.status !== before.status)
+      Object.assign(set, statusChanges(before, changes.status, new Date()));
 
     // Nothing to change (e.g. only the current status sent again): a no-op, nothing written, updated_at kept.
     if (Object.keys(set).length === 0 && Object.keys(unset).length === 0) return { before, after: before, ticket: ticketView(before) };
 
     // Conditional on the status read above, so two concurrent moves cannot both apply.
-    const result = await Ticket.updateOne({ _id: before._id, status: before.status }, updateDocument({ set, unset }), { runValidators: true });
+    const result = await Ticket.updateOne({ _id: before._id, status: before.status }, updateDocument({ set, unset }), {
+      runValidators: true,
+    });
     if (result.matchedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
     const after = await Ticket.findById(before._id).lean<TicketRecord>();
     if (!after) throw AppError.notFound('Ticket');
-    await concurrently(() => applyTicketChanges([{ before, after }]), () => activity.recordChange(principal, 'ticket', before, after), () => notify.ticketUpdated(before, after));
+    await concurrently(
+      () => applyTicketChanges([{ before, after }]),
+      () => activity.recordChange(principal, 'ticket', before, after),
+      () => notify.ticketUpdated(before, after),
+    );
     return { before, after, ticket: ticketView(after) };
   });
 }
@@ -176,7 +191,11 @@ export async function deleteTicket(id: string, principal: Principal) {
     const before = await findReadableTicket(id, principal);
     if (principal.type === 'customer') {
       if (before.status !== 'open') {
-        throw AppError.conflict('Only an open ticket can be deleted', [{ location: 'params', field: 'status', message: before.status }], 'TICKET_NOT_OPEN');
+        throw AppError.conflict(
+          'Only an open ticket can be deleted',
+          [{ location: 'params', field: 'status', message: before.status }],
+          'TICKET_NOT_OPEN',
+        );
       }
     } else if (!can(principal, 'tickets:delete-all')) {
       throw AppError.forbidden();

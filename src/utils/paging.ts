@@ -21,7 +21,9 @@ export function pagingQuery<const F extends readonly [string, ...string[]]>(sort
   const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
   return {
     page: queryInt(1, MAX_PAGE).optional().meta({ description: 'Page number (1-based); ignored with `after`' }),
-    limit: queryInt(1, MAX_LIMIT).default(20).meta({ description: `Page size, 1-${MAX_LIMIT}` }),
+    limit: queryInt(1, MAX_LIMIT)
+      .default(20)
+      .meta({ description: `Page size, 1-${MAX_LIMIT}` }),
     sort: z
       .enum(sortValues)
       .default(defaultSort)

@@ -18,7 +18,11 @@ export interface InteractionInput {
 /** Saves an interaction through the service, so it is encrypted and bucketed exactly as the API would. */
 export async function insertInteraction({ customer, user, type = 'meeting', ...fields }: InteractionInput) {
   const owner: Principal = { type: 'user', id: user, role: 'USER' };
-  const { after } = await createInteraction({ customerId: customer, userId: user, type, title: 'Factory meeting', ...fields }, owner, 'body');
+  const { after } = await createInteraction(
+    { customerId: customer, userId: user, type, title: 'Factory meeting', ...fields },
+    owner,
+    'body',
+  );
   if (!after) throw new Error('interaction not created');
   return after;
 }

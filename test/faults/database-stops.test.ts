@@ -42,7 +42,10 @@ beforeAll(async () => {
   });
   base = `http://127.0.0.1:${server.port}`;
   await waitForLog(server, (line) => line.msg === 'created the configured ADMIN account');
-  const signin = await call('/user/signin', { method: 'POST', body: JSON.stringify({ email: 'ops@example.com', password: 'operations password' }) });
+  const signin = await call('/user/signin', {
+    method: 'POST',
+    body: JSON.stringify({ email: 'ops@example.com', password: 'operations password' }),
+  });
   token = String(signin.body.token);
   const created = await call('/customers', { method: 'POST', body: JSON.stringify({ name: 'Steady', email: 'steady@example.com' }) });
   customerId = String(created.body.id);
@@ -78,7 +81,16 @@ describe('the database stops under traffic', () => {
     const duringOutage = sentAfterCut();
     const wrong = duringOutage.filter((r) => r.status !== 503 || r.code !== 'DATABASE_UNAVAILABLE');
     // On failure, show what the service logged as errors.
-    expect({ wrong, errors: wrong.length ? server.output().split('\n').filter((l) => l.includes('"level":50')).slice(0, 3) : [] }).toEqual({ wrong: [], errors: [] });
+    expect({
+      wrong,
+      errors: wrong.length
+        ? server
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"level":50'))
+            .slice(0, 3)
+        : [],
+    }).toEqual({ wrong: [], errors: [] });
     const slowest = Math.max(...duringOutage.map((r) => r.ms));
     expect(slowest).toBeLessThan(FAST_MS);
     const first503 = results.find((r) => r.status === 503);

@@ -24,7 +24,11 @@ afterAll(async () => {
     server.child.kill('SIGTERM');
     await server.exited;
   }
-  if (dropsDatabases()) await client.db(dbName).dropDatabase().catch(() => undefined);
+  if (dropsDatabases())
+    await client
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
   await client.close();
 });
 
@@ -59,11 +63,18 @@ describe('SIGKILL during an async import', () => {
     let token = await signin(base);
 
     const csv = `name,email,company\n${Array.from({ length: rows }, (_, i) => `Kill ${i},kill${i}@fault.test,ACME`).join('\n')}\n`;
-    const accepted = await fetch(`${base}/import/customer_data?async=true`, { method: 'POST', headers: { token, 'content-type': 'text/csv' }, body: csv });
+    const accepted = await fetch(`${base}/import/customer_data?async=true`, {
+      method: 'POST',
+      headers: { token, 'content-type': 'text/csv' },
+      body: csv,
+    });
     expect(accepted.status).toBe(202);
     const jobId = String(((await accepted.json()) as { job_id: string }).job_id);
 
-    const midway = await until(() => getJob(base, token, jobId), (job) => job.rows_processed > 0);
+    const midway = await until(
+      () => getJob(base, token, jobId),
+      (job) => job.rows_processed > 0,
+    );
     expect(midway.status).toBe('running');
     server.child.kill('SIGKILL');
     await server.exited;
@@ -71,7 +82,10 @@ describe('SIGKILL during an async import', () => {
     server = await startServer(env);
     base = `http://127.0.0.1:${server.port}`;
     token = await signin(base);
-    const after = await until(() => getJob(base, token, jobId), (job) => job.status !== 'running');
+    const after = await until(
+      () => getJob(base, token, jobId),
+      (job) => job.status !== 'running',
+    );
     expect(after.status).toBe('failed');
     expect(after.error?.code).toBe('INTERRUPTED');
     expect(after.rows_processed).toBeGreaterThan(0);

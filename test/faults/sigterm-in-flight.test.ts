@@ -85,6 +85,8 @@ describe('SIGTERM with requests in flight', () => {
     // Nothing had to be cut off when the grace period ran out: the in-flight requests ended on their own.
     expect(server.output()).not.toContain('grace period over');
     expect(server.output()).toContain('"msg":"stopped"');
-    process.stdout.write(`\n[faults] SIGTERM: ${outcomes.length}/${inFlight.length} in-flight requests completed, 0 lost; exit 0 after ${exitMs} ms\n`);
+    process.stdout.write(
+      `\n[faults] SIGTERM: ${outcomes.length}/${inFlight.length} in-flight requests completed, 0 lost; exit 0 after ${exitMs} ms\n`,
+    );
   }, 60_000);
 });

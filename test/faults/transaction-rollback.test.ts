@@ -34,7 +34,8 @@ async function failPoint(mode: unknown, data: Record<string, unknown> = {}): Pro
 }
 
 /** Fails the second `commandName` this connection sends, with "shutting down" and no retry label. */
-const failSecond = (commandName: string) => failPoint({ skip: 1, times: 1 }, { failCommands: [commandName], errorCode: 91, errorLabels: [] });
+const failSecond = (commandName: string) =>
+  failPoint({ skip: 1, times: 1 }, { failCommands: [commandName], errorCode: 91, errorLabels: [] });
 
 async function counts() {
   const [customers, activity, deltas, outbox, notifications, tickets] = await Promise.all([
@@ -79,7 +80,12 @@ describe('one request, one transaction', () => {
 
     const created = await request(app).post('/customers').set(actors.manager.headers).send(body);
     expect(created.status).toBe(201);
-    expect(await counts()).toEqual({ ...before, customers: before.customers + 1, activity: before.activity + 1, deltas: before.deltas + 1 });
+    expect(await counts()).toEqual({
+      ...before,
+      customers: before.customers + 1,
+      activity: before.activity + 1,
+      deltas: before.deltas + 1,
+    });
   });
 
   it('leaves a ticket, its trail and its notices as they were when a status change fails half-way', async () => {
@@ -93,7 +99,10 @@ describe('one request, one transaction', () => {
       .set(actors.manager.headers)
       .send({ title: 'Kick-off', scheduled_at: new Date(Date.now() + 86_400_000).toISOString() });
     expect(meeting.status).toBe(201);
-    const raised = await request(app).post(`/customers/ticket/${meeting.body.InsertedID}`).set(actors.manager.headers).send({ title: 'Broken login' });
+    const raised = await request(app)
+      .post(`/customers/ticket/${meeting.body.InsertedID}`)
+      .set(actors.manager.headers)
+      .send({ title: 'Broken login' });
     expect(raised.status).toBe(201);
     const ticketId = raised.body.id as string;
     const before = await counts();

@@ -56,7 +56,8 @@ export function runAccessMatrix(title: string, app: Express, getActors: () => Ac
           expect({ route: c.route, as, status: res.status }).toEqual({ route: c.route, as, status: c.expect[as] });
           if (res.status >= 400) {
             expect(res.body).toEqual({ error: expect.any(String), code: expect.any(String), details: expect.any(Array) });
-            if (c.state) expect({ route: c.route, as, state: await c.state(actors, attempt) }).toEqual({ route: c.route, as, state: before });
+            if (c.state)
+              expect({ route: c.route, as, state: await c.state(actors, attempt) }).toEqual({ route: c.route, as, state: before });
           }
         });
       }
@@ -65,6 +66,14 @@ export function runAccessMatrix(title: string, app: Express, getActors: () => Ac
 }
 
 /** Shorthand for the common shapes of a row. */
-export function statuses(anonymous: number, admin: number, manager: number, user: number, otherUser: number, customer: number, otherCustomer: number) {
+export function statuses(
+  anonymous: number,
+  admin: number,
+  manager: number,
+  user: number,
+  otherUser: number,
+  customer: number,
+  otherCustomer: number,
+) {
   return { anonymous, admin, manager, user, otherUser, customer, otherCustomer };
 }

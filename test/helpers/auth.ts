@@ -36,7 +36,12 @@ export async function bootstrapAdmin(app: Express): Promise<Actor> {
   return actor(res.body.user.id, email, await signin(app, 'user', email));
 }
 
-export async function createStaff(app: Express, admin: Pick<Actor, 'headers'>, role: 'ADMIN' | 'MANAGER' | 'USER', name = role.toLowerCase()): Promise<Actor> {
+export async function createStaff(
+  app: Express,
+  admin: Pick<Actor, 'headers'>,
+  role: 'ADMIN' | 'MANAGER' | 'USER',
+  name = role.toLowerCase(),
+): Promise<Actor> {
   const email = uniqueEmail(name);
   const res = await request(app).post('/user/signup').set(admin.headers).send({ name, email, password: PASSWORD, role });
   if (res.status !== 201) throw new Error(`create ${role} failed: ${res.status} ${res.text}`);

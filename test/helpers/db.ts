@@ -41,7 +41,11 @@ export function useTestDatabase(options: { uri?: () => string } = {}): { dbName:
   const handle = { dbName: uniqueDbName() };
   beforeAll(async () => {
     // Retried like the service does, so a busy machine's slow first connection is not a test failure.
-    await connectWithRetry(options.uri?.() ?? testMongoUri(), { timeoutMs: config.db.timeoutMs, dbName: handle.dbName }, createLogger(undefined, 'silent'));
+    await connectWithRetry(
+      options.uri?.() ?? testMongoUri(),
+      { timeoutMs: config.db.timeoutMs, dbName: handle.dbName },
+      createLogger(undefined, 'silent'),
+    );
     // As the service starts: engine features detected (transactions, change streams, TTL), indexes ensured.
     await prepareDatabase(config.db.features);
     markSetupDone();

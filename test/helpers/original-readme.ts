@@ -47,7 +47,13 @@ export function originalExamples(): OriginalExample[] {
   if (!Array.isArray(examples)) throw new Error(`${originalExamplesPath}: no "examples" array`);
   return examples.map((example: unknown, index) => {
     const { title, request, response } = (example ?? {}) as Partial<OriginalExample>;
-    if (typeof title !== 'string' || !isCurlCommand(request) || typeof response !== 'object' || response === null || !('body' in response)) {
+    if (
+      typeof title !== 'string' ||
+      !isCurlCommand(request) ||
+      typeof response !== 'object' ||
+      response === null ||
+      !('body' in response)
+    ) {
       throw new Error(`${originalExamplesPath}: example ${index} is not {title, request, response: {body}}`);
     }
     return { title, request, response };
@@ -74,7 +80,11 @@ export function shapeOf(value: unknown): Shape {
 export function withoutKeys(shape: Shape, keys: readonly string[]): Shape {
   if (typeof shape === 'string') return shape;
   if (Array.isArray(shape)) return shape.map((item) => withoutKeys(item, keys));
-  return Object.fromEntries(Object.entries(shape).filter(([key]) => !keys.includes(key)).map(([key, item]) => [key, withoutKeys(item, keys)]));
+  return Object.fromEntries(
+    Object.entries(shape)
+      .filter(([key]) => !keys.includes(key))
+      .map(([key, item]) => [key, withoutKeys(item, keys)]),
+  );
 }
 
 /** An object shape with keys added (or replaced). */
@@ -89,10 +99,13 @@ export function withKeys(shape: Shape, added: Record<string, Shape>): Shape {
  */
 export function shapeShortfalls(expected: Shape, actual: Shape, at = '$'): string[] {
   if (typeof expected === 'string' || typeof actual === 'string') {
-    return JSON.stringify(expected) === JSON.stringify(actual) ? [] : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+    return JSON.stringify(expected) === JSON.stringify(actual)
+      ? []
+      : [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
   }
   if (Array.isArray(expected) || Array.isArray(actual)) {
-    if (!Array.isArray(expected) || !Array.isArray(actual)) return [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+    if (!Array.isArray(expected) || !Array.isArray(actual))
+      return [`${at}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
     const [item] = expected;
     if (item === undefined) return [];
     const [actualItem] = actual;

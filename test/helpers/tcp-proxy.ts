@@ -11,7 +11,10 @@ export class TcpProxy {
   /** Every chunk a client sent towards the database, per connection, in order (see `clientBytes`). */
   private readonly sent: Buffer[][] = [];
 
-  constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
 
   /** What each connection's client has sent so far, one buffer per connection in the order they opened. */
   clientBytes(): Buffer[] {

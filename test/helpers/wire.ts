@@ -28,7 +28,7 @@ function commandOf(message: Buffer, opCode: number): BSON.Document | undefined {
 /** The commands in one connection's client-to-server byte stream, in order. */
 export function readCommands(stream: Buffer): WireCommand[] {
   const commands: WireCommand[] = [];
-  for (let offset = 0; offset + 16 <= stream.length; ) {
+  for (let offset = 0; offset + 16 <= stream.length;) {
     const length = stream.readInt32LE(offset);
     if (length < 16 || offset + length > stream.length) break;
     const message = stream.subarray(offset, offset + length);

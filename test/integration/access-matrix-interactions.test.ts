@@ -45,20 +45,70 @@ const matrix: Route[] = [
   // interactions                                            anon admin mgr  user other cust otherCust
   { method: 'get', path: () => '/users/meetings', statuses: [401, 200, 200, 200, 200, 200, 200], sees: ['user', 'customer'] },
   { method: 'post', path: (f) => `/users/meetings/${f.customer}`, body: () => ({}), statuses: [401, 201, 201, 201, 201, 403, 403] },
-  { method: 'get', path: () => '/interactions', statuses: [401, 200, 200, 200, 200, 200, 200], sees: ['admin', 'manager', 'user', 'customer'] },
-  { method: 'post', path: () => '/interactions', body: (f) => ({ customer_id: f.customer, type: 'call' }), statuses: [401, 201, 201, 201, 201, 403, 403] },
-  { method: 'get', path: (f) => `/interactions/user/${f.user}`, statuses: [401, 200, 200, 200, 404, 404, 404], sees: ['admin', 'manager', 'user'] },
-  { method: 'get', path: (f) => `/interactions/user/${f.customer}`, statuses: [401, 200, 200, 200, 200, 200, 404], sees: ['admin', 'manager', 'user', 'customer'] },
-  { method: 'get', path: (f) => `/interactions/customer/${f.customer}`, statuses: [401, 200, 200, 200, 200, 200, 404], sees: ['admin', 'manager', 'user', 'customer'] },
+  {
+    method: 'get',
+    path: () => '/interactions',
+    statuses: [401, 200, 200, 200, 200, 200, 200],
+    sees: ['admin', 'manager', 'user', 'customer'],
+  },
+  {
+    method: 'post',
+    path: () => '/interactions',
+    body: (f) => ({ customer_id: f.customer, type: 'call' }),
+    statuses: [401, 201, 201, 201, 201, 403, 403],
+  },
+  {
+    method: 'get',
+    path: (f) => `/interactions/user/${f.user}`,
+    statuses: [401, 200, 200, 200, 404, 404, 404],
+    sees: ['admin', 'manager', 'user'],
+  },
+  {
+    method: 'get',
+    path: (f) => `/interactions/user/${f.customer}`,
+    statuses: [401, 200, 200, 200, 200, 200, 404],
+    sees: ['admin', 'manager', 'user', 'customer'],
+  },
+  {
+    method: 'get',
+    path: (f) => `/interactions/customer/${f.customer}`,
+    statuses: [401, 200, 200, 200, 200, 200, 404],
+    sees: ['admin', 'manager', 'user', 'customer'],
+  },
   { method: 'get', path: (f) => `/interactions/${f.interaction}`, statuses: [401, 200, 200, 200, 404, 200, 404] },
-  { method: 'patch', path: (f) => `/interactions/${f.interaction}`, body: () => ({ title: 'changed' }), statuses: [401, 200, 200, 200, 404, 403, 403] },
+  {
+    method: 'patch',
+    path: (f) => `/interactions/${f.interaction}`,
+    body: () => ({ title: 'changed' }),
+    statuses: [401, 200, 200, 200, 404, 403, 403],
+  },
   { method: 'delete', path: (f) => `/interactions/${f.interaction}?cascade=true`, statuses: [401, 200, 200, 200, 404, 403, 403] },
   // tickets
-  { method: 'get', path: () => '/customers/tickets', statuses: [401, 200, 200, 200, 200, 200, 200], sees: ['admin', 'manager', 'user', 'customer'] },
+  {
+    method: 'get',
+    path: () => '/customers/tickets',
+    statuses: [401, 200, 200, 200, 200, 200, 200],
+    sees: ['admin', 'manager', 'user', 'customer'],
+  },
   { method: 'get', path: (f) => `/customers/tickets/${f.ticket}`, statuses: [401, 200, 200, 200, 404, 200, 404] },
-  { method: 'post', path: (f) => `/customers/ticket/${f.interaction}`, body: () => ({ title: 'Help' }), statuses: [401, 201, 201, 201, 404, 201, 404] },
-  { method: 'patch', path: (f) => `/customers/ticket/${f.ticket}`, body: () => ({ title: 'changed' }), statuses: [401, 200, 200, 200, 404, 200, 404] },
-  { method: 'patch', path: (f) => `/customers/ticket/${f.ticket}`, body: () => ({ status: 'in_progress' }), statuses: [401, 200, 200, 200, 404, 403, 404] },
+  {
+    method: 'post',
+    path: (f) => `/customers/ticket/${f.interaction}`,
+    body: () => ({ title: 'Help' }),
+    statuses: [401, 201, 201, 201, 404, 201, 404],
+  },
+  {
+    method: 'patch',
+    path: (f) => `/customers/ticket/${f.ticket}`,
+    body: () => ({ title: 'changed' }),
+    statuses: [401, 200, 200, 200, 404, 200, 404],
+  },
+  {
+    method: 'patch',
+    path: (f) => `/customers/ticket/${f.ticket}`,
+    body: () => ({ status: 'in_progress' }),
+    statuses: [401, 200, 200, 200, 404, 403, 404],
+  },
   { method: 'delete', path: (f) => `/customers/ticket/${f.ticket}`, statuses: [401, 200, 200, 403, 403, 200, 404] },
 ];
 
@@ -72,7 +122,12 @@ const cases = matrix.flatMap((route) =>
 async function freshFixture(): Promise<Fixture> {
   const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id });
   const ticket = await insertTicket(interaction._id.toHexString(), { type: 'customer', id: actors.customer.id, role: 'CUSTOMER' });
-  return { interaction: interaction._id.toHexString(), ticket: ticket._id.toHexString(), customer: actors.customer.id, user: actors.user.id };
+  return {
+    interaction: interaction._id.toHexString(),
+    ticket: ticket._id.toHexString(),
+    customer: actors.customer.id,
+    user: actors.user.id,
+  };
 }
 
 /** What a refused request must leave untouched. */

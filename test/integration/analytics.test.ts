@@ -150,7 +150,13 @@ const get = (path: string, who: keyof Actors = 'admin') => request(app).get(path
 async function counterSnapshot() {
   const all = await readAllCounters();
   const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-  return sorted(Object.fromEntries(Object.entries(all).filter(([, content]) => Object.keys(content).length > 0).map(([id, content]) => [id, sorted(Object.fromEntries(Object.entries(content).map(([p, f]) => [p, sorted(f)])))])));
+  return sorted(
+    Object.fromEntries(
+      Object.entries(all)
+        .filter(([, content]) => Object.keys(content).length > 0)
+        .map(([id, content]) => [id, sorted(Object.fromEntries(Object.entries(content).map(([p, f]) => [p, sorted(f)])))]),
+    ),
+  );
 }
 
 describe('GET /analytics/overview', () => {
@@ -192,14 +198,19 @@ describe('GET /analytics/overview', () => {
     expect(manager.body).toEqual(admin.body);
   });
 
-  it("gives a USER only its own figures: customers it owns, its interactions, tickets assigned to it", async () => {
+  it('gives a USER only its own figures: customers it owns, its interactions, tickets assigned to it', async () => {
     const res = await get(`/analytics/overview?${Q1}`, 'user');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       from: '2024-01-01',
       to: '2024-03-31',
       scope: 'own',
-      customers: { total: 4, by_status: { lead: 2, prospect: 1, active: 1, inactive: 0 }, new: 3, new_by_status: { lead: 1, prospect: 1, active: 1, inactive: 0 } },
+      customers: {
+        total: 4,
+        by_status: { lead: 2, prospect: 1, active: 1, inactive: 0 },
+        new: 3,
+        new_by_status: { lead: 1, prospect: 1, active: 1, inactive: 0 },
+      },
       interactions: {
         total: 4,
         by_type: { meeting: 1, call: 1, email: 0, task: 1, follow_up: 1, note: 0 },
@@ -226,7 +237,11 @@ describe('GET /analytics/overview', () => {
 
   it('takes whole UTC days: the edges are included, a time part is ignored', async () => {
     const res = await get('/analytics/overview?from=2024-01-31T23:30:00Z&to=2024-02-01');
-    expect(res.body).toMatchObject({ from: '2024-01-31', to: '2024-02-01', customers: { new: 2, new_by_status: { prospect: 1, active: 1 } } });
+    expect(res.body).toMatchObject({
+      from: '2024-01-31',
+      to: '2024-02-01',
+      customers: { new: 2, new_by_status: { prospect: 1, active: 1 } },
+    });
     const none = await get('/analytics/overview?from=2024-04-03&to=2024-04-30');
     expect(none.body.customers.new).toBe(0);
     expect(none.body.interactions.total).toBe(0);
@@ -343,7 +358,7 @@ describe('GET /analytics/interactions', () => {
     ]);
   });
 
-  it("shows a USER only its own interactions", async () => {
+  it('shows a USER only its own interactions', async () => {
     const res = await get(`/analytics/interactions?${Q1}&group_by=user`, 'otherUser');
     expect(res.body).toMatchObject({ scope: 'own', total: 3 });
     expect(res.body.rows).toEqual([{ key: actors.otherUser.id, name: 'other-user', count: 3, scheduled: 2, completed: 0, cancelled: 1 }]);
@@ -481,9 +496,16 @@ describe('GET /analytics/customers', () => {
     ]);
   });
 
-  it("shows a USER only the customers it owns", async () => {
+  it('shows a USER only the customers it owns', async () => {
     const res = await get(`/analytics/customers?${Q1}&group_by=company`, 'otherUser');
-    expect(res.body).toMatchObject({ scope: 'own', total: 2, rows: [{ key: 'Globex', count: 1 }, { key: null, count: 1 }] });
+    expect(res.body).toMatchObject({
+      scope: 'own',
+      total: 2,
+      rows: [
+        { key: 'Globex', count: 1 },
+        { key: null, count: 1 },
+      ],
+    });
   });
 
   it('neutralises spreadsheet formulas in CSV cells', async () => {
@@ -496,8 +518,19 @@ describe('GET /analytics/users', () => {
   it('lists every staff user: work done in the period and open workload now', async () => {
     const res = await get(`/analytics/users?${Q1}`, 'manager');
     expect(res.status).toBe(200);
-    const row = (id: string, name: string, role: string, figures: Record<string, number | null>) => ({ user_id: id, name, role, ...figures });
-    const zero = { interactions_done: 0, tickets_resolved: 0, average_resolution_seconds: null, open_tickets: 0, scheduled_interactions: 0 };
+    const row = (id: string, name: string, role: string, figures: Record<string, number | null>) => ({
+      user_id: id,
+      name,
+      role,
+      ...figures,
+    });
+    const zero = {
+      interactions_done: 0,
+      tickets_resolved: 0,
+      average_resolution_seconds: null,
+      open_tickets: 0,
+      scheduled_interactions: 0,
+    };
     expect(res.body).toEqual({
       from: '2024-01-01',
       to: '2024-03-31',
@@ -531,15 +564,38 @@ describe('GET /analytics/users', () => {
 describe('counters follow writes', () => {
   it('updates incrementally through the API and matches a rebuild from the raw data', async () => {
     // A status change moves C1 (created 2024-01-15) from lead to active.
-    expect((await request(app).patch(`/customers/${idOf('C1')}`).set(actors.admin.headers).send({ status: 'active' })).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .patch(`/customers/${idOf('C1')}`)
+          .set(actors.admin.headers)
+          .send({ status: 'active' })
+      ).status,
+    ).toBe(200);
     // T3: open → in_progress → resolved (today).
     for (const status of ['in_progress', 'resolved']) {
-      const res = await request(app).patch(`/customers/ticket/${idOf('T3')}`).set(actors.admin.headers).send({ status });
+      const res = await request(app)
+        .patch(`/customers/ticket/${idOf('T3')}`)
+        .set(actors.admin.headers)
+        .send({ status });
       expect(res.status).toBe(200);
     }
     // I7 (note, cancelled, 2024-03-31) deleted; I4 (overdue task) completed.
-    expect((await request(app).delete(`/interactions/${idOf('I7')}`).set(actors.admin.headers)).status).toBe(200);
-    expect((await request(app).patch(`/interactions/${idOf('I4')}`).set(actors.admin.headers).send({ status: 'completed' })).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .delete(`/interactions/${idOf('I7')}`)
+          .set(actors.admin.headers)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .patch(`/interactions/${idOf('I4')}`)
+          .set(actors.admin.headers)
+          .send({ status: 'completed' })
+      ).status,
+    ).toBe(200);
 
     const res = await get(`/analytics/overview?${Q1}`);
     expect(res.body.customers.new_by_status).toEqual({ lead: 0, prospect: 1, active: 3, inactive: 1 });
@@ -555,7 +611,10 @@ describe('counters follow writes', () => {
   it('stays exact under concurrent writes to the same counters', async () => {
     const created = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        request(app).post('/customers').set(actors.manager.headers).send({ name: `Parallel ${i}`, email: `parallel.${i}@example.com`, company: 'Initech' }),
+        request(app)
+          .post('/customers')
+          .set(actors.manager.headers)
+          .send({ name: `Parallel ${i}`, email: `parallel.${i}@example.com`, company: 'Initech' }),
       ),
     );
     expect(created.map((r) => r.status)).toEqual(Array(12).fill(201));
@@ -570,7 +629,9 @@ describe('counters follow writes', () => {
 
   it('follows cascades: deleting a customer with its interactions and tickets', async () => {
     const before = (await get(`/analytics/overview?${Q1}`)).body;
-    const res = await request(app).delete(`/customers/${idOf('C1')}?cascade=true`).set(actors.admin.headers);
+    const res = await request(app)
+      .delete(`/customers/${idOf('C1')}?cascade=true`)
+      .set(actors.admin.headers);
     expect(res.status).toBe(200);
     const after = (await get(`/analytics/overview?${Q1}`)).body;
     expect(after.customers.new).toBe(before.customers.new - 1);
@@ -584,7 +645,10 @@ describe('counters follow writes', () => {
 
   it('follows a staff user deleted with reassign_to', async () => {
     const leaver = await createStaff(app, actors.admin, 'USER', 'leaver');
-    const customer = await request(app).post('/customers').set(actors.admin.headers).send({ name: 'Leaver Co', email: 'leaver.co@example.com', owner_id: leaver.id });
+    const customer = await request(app)
+      .post('/customers')
+      .set(actors.admin.headers)
+      .send({ name: 'Leaver Co', email: 'leaver.co@example.com', owner_id: leaver.id });
     expect(customer.status).toBe(201);
     const res = await request(app).delete(`/users/${leaver.id}?reassign_to=${actors.user.id}`).set(actors.admin.headers);
     expect(res.status).toBe(200);
@@ -631,7 +695,10 @@ describe('bulk writers and recovery', () => {
 
   it('does not count twice a fold that wrote the counters but crashed before deleting its deltas', async () => {
     await get('/analytics/overview');
-    const change = { before: null, after: { created_at: at('2025-07-04T10:00:00Z'), status: 'prospect', company: 'Crash Ltd', owner: null } };
+    const change = {
+      before: null,
+      after: { created_at: at('2025-07-04T10:00:00Z'), status: 'prospect', company: 'Crash Ltd', owner: null },
+    };
     await applyCustomerChanges([change]);
     const [pending] = await AnalyticsDelta.find({}).lean<{ u: unknown[] }[]>();
     expect(pending).toBeDefined();

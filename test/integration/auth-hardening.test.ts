@@ -101,11 +101,17 @@ describe('wrong current_password values count as failed sign-ins', () => {
     const user = await accountFor('user', 'pw-guess');
     const before = await User.findById(user.id).select('+password_hash').lean();
     for (let i = 0; i < MAX; i += 1) {
-      const res = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: `guess ${i}` });
+      const res = await request(app)
+        .patch(`/users/${user.id}`)
+        .set(user.headers)
+        .send({ password: 'a brand new password', current_password: `guess ${i}` });
       expect(res.status).toBe(400);
       expect(res.body.details).toEqual([expect.objectContaining({ field: 'current_password' })]);
     }
-    const right = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: PASSWORD });
+    const right = await request(app)
+      .patch(`/users/${user.id}`)
+      .set(user.headers)
+      .send({ password: 'a brand new password', current_password: PASSWORD });
     expect(right.status).toBe(429);
     expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
     const after = await User.findById(user.id).select('+password_hash').lean();
@@ -118,7 +124,12 @@ describe('wrong current_password values count as failed sign-ins', () => {
   it('PATCH /users/:id: of 12 parallel wrong values at most LOGIN_MAX_FAILURES are checked', async () => {
     const user = await accountFor('user', 'pw-parallel');
     const guesses = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: `guess ${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        request(app)
+          .patch(`/users/${user.id}`)
+          .set(user.headers)
+          .send({ password: 'a brand new password', current_password: `guess ${i}` }),
+      ),
     );
     expect(countStatuses(guesses)).toEqual({ 400: MAX, 429: 12 - MAX });
   });
@@ -126,7 +137,10 @@ describe('wrong current_password values count as failed sign-ins', () => {
   it('shares the counter with sign-in: wrong sign-ins plus one wrong current_password lock the account', async () => {
     const user = await accountFor('user', 'pw-shared');
     for (let i = 0; i < MAX - 1; i += 1) expect((await signinAs('user', user.email, 'wrong password')).status).toBe(401);
-    const guess = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: 'guess' });
+    const guess = await request(app)
+      .patch(`/users/${user.id}`)
+      .set(user.headers)
+      .send({ password: 'a brand new password', current_password: 'guess' });
     expect(guess.status).toBe(400);
     expect((await signinAs('user', user.email, PASSWORD)).status).toBe(429);
   });
@@ -135,10 +149,16 @@ describe('wrong current_password values count as failed sign-ins', () => {
     const customer = await accountFor('customer', 'email-guess');
     const newEmail = uniqueEmail('taken-over');
     for (let i = 0; i < MAX; i += 1) {
-      const res = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ email: newEmail, current_password: `guess ${i}` });
+      const res = await request(app)
+        .patch(`/customers/${customer.id}`)
+        .set(customer.headers)
+        .send({ email: newEmail, current_password: `guess ${i}` });
       expect(res.status).toBe(400);
     }
-    const right = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ email: newEmail, current_password: PASSWORD });
+    const right = await request(app)
+      .patch(`/customers/${customer.id}`)
+      .set(customer.headers)
+      .send({ email: newEmail, current_password: PASSWORD });
     expect(right.status).toBe(429);
     expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
     expect((await Customer.findById(customer.id).lean())?.email).toBe(customer.email);
@@ -148,7 +168,10 @@ describe('wrong current_password values count as failed sign-ins', () => {
   it('a right current_password clears the count, as a successful sign-in does', async () => {
     const customer = await accountFor('customer', 'pw-clear');
     for (let i = 0; i < MAX - 1; i += 1) expect((await signinAs('customer', customer.email, 'wrong password')).status).toBe(401);
-    const change = await request(app).patch(`/customers/${customer.id}`).set(customer.headers).send({ password: 'another good password', current_password: PASSWORD });
+    const change = await request(app)
+      .patch(`/customers/${customer.id}`)
+      .set(customer.headers)
+      .send({ password: 'another good password', current_password: PASSWORD });
     expect(change.status).toBe(200);
     expect(await countedAttempts('customer', customer.email)).toBe(0);
   });
@@ -167,7 +190,11 @@ describe('POST /auth/refresh under concurrency', () => {
       expect({ trial, status: next.status }).toEqual({ trial, status: 401 });
       const family = await RefreshToken.find({ token_hash: createHash('sha256').update(tokens.refresh_token).digest('hex') }).lean();
       const members = await RefreshToken.find({ family_id: family[0]!.family_id }).lean();
-      expect({ trial, live: members.filter((t) => t.revoked_at === null).length, size: members.length }).toEqual({ trial, live: 0, size: 2 });
+      expect({ trial, live: members.filter((t) => t.revoked_at === null).length, size: members.length }).toEqual({
+        trial,
+        live: 0,
+        size: 2,
+      });
     }
   });
 
@@ -216,11 +243,16 @@ describe('POST /customer/signup with an address already on record', () => {
     const email = uniqueEmail('contact');
     const contactId = await staffContact(email);
     const before = await Customer.findById(contactId).select('+password_hash').lean();
-    const fresh = await request(app).post('/customer/signup').send({ name: 'Someone', email: uniqueEmail('fresh'), password: PASSWORD });
+    const fresh = await request(app)
+      .post('/customer/signup')
+      .send({ name: 'Someone', email: uniqueEmail('fresh'), password: PASSWORD });
 
     const res = await request(app).post('/customer/signup').send({ name: 'Someone', email: email.toUpperCase(), password: PASSWORD });
     expect(res.status).toBe(fresh.status);
-    expect(res.body).toEqual({ insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) }, message: 'Customer created successfully' });
+    expect(res.body).toEqual({
+      insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) },
+      message: 'Customer created successfully',
+    });
     expect(res.headers.location).toBe(`/customers/${res.body.insertId.InsertedID}`);
     expect(fresh.headers.location).toBe(`/customers/${fresh.body.insertId.InsertedID}`);
     expect(res.body.insertId.InsertedID).not.toBe(contactId);
@@ -237,7 +269,8 @@ describe('POST /customer/signup with an address already on record', () => {
   it('sends that notice at most once an hour per address', async () => {
     const email = uniqueEmail('contact-repeat');
     await staffContact(email);
-    for (let i = 0; i < 3; i += 1) expect((await request(app).post('/customer/signup').send({ name: 'X', email, password: PASSWORD })).status).toBe(201);
+    for (let i = 0; i < 3; i += 1)
+      expect((await request(app).post('/customer/signup').send({ name: 'X', email, password: PASSWORD })).status).toBe(201);
     expect(await notices(email)).toBe(1);
   });
 
@@ -253,7 +286,13 @@ describe('POST /customer/signup with an address already on record', () => {
     const limited = buildTestApp({ rateLimit: { auth: { windowMs: 60_000, limit: 2 }, global: { windowMs: 60_000, limit: 1000 } } });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) {
-      statuses.push((await request(limited).post('/customer/signup').send({ name: 'R', email: uniqueEmail('limited'), password: PASSWORD })).status);
+      statuses.push(
+        (
+          await request(limited)
+            .post('/customer/signup')
+            .send({ name: 'R', email: uniqueEmail('limited'), password: PASSWORD })
+        ).status,
+      );
     }
     expect(statuses).toEqual([201, 201, 429]);
     expect(await Customer.countDocuments({ email: /^limited\./ })).toBe(2);

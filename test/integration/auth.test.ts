@@ -14,16 +14,26 @@ useTestDatabase();
 const app = buildTestApp();
 
 function sign(payload: object, options: jwt.SignOptions = {}, secret = config.auth.jwtSecret) {
-  return jwt.sign(payload, secret, { algorithm: 'HS256', issuer: config.auth.issuer, audience: config.auth.audience, expiresIn: 600, ...options });
+  return jwt.sign(payload, secret, {
+    algorithm: 'HS256',
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    expiresIn: 600,
+    ...options,
+  });
 }
 
 describe('staff bootstrap and POST /user/signup', () => {
   it('makes the first staff account an ADMIN without a token, then requires an ADMIN token', async () => {
-    const first = await request(app).post('/user/signup').send({ name: 'First', email: uniqueEmail('first'), password: PASSWORD });
+    const first = await request(app)
+      .post('/user/signup')
+      .send({ name: 'First', email: uniqueEmail('first'), password: PASSWORD });
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ message: 'User created successfully', user: expect.objectContaining({ role: 'ADMIN' }) });
 
-    const anonymous = await request(app).post('/user/signup').send({ name: 'Second', email: uniqueEmail('second'), password: PASSWORD });
+    const anonymous = await request(app)
+      .post('/user/signup')
+      .send({ name: 'Second', email: uniqueEmail('second'), password: PASSWORD });
     expect(anonymous.status).toBe(401);
     expect(await User.countDocuments()).toBe(1);
   });
@@ -34,7 +44,9 @@ describe('staff bootstrap and POST /user/signup', () => {
       .post('/user/signup')
       .set('token', admin.token)
       .set('Content-Type', 'multipart/form-data')
-      .send('{\n        "Email": "sita@gmail.com",\n        "Password": "$15$lShiva",\n        "name":"sita",\n        "role":"ADMIN"\n    }');
+      .send(
+        '{\n        "Email": "sita@gmail.com",\n        "Password": "$15$lShiva",\n        "name":"sita",\n        "role":"ADMIN"\n    }',
+      );
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       message: 'User created successfully',
@@ -55,9 +67,15 @@ describe('staff bootstrap and POST /user/signup', () => {
   it('refuses a role from anyone but an ADMIN (403) and a duplicate e-mail (409)', async () => {
     const admin = await signin(app, 'user', 'sita@gmail.com', '$15$lShiva');
     const manager = await createStaff(app, { headers: { token: admin.token } }, 'MANAGER');
-    const escalation = await request(app).post('/user/signup').set(manager.headers).send({ name: 'x', email: uniqueEmail('x'), password: PASSWORD, role: 'ADMIN' });
+    const escalation = await request(app)
+      .post('/user/signup')
+      .set(manager.headers)
+      .send({ name: 'x', email: uniqueEmail('x'), password: PASSWORD, role: 'ADMIN' });
     expect(escalation.status).toBe(403);
-    const duplicate = await request(app).post('/user/signup').set('token', admin.token).send({ name: 'dup', email: 'SITA@gmail.com', password: PASSWORD });
+    const duplicate = await request(app)
+      .post('/user/signup')
+      .set('token', admin.token)
+      .send({ name: 'dup', email: 'SITA@gmail.com', password: PASSWORD });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.code).toBe('DUPLICATE');
   });
@@ -65,7 +83,10 @@ describe('staff bootstrap and POST /user/signup', () => {
   it('refuses passwords outside 8-72 bytes', async () => {
     const admin = await signin(app, 'user', 'sita@gmail.com', '$15$lShiva');
     for (const password of ['short', 'é'.repeat(37)]) {
-      const res = await request(app).post('/user/signup').set('token', admin.token).send({ name: 'p', email: uniqueEmail('p'), password });
+      const res = await request(app)
+        .post('/user/signup')
+        .set('token', admin.token)
+        .send({ name: 'p', email: uniqueEmail('p'), password });
       expect(res.status).toBe(400);
       expect(res.body.details).toEqual([expect.objectContaining({ field: 'password' })]);
     }
@@ -90,7 +111,14 @@ describe('POST /user/signin', () => {
     });
     const claims = jwt.decode(res.body.token, { complete: true });
     expect(claims?.header.alg).toBe('HS256');
-    expect(claims?.payload).toMatchObject({ sub: res.body.user.id, typ: 'user', role: 'ADMIN', ver: 0, iss: 'crm-api', aud: 'crm-clients' });
+    expect(claims?.payload).toMatchObject({
+      sub: res.body.user.id,
+      typ: 'user',
+      role: 'ADMIN',
+      ver: 0,
+      iss: 'crm-api',
+      aud: 'crm-clients',
+    });
   });
 
   it('gives the same 401 for an unknown e-mail and a wrong password', async () => {
@@ -102,13 +130,20 @@ describe('POST /user/signin', () => {
   });
 
   it('rejects operator injection with 400', async () => {
-    const res = await request(app).post('/user/signin').send({ Email: { $gt: '' }, Password: { $gt: '' } });
+    const res = await request(app)
+      .post('/user/signin')
+      .send({ Email: { $gt: '' }, Password: { $gt: '' } });
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['email', 'password']);
   });
 
   it('locks an account after repeated failures (429 with Retry-After), also for unknown e-mails', async () => {
-    const user = await createStaff(app, { headers: { token: (await signin(app, 'user', 'sita@gmail.com', '$15$lShiva')).token } }, 'USER', 'locked');
+    const user = await createStaff(
+      app,
+      { headers: { token: (await signin(app, 'user', 'sita@gmail.com', '$15$lShiva')).token } },
+      'USER',
+      'locked',
+    );
     for (let i = 0; i < config.auth.loginMaxFailures; i += 1) {
       expect((await request(app).post('/user/signin').send({ email: user.email, password: 'wrong password' })).status).toBe(401);
     }
@@ -118,7 +153,8 @@ describe('POST /user/signin', () => {
     expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
 
     const ghost = uniqueEmail('ghost');
-    for (let i = 0; i < config.auth.loginMaxFailures; i += 1) await request(app).post('/user/signin').send({ email: ghost, password: 'nope nope' });
+    for (let i = 0; i < config.auth.loginMaxFailures; i += 1)
+      await request(app).post('/user/signin').send({ email: ghost, password: 'nope nope' });
     expect((await request(app).post('/user/signin').send({ email: ghost, password: 'nope nope' })).status).toBe(429);
   });
 
@@ -139,9 +175,14 @@ describe('customer sign-up and sign-in', () => {
       .post('/customer/signup')
       .set('token', 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJYVxETlARgxBtGbUdMsBuwJltNsTbH41k')
       .set('Content-Type', 'multipart/form-data')
-      .send('{\n         "Name": "ramlal",\n         "Email": "ram@gmail.com",\n         "Password": "$2a$15$lShiva",\n         "Company": "TATA",\n         "Phone": "+91 35636621762"\n     }');
+      .send(
+        '{\n         "Name": "ramlal",\n         "Email": "ram@gmail.com",\n         "Password": "$2a$15$lShiva",\n         "Company": "TATA",\n         "Phone": "+91 35636621762"\n     }',
+      );
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) }, message: 'Customer created successfully' });
+    expect(res.body).toEqual({
+      insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) },
+      message: 'Customer created successfully',
+    });
     const stored = await Customer.findById(res.body.insertId.InsertedID).lean();
     expect(stored).toMatchObject({ name: 'ramlal', email: 'ram@gmail.com', company: 'TATA', phone: '+91 35636621762', status: 'lead' });
   });
@@ -158,14 +199,22 @@ describe('customer sign-up and sign-in', () => {
       refresh_token: expect.any(String),
       token_type: 'Bearer',
       expires_in: 3600,
-      customer: expect.objectContaining({ name: 'ramlal', email: 'ram@gmail.com', company: 'TATA', phone: '+91 35636621762', token: res.body.token }),
+      customer: expect.objectContaining({
+        name: 'ramlal',
+        email: 'ram@gmail.com',
+        company: 'TATA',
+        phone: '+91 35636621762',
+        token: res.body.token,
+      }),
     });
     expect(res.body.customer.customer_id).toBe(res.body.customer.id);
     expect(res.body.customer).not.toHaveProperty('password');
   });
 
   it('refuses a role at customer sign-up with 403', async () => {
-    const res = await request(app).post('/customer/signup').send({ name: 'x', email: uniqueEmail('x'), password: PASSWORD, role: 'ADMIN' });
+    const res = await request(app)
+      .post('/customer/signup')
+      .send({ name: 'x', email: uniqueEmail('x'), password: PASSWORD, role: 'ADMIN' });
     expect(res.status).toBe(403);
   });
 
@@ -181,26 +230,41 @@ describe('access tokens', () => {
     expect((await request(app).get('/me').set('token', admin.token)).status).toBe(200);
     const bearer = await request(app).get('/me').set('Authorization', `Bearer ${admin.token}`);
     expect(bearer.status).toBe(200);
-    expect(bearer.body).toMatchObject({ type: 'user', email: 'sita@gmail.com', role: 'ADMIN', permissions: expect.arrayContaining(['users:manage']) });
+    expect(bearer.body).toMatchObject({
+      type: 'user',
+      email: 'sita@gmail.com',
+      role: 'ADMIN',
+      permissions: expect.arrayContaining(['users:manage']),
+    });
   });
 
   it('refuses alg:none, a wrong secret, an expired, a tampered, a malformed token and one without exp or iat with 401', async () => {
     const admin = await User.findOne({ email: 'sita@gmail.com' }).lean();
     const claims = { sub: admin!._id.toHexString(), typ: 'user', role: 'ADMIN', ver: admin!.token_version };
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
-    const body = Buffer.from(JSON.stringify({ ...claims, iss: 'crm-api', aud: 'crm-clients', exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify({ ...claims, iss: 'crm-api', aud: 'crm-clients', exp: Math.floor(Date.now() / 1000) + 600 }),
+    ).toString('base64url');
     const valid = sign(claims);
     const [h, p, s] = valid.split('.');
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), role: 'ADMIN', sub: '0'.repeat(24) })).toString('base64url')}.${s}`;
     const cases = {
       none: `${header}.${body}.`,
       wrongSecret: sign(claims, {}, 'another-secret-that-is-long-enough-0123456789'),
-      expired: jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, config.auth.jwtSecret, { algorithm: 'HS256', issuer: config.auth.issuer, audience: config.auth.audience }),
+      expired: jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 10 }, config.auth.jwtSecret, {
+        algorithm: 'HS256',
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+      }),
       wrongAudience: sign(claims, { audience: 'someone-else' }),
       tampered,
       malformed: 'not.a.jwt',
       // Correctly signed, but one would never expire and the other has no issue time.
-      withoutExp: jwt.sign(claims, config.auth.jwtSecret, { algorithm: 'HS256', issuer: config.auth.issuer, audience: config.auth.audience }),
+      withoutExp: jwt.sign(claims, config.auth.jwtSecret, {
+        algorithm: 'HS256',
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+      }),
       withoutIat: jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) + 600 }, config.auth.jwtSecret, {
         algorithm: 'HS256',
         issuer: config.auth.issuer,
@@ -218,11 +282,20 @@ describe('access tokens', () => {
   it('refuses an access token issued before a password change', async () => {
     const admin = await signin(app, 'user', 'sita@gmail.com', '$15$lShiva');
     const user = await createStaff(app, { headers: { token: admin.token } }, 'USER', 'pwchange');
-    const change = await request(app).patch(`/users/${user.id}`).set(user.headers).send({ password: 'a brand new password', current_password: PASSWORD });
+    const change = await request(app)
+      .patch(`/users/${user.id}`)
+      .set(user.headers)
+      .send({ password: 'a brand new password', current_password: PASSWORD });
     expect(change.status).toBe(200);
     expect((await request(app).get('/me').set(user.headers)).status).toBe(401);
     expect((await request(app).post('/auth/refresh').send({ refresh_token: user.refreshToken })).status).toBe(401);
-    expect((await request(app).get('/me').set('token', (await signin(app, 'user', user.email, 'a brand new password')).token)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get('/me')
+          .set('token', (await signin(app, 'user', user.email, 'a brand new password')).token)
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses tokens of a deleted account', async () => {

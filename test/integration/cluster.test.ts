@@ -25,7 +25,11 @@ function logLines(output: string): Record<string, unknown>[] {
 async function waitForWorkers(server: { output: () => string }, count: number, msg: string): Promise<Set<unknown>> {
   const deadline = Date.now() + 40_000;
   for (;;) {
-    const pids = new Set(logLines(server.output()).filter((line) => line.msg === msg).map((line) => line.pid));
+    const pids = new Set(
+      logLines(server.output())
+        .filter((line) => line.msg === msg)
+        .map((line) => line.pid),
+    );
     if (pids.size >= count) return pids;
     if (Date.now() > deadline) throw new Error(`${count} workers did not log "${msg}"; output:\n${server.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -57,7 +61,9 @@ describe('WEB_CONCURRENCY=2 (Node cluster)', () => {
       expect(statuses.filter((s) => s === 429)).toHaveLength(8);
 
       // Both workers answered some of them: the limit held across processes, not per process.
-      const served = logLines(server.output()).filter((line) => line.msg === 'request completed' && String((line.req as { url?: string })?.url) === '/customers');
+      const served = logLines(server.output()).filter(
+        (line) => line.msg === 'request completed' && String((line.req as { url?: string })?.url) === '/customers',
+      );
       const servedBy = new Set(served.map((line) => line.pid));
       expect(servedBy).toEqual(workers);
 

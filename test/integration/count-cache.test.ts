@@ -44,7 +44,11 @@ describe('cachedCount', () => {
     const { model, calls } = countingModel(300);
     const before = cachedCount(model, { group: 'b' });
     await Probe.create({ group: 'b' }); // while the first count is in flight
-    const after = await Promise.all([cachedCount(model, { group: 'b' }), cachedCount(model, { group: 'b' }), cachedCount(model, { group: 'b' })]);
+    const after = await Promise.all([
+      cachedCount(model, { group: 'b' }),
+      cachedCount(model, { group: 'b' }),
+      cachedCount(model, { group: 'b' }),
+    ]);
     expect(await before).toBeGreaterThanOrEqual(1);
     expect(after).toEqual([2, 2, 2]);
     expect(calls).toHaveLength(2);

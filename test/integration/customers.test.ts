@@ -45,7 +45,10 @@ describe('POST /customers', () => {
       .send(buildCustomer({ owner_id: '0'.repeat(24), status: 'vip' as never, phone: 'call me' }));
     expect(res.status).toBe(400);
     expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(['phone', 'status']);
-    const owner = await request(app).post('/customers').set(actors.user.headers).send(buildCustomer({ owner_id: '0'.repeat(24) }));
+    const owner = await request(app)
+      .post('/customers')
+      .set(actors.user.headers)
+      .send(buildCustomer({ owner_id: '0'.repeat(24) }));
     expect(owner.status).toBe(400);
     expect(owner.body.details).toEqual([expect.objectContaining({ field: 'owner_id' })]);
   });
@@ -53,14 +56,21 @@ describe('POST /customers', () => {
   it('answers 409 for a duplicate e-mail, whatever its case', async () => {
     const input = buildCustomer();
     await request(app).post('/customers').set(actors.user.headers).send(input).expect(201);
-    const res = await request(app).post('/customers').set(actors.user.headers).send({ ...input, email: input.email.toUpperCase() });
+    const res = await request(app)
+      .post('/customers')
+      .set(actors.user.headers)
+      .send({ ...input, email: input.email.toUpperCase() });
     expect(res.status).toBe(409);
     expect(await Customer.countDocuments({ email: input.email })).toBe(1);
   });
 
   it('lets staff give a customer a password so it can sign in', async () => {
     const input = buildCustomer();
-    await request(app).post('/customers').set(actors.user.headers).send({ ...input, password: PASSWORD }).expect(201);
+    await request(app)
+      .post('/customers')
+      .set(actors.user.headers)
+      .send({ ...input, password: PASSWORD })
+      .expect(201);
     expect((await signin(app, 'customer', input.email)).token).toEqual(expect.any(String));
   });
 });
@@ -85,21 +95,39 @@ describe('GET /customers', () => {
   });
 
   it('searches name, e-mail and company by word prefix, case-insensitively', async () => {
-    for (const [q, expected] of [['amy', ['Amy Archer']], ['ARCH', ['Amy Archer']], ['initech', ['Amy Archer']], ['amy.archer@initech.com', ['Amy Archer']], ['glob zim', ['Zed Zimmer']], ['nobody', []]] as const) {
-      const res = await request(app).get(`/customers?q=${encodeURIComponent(q)}`).set(actors.user.headers);
+    for (const [q, expected] of [
+      ['amy', ['Amy Archer']],
+      ['ARCH', ['Amy Archer']],
+      ['initech', ['Amy Archer']],
+      ['amy.archer@initech.com', ['Amy Archer']],
+      ['glob zim', ['Zed Zimmer']],
+      ['nobody', []],
+    ] as const) {
+      const res = await request(app)
+        .get(`/customers?q=${encodeURIComponent(q)}`)
+        .set(actors.user.headers);
       expect({ q, names: res.body.map((c: { name: string }) => c.name) }).toEqual({ q, names: expected });
     }
   });
 
   it('finds nothing, with 200, for a q without a letter or digit', async () => {
     for (const q of ['=\u00a9\u009d', '***', '  ,;  ']) {
-      const res = await request(app).get(`/customers?q=${encodeURIComponent(q)}`).set(actors.user.headers);
-      expect({ q, status: res.status, body: res.body, total: res.headers['x-total-count'] }).toEqual({ q, status: 200, body: [], total: '0' });
+      const res = await request(app)
+        .get(`/customers?q=${encodeURIComponent(q)}`)
+        .set(actors.user.headers);
+      expect({ q, status: res.status, body: res.body, total: res.headers['x-total-count'] }).toEqual({
+        q,
+        status: 200,
+        body: [],
+        total: '0',
+      });
     }
   });
 
   it('treats regex characters in q literally', async () => {
-    const res = await request(app).get(`/customers?q=${encodeURIComponent('.*')}`).set(actors.user.headers);
+    const res = await request(app)
+      .get(`/customers?q=${encodeURIComponent('.*')}`)
+      .set(actors.user.headers);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([]);
   });
@@ -144,7 +172,10 @@ describe('PATCH /customers/:cust_id', () => {
       .set(actors.user.headers)
       .send({ status: 'active', owner_id: actors.manager.id, tags: ['a', 'b'], address: { city: 'Pune', country: 'IN' }, company: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ message: 'Customer updated successfully', customer: expect.objectContaining({ status: 'active', owner_id: actors.manager.id, company: null }) });
+    expect(res.body).toEqual({
+      message: 'Customer updated successfully',
+      customer: expect.objectContaining({ status: 'active', owner_id: actors.manager.id, company: null }),
+    });
     const stored = await Customer.findById(customer.id).lean();
     expect(stored).toMatchObject({ status: 'active', tags: ['a', 'b'], address: { city: 'Pune', country: 'IN' } });
     expect(stored?.company).toBeUndefined();
@@ -165,7 +196,10 @@ describe('PATCH /customers/:cust_id', () => {
   });
 
   it("requires a customer's current password to change its own e-mail", async () => {
-    const refused = await request(app).patch(`/customers/${actors.customer.id}`).set(actors.customer.headers).send({ email: 'new.address@example.com' });
+    const refused = await request(app)
+      .patch(`/customers/${actors.customer.id}`)
+      .set(actors.customer.headers)
+      .send({ email: 'new.address@example.com' });
     expect(refused.status).toBe(400);
     expect((await Customer.findById(actors.customer.id).lean())?.email).toBe(actors.customer.email);
   });
@@ -177,7 +211,10 @@ describe('PATCH /customers/:cust_id', () => {
   });
 
   it('answers 409 when the new e-mail is taken', async () => {
-    const res = await request(app).patch(`/customers/${actors.customer.id}`).set(actors.admin.headers).send({ email: actors.otherCustomer.email });
+    const res = await request(app)
+      .patch(`/customers/${actors.customer.id}`)
+      .set(actors.admin.headers)
+      .send({ email: actors.otherCustomer.email });
     expect(res.status).toBe(409);
   });
 });
@@ -195,7 +232,10 @@ describe('DELETE /customers/:cust_id', () => {
 
   it('signs a deleted customer out', async () => {
     const input = buildCustomer();
-    const created = await request(app).post('/customers').set(actors.user.headers).send({ ...input, password: PASSWORD });
+    const created = await request(app)
+      .post('/customers')
+      .set(actors.user.headers)
+      .send({ ...input, password: PASSWORD });
     const tokens = await signin(app, 'customer', input.email);
     await request(app).delete(`/customers/${created.body.id}`).set(actors.admin.headers).expect(200);
     expect((await request(app).get('/me').set('token', tokens.token)).status).toBe(401);

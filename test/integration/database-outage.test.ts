@@ -49,7 +49,10 @@ describe('database outage', () => {
   it('answers 503 quickly while the database is away and recovers by itself', async () => {
     await Note.create({ text: 'before' });
     // On a loaded machine the driver may still be settling; start from a known-good state.
-    await until(async () => (await request(app).get('/readyz')).status === 200 && (await request(app).get('/notes')).status === 200, 10_000);
+    await until(
+      async () => (await request(app).get('/readyz')).status === 200 && (await request(app).get('/notes')).status === 200,
+      10_000,
+    );
     const admin = await bootstrapAdmin(app);
     // Warms the short principal cache, so the export below reaches its own query during the outage.
     expect((await request(app).get('/customers').set(admin.headers)).status).toBe(200);

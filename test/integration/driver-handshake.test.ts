@@ -18,7 +18,10 @@ function handshakes(): WireCommand[] {
   return proxy
     .clientBytes()
     .map((stream) => readCommands(stream)[0])
-    .filter((command): command is WireCommand => command !== undefined && ('hello' in command.body || 'isMaster' in command.body || 'ismaster' in command.body));
+    .filter(
+      (command): command is WireCommand =>
+        command !== undefined && ('hello' in command.body || 'isMaster' in command.body || 'ismaster' in command.body),
+    );
 }
 
 function expectFullClientMetadata(command: WireCommand): void {

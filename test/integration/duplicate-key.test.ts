@@ -39,7 +39,9 @@ describe('POST /user/signup when the first-account claim loses in FerretDB’s w
     await SystemFlag.create({ _id: 'first-staff-account' });
     jest.spyOn(SystemFlag, 'create').mockRejectedValueOnce(ferretDbUniqueViolation());
 
-    const res = await request(app).post('/user/signup').send({ name: 'Second', email: uniqueEmail('second'), password: PASSWORD });
+    const res = await request(app)
+      .post('/user/signup')
+      .send({ name: 'Second', email: uniqueEmail('second'), password: PASSWORD });
 
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('UNAUTHORIZED');
@@ -50,10 +52,16 @@ describe('POST /user/signup when the first-account claim loses in FerretDB’s w
 describe('RATE_LIMIT_STORE=mongo when another instance opens the window first, in FerretDB’s words', () => {
   it('counts the request in that window instead of letting it through uncounted', async () => {
     const { logger, lines } = captureLogger();
-    const app = buildTestApp({ logger, rateLimit: { store: 'mongo', global: { windowMs: 60_000, limit: 5 }, auth: { windowMs: 60_000, limit: 5 } } });
+    const app = buildTestApp({
+      logger,
+      rateLimit: { store: 'mongo', global: { windowMs: 60_000, limit: 5 }, auth: { windowMs: 60_000, limit: 5 } },
+    });
     const findOneAndUpdate: unknown = Reflect.get(mongoose.mongo.Collection.prototype, 'findOneAndUpdate');
     if (typeof findOneAndUpdate !== 'function') throw new Error('driver without findOneAndUpdate');
-    jest.spyOn(mongoose.mongo.Collection.prototype, 'findOneAndUpdate').mockImplementation(async function (this: mongoose.mongo.Collection, ...args: unknown[]) {
+    jest.spyOn(mongoose.mongo.Collection.prototype, 'findOneAndUpdate').mockImplementation(async function (
+      this: mongoose.mongo.Collection,
+      ...args: unknown[]
+    ) {
       const [filter, , options] = args as [{ _id?: unknown }, unknown, { upsert?: boolean } | undefined];
       if (this.collectionName === RateLimitCounter.collection.collectionName && options?.upsert && typeof filter._id === 'string') {
         // The other instance's upsert wins the race; this one's collides with it.

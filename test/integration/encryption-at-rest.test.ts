@@ -40,7 +40,9 @@ describe('encryption at rest', () => {
     const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id });
     const retired = createKeyring({ id: 'k0', key: config.encryption.oldKeys.k0 ?? '' });
     const context = `interaction:${interaction._id.toHexString()}:notes`;
-    await mongoose.connection.collection('interactions').updateOne({ _id: interaction._id }, { $set: { notes: encryptText('written before rotation', retired, context) } });
+    await mongoose.connection
+      .collection('interactions')
+      .updateOne({ _id: interaction._id }, { $set: { notes: encryptText('written before rotation', retired, context) } });
     const res = await request(app).get(`/interactions/${interaction._id.toHexString()}`).set(actors.user.headers);
     expect(res.status).toBe(200);
     expect(res.body.notes).toBe('written before rotation');

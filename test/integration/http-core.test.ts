@@ -19,7 +19,10 @@ const createProbe = {
     .object({
       name: z.string().trim().min(1),
       email: z.string().trim().toLowerCase().email(),
-      address: z.object({ city: z.string().min(1) }).strict().optional(),
+      address: z
+        .object({ city: z.string().min(1) })
+        .strict()
+        .optional(),
     })
     .strict(),
 };
@@ -83,10 +86,7 @@ describe('body parsing', () => {
   });
 
   it('refuses a file upload outside the import route with 415', async () => {
-    const res = await request(app)
-      .post('/probes')
-      .field('name', 'Eve')
-      .attach('file', Buffer.from('a,b\n1,2\n'), 'data.csv');
+    const res = await request(app).post('/probes').field('name', 'Eve').attach('file', Buffer.from('a,b\n1,2\n'), 'data.csv');
     expect(res.status).toBe(415);
     expectErrorBody(res.body, 'UNSUPPORTED_MEDIA_TYPE');
   });
@@ -111,7 +111,9 @@ describe('body parsing', () => {
 
   it('answers 413 beyond the JSON body limit', async () => {
     const small = buildTestApp({ extraRouters: [fixtures], bodyLimit: 1024 });
-    const res = await request(small).post('/probes').send({ name: 'x'.repeat(2000), email: 'big@example.com' });
+    const res = await request(small)
+      .post('/probes')
+      .send({ name: 'x'.repeat(2000), email: 'big@example.com' });
     expect(res.status).toBe(413);
     expectErrorBody(res.body, 'PAYLOAD_TOO_LARGE');
   });
@@ -142,7 +144,9 @@ describe('validation', () => {
   });
 
   it('rejects operator injection where a string is expected', async () => {
-    const res = await request(app).post('/probes').send({ name: 'Gus', Email: { $gt: '' } });
+    const res = await request(app)
+      .post('/probes')
+      .send({ name: 'Gus', Email: { $gt: '' } });
     expect(res.status).toBe(400);
     expect(res.body.details).toEqual([expect.objectContaining({ field: 'email' })]);
   });
@@ -259,7 +263,9 @@ describe('methods', () => {
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, HEAD');
     expectErrorBody(res.body, 'METHOD_NOT_ALLOWED');
-    const withParam = await request(app).post(`/customers/${'a'.repeat(24)}`).send({});
+    const withParam = await request(app)
+      .post(`/customers/${'a'.repeat(24)}`)
+      .send({});
     expect(withParam.status).toBe(405);
     expect(withParam.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
   });

@@ -37,7 +37,9 @@ afterAll(async () => {
 
 /** Headers announcing a 100 000-byte JSON body, then only the first bytes of it. */
 function stalledSignin(socket: Socket): void {
-  socket.write(requestHead('POST /customer/signin HTTP/1.1', { Host: 'localhost', 'Content-Type': 'application/json', 'Content-Length': 100_000 }));
+  socket.write(
+    requestHead('POST /customer/signin HTTP/1.1', { Host: 'localhost', 'Content-Type': 'application/json', 'Content-Length': 100_000 }),
+  );
   socket.write('{"email":');
 }
 
@@ -70,15 +72,22 @@ describe('a request body that does not arrive', () => {
   it('does not count a body that arrived whole with its headers, however long the app takes to read it', async () => {
     // A shared rate-limit store makes every request wait for the database before its body is read.
     const wide = { windowMs: 60_000, limit: 10_000 };
-    const slowApp = buildTestApp({ rateLimit: { store: 'mongo', global: wide, auth: wide, data: wide }, bodyDeadline: { timeoutMs: BODY_TIMEOUT_MS, maxPendingPerClient: MAX_PENDING } });
-    const statuses = await Promise.all(Array.from({ length: 5 * MAX_PENDING }, async () => (await request(slowApp).post('/customers').send({ name: 'x' })).status));
+    const slowApp = buildTestApp({
+      rateLimit: { store: 'mongo', global: wide, auth: wide, data: wide },
+      bodyDeadline: { timeoutMs: BODY_TIMEOUT_MS, maxPendingPerClient: MAX_PENDING },
+    });
+    const statuses = await Promise.all(
+      Array.from({ length: 5 * MAX_PENDING }, async () => (await request(slowApp).post('/customers').send({ name: 'x' })).status),
+    );
     expect(statuses).toEqual(Array.from({ length: 5 * MAX_PENDING }, () => 401));
   });
 
   it('cuts a body that keeps trickling in too: after an unauthenticated import is refused, its connection closes', async () => {
     let trickle: NodeJS.Timeout | undefined;
     const exchange = await rawExchange(port, (socket) => {
-      socket.write(requestHead('POST /import/customer_data HTTP/1.1', { Host: 'localhost', 'Content-Type': 'text/csv', 'Content-Length': 100_000 }));
+      socket.write(
+        requestHead('POST /import/customer_data HTTP/1.1', { Host: 'localhost', 'Content-Type': 'text/csv', 'Content-Length': 100_000 }),
+      );
       socket.write('name,email\n');
       // One byte every 200 ms: the connection is never idle.
       trickle = setInterval(() => socket.writable && socket.write('x'), 200);
@@ -91,7 +100,13 @@ describe('a request body that does not arrive', () => {
   it('leaves the import route its long allowance once the caller may import', async () => {
     const csv = 'name,email\nSlow Upload,slow.upload@import.test\n';
     const exchange = await rawExchange(port, (socket) => {
-      const headers = { Host: 'localhost', token: manager.token, 'Content-Type': 'text/csv', 'Content-Length': Buffer.byteLength(csv), Connection: 'close' };
+      const headers = {
+        Host: 'localhost',
+        token: manager.token,
+        'Content-Type': 'text/csv',
+        'Content-Length': Buffer.byteLength(csv),
+        Connection: 'close',
+      };
       socket.write(requestHead('POST /import/customer_data HTTP/1.1', headers));
       socket.write(csv.slice(0, 12));
       // The rest comes well after BODY_TIMEOUT_MS: a slow upload, not a stalled one.
@@ -116,34 +131,51 @@ describe('bad input below the routes answers 400 JSON, not 500', () => {
   });
 
   it('a form body that is not valid gzip, while a valid one is read', async () => {
-    const bad = await request(app).post('/customer/signin').set('Content-Type', 'application/x-www-form-urlencoded').set('Content-Encoding', 'gzip').send('email=x');
+    const bad = await request(app)
+      .post('/customer/signin')
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .set('Content-Encoding', 'gzip')
+      .send('email=x');
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('BAD_REQUEST');
     // Raw bytes on a socket: supertest would serialise a Buffer labelled JSON as a JSON object.
     const gzipped = zlib.gzipSync(JSON.stringify({ email: 'nobody@example.com', password: 'wrong password' }));
     const good = await rawExchange(port, (socket) => {
-      const headers = { Host: 'localhost', 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': gzipped.length, Connection: 'close' };
+      const headers = {
+        Host: 'localhost',
+        'Content-Type': 'application/json',
+        'Content-Encoding': 'gzip',
+        'Content-Length': gzipped.length,
+        Connection: 'close',
+      };
       socket.write(Buffer.concat([Buffer.from(requestHead('POST /customer/signin HTTP/1.1', headers)), gzipped]));
     });
     expect(good.status).toBe(401); // decompressed, parsed, and the credentials checked
   });
 
-  it.each(['/customers/%E0%A4%A', '/interactions/user/%E0%A4%A', '/users/%ZZ'])('a path parameter with bad percent-encoding: %s', async (path) => {
-    const res = await request(app).get(path);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'Malformed percent-encoding in the URL path', code: 'BAD_REQUEST', details: [] });
-  });
+  it.each(['/customers/%E0%A4%A', '/interactions/user/%E0%A4%A', '/users/%ZZ'])(
+    'a path parameter with bad percent-encoding: %s',
+    async (path) => {
+      const res = await request(app).get(path);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'Malformed percent-encoding in the URL path', code: 'BAD_REQUEST', details: [] });
+    },
+  );
 });
 
 describe("Node's own refusals of a request it cannot parse", () => {
   it('answers a malformed header line with 400 JSON and closes', async () => {
-    const exchange = await rawExchange(port, (socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nThis is no header\r\n\r\n'));
+    const exchange = await rawExchange(port, (socket) =>
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nThis is no header\r\n\r\n'),
+    );
     expect(exchange).toMatchObject({ status: 400, closed: true });
     expectErrorBody(exchange, 'BAD_REQUEST');
   });
 
   it('answers headers over the size limit with 431 JSON and closes', async () => {
-    const exchange = await rawExchange(port, (socket) => socket.write(requestHead('GET /healthz HTTP/1.1', { Host: 'localhost', 'X-Padding': 'a'.repeat(20_000) })));
+    const exchange = await rawExchange(port, (socket) =>
+      socket.write(requestHead('GET /healthz HTTP/1.1', { Host: 'localhost', 'X-Padding': 'a'.repeat(20_000) })),
+    );
     expect(exchange).toMatchObject({ status: 431, closed: true });
     expectErrorBody(exchange, 'HEADERS_TOO_LARGE');
   });
@@ -151,7 +183,14 @@ describe("Node's own refusals of a request it cannot parse", () => {
 
 describe('access log', () => {
   it('censors credential values in the query string and keeps the rest', async () => {
-    const secrets = ['eyJhbGciOiJIUzI1NiJ9.query-token', 'refresh-secret-1', 'api-key-secret-2', 'password-secret-3', 'upper-case-4', 'referer-secret-5'];
+    const secrets = [
+      'eyJhbGciOiJIUzI1NiJ9.query-token',
+      'refresh-secret-1',
+      'api-key-secret-2',
+      'password-secret-3',
+      'upper-case-4',
+      'referer-secret-5',
+    ];
     const query = `token=${secrets[0]}&limit=5&refresh_token=${secrets[1]}&api_key=${secrets[2]}&password=${secrets[3]}&TOKEN=${secrets[4]}`;
     const res = await request(app)
       .get(`/customers?${query}`)

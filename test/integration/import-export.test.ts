@@ -36,7 +36,8 @@ function textParser(res: http.IncomingMessage, callback: (error: Error | null, b
 }
 
 /** supertest's parser signature names its own response type; the stream is an IncomingMessage. */
-const collectText = (res: unknown, callback: (error: Error | null, body: string) => void) => textParser(res as http.IncomingMessage, callback);
+const collectText = (res: unknown, callback: (error: Error | null, body: string) => void) =>
+  textParser(res as http.IncomingMessage, callback);
 
 function exportAs(format: string, query = '', who: Who = 'manager') {
   return request(app).get(`/export/customer_data?format=${format}${query}`).set(actors[who].headers).buffer(true).parse(collectText);
@@ -74,22 +75,39 @@ describe('POST /import/customer_data: rows, columns and report', () => {
     ]);
     expect(res.headers['x-import-job-id']).toBe(res.body.job_id);
     const ann = await Customer.findOne({ email: 'ann@import.test' }).lean();
-    expect(ann).toMatchObject({ name: 'Ann', company: 'ACME', phone: '+1 555 1000', status: 'active', tags: ['vip', 'gold'], address: { city: 'Pune' } });
+    expect(ann).toMatchObject({
+      name: 'Ann',
+      company: 'ACME',
+      phone: '+1 555 1000',
+      status: 'active',
+      tags: ['vip', 'gold'],
+      address: { city: 'Pune' },
+    });
     expect(String(ann?.owner)).toBe(actors.manager.id);
     expect(await ImportJob.findById(res.body.job_id).lean()).toMatchObject({ status: 'completed', rows_processed: 3, total_rows: 3 });
   });
 
   it('matches header aliases case-insensitively, reports unknown columns once, and ignores password columns', async () => {
-    const csv = 'FULL_NAME,e-mail,Organisation,Password,Favourite Colour,ZIP\nAnn,ann@import.test,ACME,hunter22hunter,red,411001\nBen,ben@import.test,,secret123456,blue,\n';
+    const csv =
+      'FULL_NAME,e-mail,Organisation,Password,Favourite Colour,ZIP\nAnn,ann@import.test,ACME,hunter22hunter,red,411001\nBen,ben@import.test,,secret123456,blue,\n';
     const res = await importCsv(csv);
-    expect(res.body).toMatchObject({ total: 2, inserted: 2, failed: 0, unknown_columns: ['Favourite Colour'], ignored_columns: ['Password'] });
+    expect(res.body).toMatchObject({
+      total: 2,
+      inserted: 2,
+      failed: 0,
+      unknown_columns: ['Favourite Colour'],
+      ignored_columns: ['Password'],
+    });
     const ann = await Customer.findOne({ email: 'ann@import.test' }).select('+password_hash').lean();
     expect(ann).toMatchObject({ name: 'Ann', company: 'ACME', address: { postal_code: '411001' } });
     expect(ann?.password_hash).toBeUndefined();
   });
 
   it('reads a JSON array and NDJSON with the same aliases, and a multipart `file` field', async () => {
-    const json = JSON.stringify([{ Name: 'Ann', Email: 'ann@import.test', tags: ['a', 'b'], address: { city: 'Pune' } }, { name: 'Ben', email: 'BEN@import.test', password: 'x' }]);
+    const json = JSON.stringify([
+      { Name: 'Ann', Email: 'ann@import.test', tags: ['a', 'b'], address: { city: 'Pune' } },
+      { name: 'Ben', email: 'BEN@import.test', password: 'x' },
+    ]);
     const a = await importBody(json, 'application/json');
     expect(a.body).toMatchObject({ total: 2, inserted: 2, failed: 0, ignored_columns: ['password'] });
     const ndjson = '{"name":"Cid","email":"cid@import.test"}\n\n{"full_name":"Dee","e-mail":"dee@import.test","company":"X"}\n';
@@ -108,7 +126,12 @@ describe('POST /import/customer_data: rows, columns and report', () => {
   it('fails the later row of an e-mail repeated in the file (in any case), keeping the first', async () => {
     const csv = `name,email\nAnn,ann@import.test\nBen,ben@import.test\nAnn Again,ANN@IMPORT.TEST\n`;
     const res = await importCsv(csv);
-    expect(res.body).toMatchObject({ total: 3, inserted: 2, failed: 1, errors: [{ row: 3, field: 'email', message: 'duplicate of row 1 in this file' }] });
+    expect(res.body).toMatchObject({
+      total: 3,
+      inserted: 2,
+      failed: 1,
+      errors: [{ row: 3, field: 'email', message: 'duplicate of row 1 in this file' }],
+    });
     expect(await Customer.findOne({ email: 'ann@import.test' }).lean()).toMatchObject({ name: 'Ann' });
   });
 
@@ -133,10 +156,16 @@ describe('modes, dry runs and atomic imports', () => {
 
   it('re-importing the same file changes nothing, not even updated_at', async () => {
     await importCsv(next).expect(200);
-    const before = await Customer.find({ email: /@import\.test$/ }).sort({ email: 1 }).lean();
+    const before = await Customer.find({ email: /@import\.test$/ })
+      .sort({ email: 1 })
+      .lean();
     const res = await importCsv(next);
     expect(res.body).toMatchObject({ total: 3, inserted: 0, updated: 0, skipped: 3, failed: 0 });
-    expect(await Customer.find({ email: /@import\.test$/ }).sort({ email: 1 }).lean()).toEqual(before);
+    expect(
+      await Customer.find({ email: /@import\.test$/ })
+        .sort({ email: 1 })
+        .lean(),
+    ).toEqual(before);
   });
 
   it('insert fails rows whose e-mail exists; skip leaves them alone', async () => {
@@ -206,10 +235,10 @@ describe('bad input', () => {
     expect((await importBody('<xml/>', 'application/xml')).status).toBe(415);
     const none = await request(app).post('/import/customer_data').set(actors.manager.headers).send(Buffer.from('name,email\n'));
     expect(none.status).toBe(415);
-    const xlsx = await request(app)
-      .post('/import/customer_data')
-      .set(actors.manager.headers)
-      .attach('file', Buffer.from('PK...'), { filename: 'people.xlsx', contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' });
+    const xlsx = await request(app).post('/import/customer_data').set(actors.manager.headers).attach('file', Buffer.from('PK...'), {
+      filename: 'people.xlsx',
+      contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    });
     expect(xlsx.status).toBe(415);
   });
 
@@ -223,7 +252,10 @@ describe('bad input', () => {
     expect((await importBody('[]', 'application/json')).status).toBe(400);
     const noFile = await request(app).post('/import/customer_data').set(actors.manager.headers).field('other', 'x');
     expect(noFile.status).toBe(400);
-    expect(await ImportJob.findById(headerOnly.headers['x-import-job-id']).lean()).toMatchObject({ status: 'failed', error: { status: 400 } });
+    expect(await ImportJob.findById(headerOnly.headers['x-import-job-id']).lean()).toMatchObject({
+      status: 'failed',
+      error: { status: 400 },
+    });
   });
 
   it('answers 413 past the import limit, with Content-Length and chunked without one', async () => {
@@ -235,7 +267,13 @@ describe('bad input', () => {
       const port = (server.address() as AddressInfo).port;
       const outcome = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = http.request(
-          { host: '127.0.0.1', port, method: 'POST', path: '/import/customer_data', headers: { ...actors.manager.headers, 'content-type': 'text/csv', 'transfer-encoding': 'chunked' } },
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/import/customer_data',
+            headers: { ...actors.manager.headers, 'content-type': 'text/csv', 'transfer-encoding': 'chunked' },
+          },
           (res) => textParser(res, (_e, body) => resolve({ status: res.statusCode ?? 0, body })),
         );
         req.on('error', reject);
@@ -301,9 +339,13 @@ describe('round trip', () => {
       expect((await importBody(first.body as string, type)).body).toMatchObject({ total: 4, inserted: 4, failed: 0 });
       const second = await exportAs(format, '&tag=rt');
       const strip = (text: string) =>
-        (format === 'json' ? (JSON.parse(text) as Record<string, unknown>[]) : text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)).map(
-          ({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest,
-        );
+        (format === 'json'
+          ? (JSON.parse(text) as Record<string, unknown>[])
+          : text
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as Record<string, unknown>)
+        ).map(({ id: _id, created_at: _c, updated_at: _u, ...rest }) => rest);
       expect(strip(second.body as string)).toEqual(strip(first.body as string));
     }
   });
@@ -317,7 +359,9 @@ describe('GET /export/customer_data', () => {
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="customers-\d{4}-\d{2}-\d{2}\.csv"$/);
     const text = res.body as string;
-    expect(text.split('\n')[0]).toBe('id,name,email,company,phone,status,owner_id,tags,address_street,address_city,address_state,address_postal_code,address_country,created_at,updated_at');
+    expect(text.split('\n')[0]).toBe(
+      'id,name,email,company,phone,status,owner_id,tags,address_street,address_city,address_state,address_postal_code,address_country,created_at,updated_at',
+    );
     expect(text).toContain(`"'=HYPERLINK(""x"")"`);
     expect(text).toContain(`'@corp,'+44 20,lead`);
     expect(text).toContain(`,'-x,`);
@@ -325,9 +369,16 @@ describe('GET /export/customer_data', () => {
   });
 
   it('picks the format from Accept, applies the list filters, and never exports a password hash', async () => {
-    await request(app).post('/customers').set(actors.manager.headers).send({ name: 'Pw', email: 'pw@import.test', password: 'a secret password', status: 'active' }).expect(201);
+    await request(app)
+      .post('/customers')
+      .set(actors.manager.headers)
+      .send({ name: 'Pw', email: 'pw@import.test', password: 'a secret password', status: 'active' })
+      .expect(201);
     await importCsv('name,email,status\nOther,other@import.test,lead\n').expect(200);
-    const res = await request(app).get('/export/customer_data?status=active&q=pw').set(actors.admin.headers).set('Accept', 'application/json');
+    const res = await request(app)
+      .get('/export/customer_data?status=active&q=pw')
+      .set(actors.admin.headers)
+      .set('Accept', 'application/json');
     expect(res.status).toBe(200);
     expect(res.headers['content-disposition']).toMatch(/customers-\d{4}-\d{2}-\d{2}\.json/);
     expect(res.body).toEqual([expect.objectContaining({ email: 'pw@import.test', status: 'active' })]);
@@ -338,7 +389,9 @@ describe('GET /export/customer_data', () => {
 
   it('exports only the header for a q without a letter or digit', async () => {
     await importCsv('name,email\nSym,sym@import.test\n').expect(200);
-    const res = await request(app).get(`/export/customer_data?q=${encodeURIComponent('=\u00a9\u009d')}`).set(actors.admin.headers);
+    const res = await request(app)
+      .get(`/export/customer_data?q=${encodeURIComponent('=\u00a9\u009d')}`)
+      .set(actors.admin.headers);
     expect(res.status).toBe(200);
     expect(res.text.trim().split('\n')).toHaveLength(1);
   });
@@ -347,7 +400,9 @@ describe('GET /export/customer_data', () => {
     // More rows than the cursor batch plus the read-ahead, so the cursor is still open at the disconnect
     // (in two files: this app's import limit is 64 kB).
     for (const from of [0, 2000]) {
-      await importCsv(`name,email\n${Array.from({ length: 2000 }, (_, i) => `N${from + i},n${from + i}@import.test`).join('\n')}\n`).expect(200);
+      await importCsv(`name,email\n${Array.from({ length: 2000 }, (_, i) => `N${from + i},n${from + i}@import.test`).join('\n')}\n`).expect(
+        200,
+      );
     }
     const server = app.listen(0);
     let killed = 0;
@@ -359,12 +414,15 @@ describe('GET /export/customer_data', () => {
     try {
       const port = (server.address() as AddressInfo).port;
       const received = await new Promise<number>((resolve, reject) => {
-        const req = http.get({ host: '127.0.0.1', port, path: '/export/customer_data?format=ndjson', headers: actors.manager.headers }, (res) => {
-          res.once('data', (chunk: Buffer) => {
-            req.destroy();
-            resolve(chunk.length);
-          });
-        });
+        const req = http.get(
+          { host: '127.0.0.1', port, path: '/export/customer_data?format=ndjson', headers: actors.manager.headers },
+          (res) => {
+            res.once('data', (chunk: Buffer) => {
+              req.destroy();
+              resolve(chunk.length);
+            });
+          },
+        );
         req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? undefined : reject(error)));
       });
       expect(received).toBeGreaterThan(0);
@@ -382,7 +440,10 @@ describe('GET /export/customer_data', () => {
 
 describe('jobs', () => {
   it('async=true answers 202 with a job that reaches completed with its report and progress', async () => {
-    const res = await importCsv(`name,email\n${Array.from({ length: 2500 }, (_, i) => `A${i},a${i}@import.test`).join('\n')}\n`, '?async=true');
+    const res = await importCsv(
+      `name,email\n${Array.from({ length: 2500 }, (_, i) => `A${i},a${i}@import.test`).join('\n')}\n`,
+      '?async=true',
+    );
     expect(res.status).toBe(202);
     expect(res.headers.location).toBe(`/import/jobs/${res.body.job_id}`);
     let status = res.body.job;
@@ -390,7 +451,13 @@ describe('jobs', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       status = (await job(res.body.job_id)).body;
     }
-    expect(status).toMatchObject({ status: 'completed', rows_processed: 2500, total_rows: 2500, async: true, report: { total: 2500, inserted: 2500, failed: 0 } });
+    expect(status).toMatchObject({
+      status: 'completed',
+      rows_processed: 2500,
+      total_rows: 2500,
+      async: true,
+      report: { total: 2500, inserted: 2500, failed: 0 },
+    });
   });
 
   it('belongs to its creator: another manager gets 404', async () => {
@@ -426,14 +493,22 @@ describe('jobs', () => {
 describe('POST /import/jobs/:id/revert', () => {
   it('removes created rows and restores the previous values of updated rows', async () => {
     await importCsv('name,email,company,tags\nAnn,ann@import.test,ACME,a\nBen,ben@import.test,Beta,\n').expect(200);
-    const before = await Customer.find({ email: /@import\.test$/ }).sort({ email: 1 }).lean();
-    const res = await importCsv('name,email,company,tags\nAnn Two,ann@import.test,,b\nBen,ben@import.test,Beta,\nCid,cid@import.test,Gamma,\n');
+    const before = await Customer.find({ email: /@import\.test$/ })
+      .sort({ email: 1 })
+      .lean();
+    const res = await importCsv(
+      'name,email,company,tags\nAnn Two,ann@import.test,,b\nBen,ben@import.test,Beta,\nCid,cid@import.test,Gamma,\n',
+    );
     expect(res.body).toMatchObject({ inserted: 1, updated: 1, skipped: 1 });
     expect(await ImportChange.countDocuments({ job: res.body.job_id })).toBe(2); // one created batch, one updated row
     const revert = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
     expect(revert.status).toBe(200);
     expect(revert.body).toMatchObject({ deleted: 1, restored: 1, conflicts: 0 });
-    expect(await Customer.find({ email: /@import\.test$/ }).sort({ email: 1 }).lean()).toEqual(before);
+    expect(
+      await Customer.find({ email: /@import\.test$/ })
+        .sort({ email: 1 })
+        .lean(),
+    ).toEqual(before);
     expect((await job(res.body.job_id)).body).toMatchObject({ status: 'reverted', revert: { deleted: 1, restored: 1, conflicts: 0 } });
     const twice = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
     expect(twice.status).toBe(409);
@@ -441,13 +516,23 @@ describe('POST /import/jobs/:id/revert', () => {
 
   it('refuses with 409 the rows changed since, reporting them, and reverts the rest', async () => {
     await importCsv('name,email,company\nAnn,ann@import.test,ACME\nBen,ben@import.test,Beta\n').expect(200);
-    const res = await importCsv('name,email,company\nAnn,ann@import.test,NewCo\nBen,ben@import.test,NewBeta\nCid,cid@import.test,Gamma\nDee,dee@import.test,Delta\n');
+    const res = await importCsv(
+      'name,email,company\nAnn,ann@import.test,NewCo\nBen,ben@import.test,NewBeta\nCid,cid@import.test,Gamma\nDee,dee@import.test,Delta\n',
+    );
     expect(res.body).toMatchObject({ inserted: 2, updated: 2 });
     const ann = await Customer.findOne({ email: 'ann@import.test' }).lean();
     const cid = await Customer.findOne({ email: 'cid@import.test' }).lean();
     await new Promise((resolve) => setTimeout(resolve, 5));
-    await request(app).patch(`/customers/${String(ann?._id)}`).set(actors.user.headers).send({ phone: '+1 999' }).expect(200);
-    await request(app).patch(`/customers/${String(cid?._id)}`).set(actors.user.headers).send({ company: 'Changed' }).expect(200);
+    await request(app)
+      .patch(`/customers/${String(ann?._id)}`)
+      .set(actors.user.headers)
+      .send({ phone: '+1 999' })
+      .expect(200);
+    await request(app)
+      .patch(`/customers/${String(cid?._id)}`)
+      .set(actors.user.headers)
+      .send({ company: 'Changed' })
+      .expect(200);
     const revert = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
     expect(revert.status).toBe(409);
     expect(revert.body.code).toBe('REVERT_CONFLICT');
@@ -465,9 +550,21 @@ describe('POST /import/jobs/:id/revert', () => {
     expect(res.body).toMatchObject({ inserted: 3 });
     const idOf = async (email: string) => String((await Customer.findOne({ email }).lean())?._id);
     const [ann, ben] = [await idOf('ann@import.test'), await idOf('ben@import.test')];
-    const meeting = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: ann, type: 'meeting', title: 'Kick-off' }).expect(201);
-    const call = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: ben, type: 'call', title: 'Complaint' }).expect(201);
-    const ticket = await request(app).post(`/customers/ticket/${String(call.body.id)}`).set(actors.user.headers).send({ title: 'Refund' }).expect(201);
+    const meeting = await request(app)
+      .post('/interactions')
+      .set(actors.user.headers)
+      .send({ customer_id: ann, type: 'meeting', title: 'Kick-off' })
+      .expect(201);
+    const call = await request(app)
+      .post('/interactions')
+      .set(actors.user.headers)
+      .send({ customer_id: ben, type: 'call', title: 'Complaint' })
+      .expect(201);
+    const ticket = await request(app)
+      .post(`/customers/ticket/${String(call.body.id)}`)
+      .set(actors.user.headers)
+      .send({ title: 'Refund' })
+      .expect(201);
     expect((await request(app).delete(`/customers/${ann}`).set(actors.manager.headers)).status).toBe(409);
 
     const revert = await request(app).post(`/import/jobs/${res.body.job_id}/revert`).set(actors.manager.headers);
@@ -480,8 +577,20 @@ describe('POST /import/jobs/:id/revert', () => {
     expect(await Customer.exists({ email: 'ann@import.test' })).not.toBeNull();
     expect(await Customer.exists({ email: 'ben@import.test' })).not.toBeNull();
     expect(await Customer.exists({ email: 'cid@import.test' })).toBeNull();
-    expect((await request(app).get(`/interactions/${String(meeting.body.id)}`).set(actors.manager.headers)).status).toBe(200);
-    expect((await request(app).get(`/customers/tickets/${String(ticket.body.id)}`).set(actors.manager.headers)).status).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get(`/interactions/${String(meeting.body.id)}`)
+          .set(actors.manager.headers)
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .get(`/customers/tickets/${String(ticket.body.id)}`)
+          .set(actors.manager.headers)
+      ).status,
+    ).toBe(200);
     expect((await job(res.body.job_id)).body.revert).toEqual({ deleted: 1, restored: 0, conflicts: 2 });
   });
 
@@ -497,18 +606,35 @@ describe('access rules and rate limit', () => {
       expect((await importCsv('name,email\nAnn,ann@import.test\n', '', who)).status).toBe(403);
       expect((await exportAs('csv', '', who)).status).toBe(403);
       expect((await job('0'.repeat(24), who)).status).toBe(403);
-      expect((await request(app).post(`/import/jobs/${'0'.repeat(24)}/revert`).set(actors[who].headers)).status).toBe(403);
+      expect(
+        (
+          await request(app)
+            .post(`/import/jobs/${'0'.repeat(24)}/revert`)
+            .set(actors[who].headers)
+        ).status,
+      ).toBe(403);
     }
     expect((await request(app).get('/export/customer_data')).status).toBe(401);
     expect(await Customer.exists({ email: 'ann@import.test' })).toBeNull();
   });
 
   it('import and export share a stricter limit of their own', async () => {
-    const limited = buildTestApp({ rateLimit: { data: { windowMs: 60_000, limit: 2 }, global: { windowMs: 60_000, limit: 1000 }, auth: { windowMs: 60_000, limit: 1000 } } });
+    const limited = buildTestApp({
+      rateLimit: {
+        data: { windowMs: 60_000, limit: 2 },
+        global: { windowMs: 60_000, limit: 1000 },
+        auth: { windowMs: 60_000, limit: 1000 },
+      },
+    });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i += 1) statuses.push((await request(limited).get('/export/customer_data?q=zzz').set(actors.admin.headers)).status);
+    for (let i = 0; i < 3; i += 1)
+      statuses.push((await request(limited).get('/export/customer_data?q=zzz').set(actors.admin.headers)).status);
     expect(statuses).toEqual([200, 200, 429]);
-    const res = await request(limited).post('/import/customer_data').set(actors.admin.headers).set('Content-Type', 'text/csv').send('name,email\n');
+    const res = await request(limited)
+      .post('/import/customer_data')
+      .set(actors.admin.headers)
+      .set('Content-Type', 'text/csv')
+      .send('name,email\n');
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBeDefined();
     // Other routes are not counted against it.

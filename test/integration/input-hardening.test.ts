@@ -28,7 +28,9 @@ describe('extremely long strings', () => {
   });
 
   it('refuses a 100 kB query value with 400', async () => {
-    const res = await request(app).get(`/customers?q=${'a'.repeat(100_000)}`).set(actors.admin.headers);
+    const res = await request(app)
+      .get(`/customers?q=${'a'.repeat(100_000)}`)
+      .set(actors.admin.headers);
     expect([400, 414, 431]).toContain(res.status);
   });
 });
@@ -76,7 +78,10 @@ describe('unicode edge cases', () => {
   });
 
   it('refuses an e-mail with non-ASCII look-alike characters (400)', async () => {
-    const res = await request(app).post('/customers').set(actors.admin.headers).send(buildCustomer({ email: 'аdmin@example.com' }));
+    const res = await request(app)
+      .post('/customers')
+      .set(actors.admin.headers)
+      .send(buildCustomer({ email: 'аdmin@example.com' }));
     expect(res.status).toBe(400);
   });
 
@@ -115,11 +120,14 @@ describe('unicode edge cases', () => {
 });
 
 describe('paging out of range', () => {
-  it.each([['limit=1000000'], ['limit=-1'], ['limit=1.5'], ['page=1e9'], ['page=-3'], ['page=NaN'], ['limit=0x10']])('answers 400 for %s', async (query) => {
-    const res = await request(app).get(`/customers?${query}`).set(actors.admin.headers);
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('VALIDATION_ERROR');
-  });
+  it.each([['limit=1000000'], ['limit=-1'], ['limit=1.5'], ['page=1e9'], ['page=-3'], ['page=NaN'], ['limit=0x10']])(
+    'answers 400 for %s',
+    async (query) => {
+      const res = await request(app).get(`/customers?${query}`).set(actors.admin.headers);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_ERROR');
+    },
+  );
 });
 
 describe('wrong shapes', () => {
@@ -131,7 +139,10 @@ describe('wrong shapes', () => {
     ['null for a required field', { name: null }],
     ['a boolean for an enum', { status: true }],
   ])('answers 400 for %s', async (_label, override) => {
-    const res = await request(app).post('/customers').set(actors.admin.headers).send({ ...buildCustomer(), ...override });
+    const res = await request(app)
+      .post('/customers')
+      .set(actors.admin.headers)
+      .send({ ...buildCustomer(), ...override });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_ERROR');
   });
@@ -145,10 +156,13 @@ describe('wrong shapes', () => {
 });
 
 describe('duplicate query parameters', () => {
-  it.each([['status=lead&status=active'], ['q=a&q=b'], ['sort=name&sort=-name'], ['page=1&page=2']])('answers 400 for %s', async (query) => {
-    const res = await request(app).get(`/customers?${query}`).set(actors.admin.headers);
-    expect(res.status).toBe(400);
-  });
+  it.each([['status=lead&status=active'], ['q=a&q=b'], ['sort=name&sort=-name'], ['page=1&page=2']])(
+    'answers 400 for %s',
+    async (query) => {
+      const res = await request(app).get(`/customers?${query}`).set(actors.admin.headers);
+      expect(res.status).toBe(400);
+    },
+  );
 
   it('answers 400 for bracket syntax that other parsers turn into objects', async () => {
     const res = await request(app).get('/customers?status[$ne]=lead').set(actors.admin.headers);

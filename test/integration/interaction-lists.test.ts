@@ -21,12 +21,33 @@ beforeAll(async () => {
   globex = (await insertCustomer({ company: 'Globex' }))._id.toHexString();
   const rows = [
     { key: 'sepCall', customer: acme, user: actors.user.id, type: 'call', scheduled_at: new Date('2024-09-02T10:00:00Z') },
-    { key: 'sepMeeting', customer: acme, user: actors.user.id, type: 'meeting', scheduled_at: new Date('2024-09-20T10:00:00Z'), status: 'completed' },
+    {
+      key: 'sepMeeting',
+      customer: acme,
+      user: actors.user.id,
+      type: 'meeting',
+      scheduled_at: new Date('2024-09-20T10:00:00Z'),
+      status: 'completed',
+    },
     { key: 'octTask', customer: acme, user: actors.user.id, type: 'task', due_at: new Date('2024-10-05T00:00:00Z') },
-    { key: 'novCall', customer: acme, user: actors.user.id, type: 'call', scheduled_at: new Date('2024-11-11T10:00:00Z'), status: 'cancelled' },
+    {
+      key: 'novCall',
+      customer: acme,
+      user: actors.user.id,
+      type: 'call',
+      scheduled_at: new Date('2024-11-11T10:00:00Z'),
+      status: 'cancelled',
+    },
     { key: 'globexCall', customer: globex, user: actors.user.id, type: 'call', scheduled_at: new Date('2024-09-15T10:00:00Z') },
     { key: 'otherUsers', customer: acme, user: actors.otherUser.id, type: 'email', scheduled_at: new Date('2024-09-10T10:00:00Z') },
-    { key: 'managers', customer: actors.customer.id, user: actors.manager.id, type: 'meeting', scheduled_at: new Date('2024-09-12T10:00:00Z'), notes: 'secret' },
+    {
+      key: 'managers',
+      customer: actors.customer.id,
+      user: actors.manager.id,
+      type: 'meeting',
+      scheduled_at: new Date('2024-09-12T10:00:00Z'),
+      notes: 'secret',
+    },
   ] as const;
   for (const { key, ...row } of rows) ids[key] = (await insertInteraction(row))._id.toHexString();
 });
@@ -39,7 +60,12 @@ async function listIds(path: string, headers: { token: string }) {
 
 describe('GET /interactions', () => {
   it('gives a USER only its own interactions, newest occurs_at first', async () => {
-    expect(await listIds(`/interactions?customer_id=${acme}`, actors.user.headers)).toEqual([ids.novCall, ids.octTask, ids.sepMeeting, ids.sepCall]);
+    expect(await listIds(`/interactions?customer_id=${acme}`, actors.user.headers)).toEqual([
+      ids.novCall,
+      ids.octTask,
+      ids.sepMeeting,
+      ids.sepCall,
+    ]);
   });
 
   it('gives a MANAGER everyone’s, narrowed by user_id', async () => {
@@ -50,7 +76,9 @@ describe('GET /interactions', () => {
       ids.octTask,
       ids.novCall,
     ]);
-    expect(await listIds(`/interactions?customer_id=${acme}&user_id=${actors.otherUser.id}`, actors.manager.headers)).toEqual([ids.otherUsers]);
+    expect(await listIds(`/interactions?customer_id=${acme}&user_id=${actors.otherUser.id}`, actors.manager.headers)).toEqual([
+      ids.otherUsers,
+    ]);
   });
 
   it('never lets a filter widen the scope: a USER asking for another user gets nothing', async () => {
@@ -82,14 +110,29 @@ describe('GET /interactions', () => {
     expect(second.body.map((row: { id: string }) => row.id)).toEqual([ids.sepMeeting, ids.octTask]);
     // Every offset page carries the same total: counted (pages 1, 2), read off the last page (3, 1 of 1),
     // or counted again past the end (4).
-    for (const [query, rows] of [['limit=2&page=1', 2], ['limit=2&page=2', 2], ['limit=2&page=3', 1], ['limit=10', 5], ['limit=2&page=4', 0]] as const) {
+    for (const [query, rows] of [
+      ['limit=2&page=1', 2],
+      ['limit=2&page=2', 2],
+      ['limit=2&page=3', 1],
+      ['limit=10', 5],
+      ['limit=2&page=4', 0],
+    ] as const) {
       const res = await request(app).get(`/interactions?customer_id=${acme}&sort=occurs_at&${query}`).set(actors.manager.headers);
       expect({ query, rows: res.body.length, total: res.headers['x-total-count'] }).toEqual({ query, rows, total: '5' });
     }
   });
 
   it('answers 400 for bad filters, a reversed range, an unknown sort or parameter', async () => {
-    for (const query of ['type=lunch', 'status=done', 'from=yesterday', 'from=2024-10-01&to=2024-09-01', 'sort=title', 'customer_id=42', 'colour=red', 'limit=500']) {
+    for (const query of [
+      'type=lunch',
+      'status=done',
+      'from=yesterday',
+      'from=2024-10-01&to=2024-09-01',
+      'sort=title',
+      'customer_id=42',
+      'colour=red',
+      'limit=500',
+    ]) {
       const res = await request(app).get(`/interactions?${query}`).set(actors.manager.headers);
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
     }
@@ -99,7 +142,11 @@ describe('GET /interactions', () => {
 describe('GET /users/meetings', () => {
   it("lists only the caller's own interactions, even for a MANAGER", async () => {
     expect(await listIds('/users/meetings', actors.manager.headers)).toEqual([ids.managers]);
-    expect(await listIds('/users/meetings?type=call&sort=occurs_at', actors.user.headers)).toEqual([ids.sepCall, ids.globexCall, ids.novCall]);
+    expect(await listIds('/users/meetings?type=call&sort=occurs_at', actors.user.headers)).toEqual([
+      ids.sepCall,
+      ids.globexCall,
+      ids.novCall,
+    ]);
   });
 
   it('lists a customer its own interactions without notes or outcome', async () => {
@@ -135,7 +182,11 @@ describe('GET /interactions/user/:user_id', () => {
     ] as const;
     for (const [id, headers] of refusals) {
       const res = await request(app).get(`/interactions/user/${id}`).set(headers);
-      expect({ id, status: res.status, body: res.body }).toEqual({ id, status: 404, body: { error: 'User or customer not found', code: 'NOT_FOUND', details: [] } });
+      expect({ id, status: res.status, body: res.body }).toEqual({
+        id,
+        status: 404,
+        body: { error: 'User or customer not found', code: 'NOT_FOUND', details: [] },
+      });
     }
   });
 

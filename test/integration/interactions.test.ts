@@ -46,7 +46,13 @@ describe('POST /users/meetings/:customer_id', () => {
       .send({ Title: 'Contract review', scheduled_at: '2024-12-30T15:00:00Z', notes: 'bring the draft' });
     expect(res.status).toBe(201);
     const stored = await Interaction.findById(res.body.InsertedID).lean();
-    expect(stored).toMatchObject({ title: 'Contract review', day: '2024-12-30', week: '2025-W01', month: '2024-12', user: oid(actors.manager.id) });
+    expect(stored).toMatchObject({
+      title: 'Contract review',
+      day: '2024-12-30',
+      week: '2025-W01',
+      month: '2024-12',
+      user: oid(actors.manager.id),
+    });
     expect(stored?.occurs_at.toISOString()).toBe('2024-12-30T15:00:00.000Z');
   });
 
@@ -55,7 +61,10 @@ describe('POST /users/meetings/:customer_id', () => {
     const malformed = await request(app).post('/users/meetings/nope').set(actors.user.headers).send({});
     expect(malformed.status).toBe(400);
     expect(malformed.body.details).toEqual([expect.objectContaining({ field: 'customer_id' })]);
-    const badDate = await request(app).post(`/users/meetings/${actors.customer.id}`).set(actors.user.headers).send({ scheduled_at: 'tomorrow' });
+    const badDate = await request(app)
+      .post(`/users/meetings/${actors.customer.id}`)
+      .set(actors.user.headers)
+      .send({ scheduled_at: 'tomorrow' });
     expect(badDate.status).toBe(400);
     expect(badDate.body.details).toEqual([expect.objectContaining({ field: 'scheduled_at' })]);
     expect((await request(app).post(`/users/meetings/${actors.customer.id}`).set(actors.customer.headers).send({})).status).toBe(403);
@@ -128,7 +137,11 @@ describe('POST /interactions', () => {
     const before = await Interaction.countDocuments();
     for (const [body, field] of cases) {
       const res = await request(app).post('/interactions').set(actors.manager.headers).send(body);
-      expect({ field, status: res.status, details: res.body.details }).toEqual({ field, status: 400, details: [expect.objectContaining({ field })] });
+      expect({ field, status: res.status, details: res.body.details }).toEqual({
+        field,
+        status: 400,
+        details: [expect.objectContaining({ field })],
+      });
     }
     expect(await Interaction.countDocuments()).toBe(before);
   });
@@ -136,7 +149,12 @@ describe('POST /interactions', () => {
 
 describe('GET /interactions/:interaction_id', () => {
   it('shows staff the notes and outcome, and the customer neither', async () => {
-    const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id, notes: 'internal: churn risk', outcome: 'renewed' });
+    const interaction = await insertInteraction({
+      customer: actors.customer.id,
+      user: actors.user.id,
+      notes: 'internal: churn risk',
+      outcome: 'renewed',
+    });
     const staff = await request(app).get(`/interactions/${interaction._id.toHexString()}`).set(actors.user.headers);
     expect(staff.status).toBe(200);
     expect(staff.body).toMatchObject({ notes: 'internal: churn risk', outcome: 'renewed' });
@@ -148,7 +166,7 @@ describe('GET /interactions/:interaction_id', () => {
     expect(own.body).toMatchObject({ id: interaction._id.toHexString(), customer_id: actors.customer.id, user_id: actors.user.id });
   });
 
-  it("answers 404 to another USER and another customer, and for an unknown id; 400 for a malformed one", async () => {
+  it('answers 404 to another USER and another customer, and for an unknown id; 400 for a malformed one', async () => {
     const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id });
     const path = `/interactions/${interaction._id.toHexString()}`;
     expect((await request(app).get(path).set(actors.otherUser.headers)).status).toBe(404);
@@ -164,7 +182,10 @@ describe('PATCH /interactions/:interaction_id', () => {
     const path = `/interactions/${interaction._id.toHexString()}`;
     const done = await request(app).patch(path).set(actors.user.headers).send({ status: 'completed', outcome: 'Signed' });
     expect(done.status).toBe(200);
-    expect(done.body).toEqual({ message: 'Interaction updated successfully', interaction: expect.objectContaining({ status: 'completed', outcome: 'Signed' }) });
+    expect(done.body).toEqual({
+      message: 'Interaction updated successfully',
+      interaction: expect.objectContaining({ status: 'completed', outcome: 'Signed' }),
+    });
     expect(done.body.interaction.completed_at).toEqual(expect.any(String));
     expect((await Interaction.findById(interaction._id).lean())?.completed_at).toBeInstanceOf(Date);
 
@@ -180,7 +201,10 @@ describe('PATCH /interactions/:interaction_id', () => {
     const refused = await request(app).patch(path).set(actors.user.headers).send({ completed_at: '2024-09-01T09:00:00Z' });
     expect(refused.status).toBe(400);
     expect(refused.body.details).toEqual([expect.objectContaining({ field: 'completed_at' })]);
-    const done = await request(app).patch(path).set(actors.user.headers).send({ status: 'completed', completed_at: '2024-09-01T09:00:00Z', notes: null, title: null });
+    const done = await request(app)
+      .patch(path)
+      .set(actors.user.headers)
+      .send({ status: 'completed', completed_at: '2024-09-01T09:00:00Z', notes: null, title: null });
     expect(done.status).toBe(200);
     expect(done.body.interaction).toMatchObject({ completed_at: '2024-09-01T09:00:00.000Z', notes: null, title: null });
     const stored = await Interaction.findById(interaction._id).lean();
@@ -189,7 +213,11 @@ describe('PATCH /interactions/:interaction_id', () => {
   });
 
   it('moves occurs_at and its buckets with scheduled_at', async () => {
-    const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id, scheduled_at: new Date('2024-01-10T00:00:00Z') });
+    const interaction = await insertInteraction({
+      customer: actors.customer.id,
+      user: actors.user.id,
+      scheduled_at: new Date('2024-01-10T00:00:00Z'),
+    });
     const res = await request(app)
       .patch(`/interactions/${interaction._id.toHexString()}`)
       .set(actors.user.headers)
@@ -197,7 +225,10 @@ describe('PATCH /interactions/:interaction_id', () => {
     expect(res.status).toBe(200);
     expect(res.body.interaction.occurs_at).toBe('2024-03-05T08:00:00.000Z');
     expect(await Interaction.findById(interaction._id).lean()).toMatchObject({ day: '2024-03-05', week: '2024-W10', month: '2024-03' });
-    const cleared = await request(app).patch(`/interactions/${interaction._id.toHexString()}`).set(actors.user.headers).send({ scheduled_at: null });
+    const cleared = await request(app)
+      .patch(`/interactions/${interaction._id.toHexString()}`)
+      .set(actors.user.headers)
+      .send({ scheduled_at: null });
     expect(cleared.body.interaction.occurs_at).toBe(cleared.body.interaction.created_at);
   });
 
@@ -260,22 +291,35 @@ describe('customer and user deletion keep references whole', () => {
       { field: 'interactions', message: '1 linked' },
       { field: 'tickets', message: '1 linked' },
     ]);
-    expect((await request(app).delete(`/customers/${customer._id.toHexString()}?cascade=true`).set(actors.manager.headers)).status).toBe(200);
+    expect((await request(app).delete(`/customers/${customer._id.toHexString()}?cascade=true`).set(actors.manager.headers)).status).toBe(
+      200,
+    );
     expect(await Interaction.countDocuments({ customer: customer._id })).toBe(0);
     expect(await Ticket.countDocuments({ customer: customer._id })).toBe(0);
   });
 
   it('a user owning interactions or tickets needs reassign_to, which hands them over', async () => {
-    const leaving = await request(app).post('/user/signup').set(actors.admin.headers).send({ name: 'Leaving', email: 'leaving@example.com', password: 'correct horse battery' });
+    const leaving = await request(app)
+      .post('/user/signup')
+      .set(actors.admin.headers)
+      .send({ name: 'Leaving', email: 'leaving@example.com', password: 'correct horse battery' });
     const leaverId: string = leaving.body.user.id;
     const customer = await insertCustomer();
     const interaction = await insertInteraction({ customer: customer._id.toHexString(), user: leaverId });
     const ticket = await insertTicket(interaction._id.toHexString(), admin());
     const refused = await request(app).delete(`/users/${leaverId}`).set(actors.admin.headers);
     expect(refused.status).toBe(409);
-    expect(refused.body.details).toEqual(expect.arrayContaining([{ field: 'interactions', message: '1 owned' }, { field: 'tickets', message: '1 owned' }]));
+    expect(refused.body.details).toEqual(
+      expect.arrayContaining([
+        { field: 'interactions', message: '1 owned' },
+        { field: 'tickets', message: '1 owned' },
+      ]),
+    );
     expect((await request(app).delete(`/users/${leaverId}?reassign_to=${actors.user.id}`).set(actors.admin.headers)).status).toBe(200);
     expect((await Interaction.findById(interaction._id).lean())?.user).toEqual(oid(actors.user.id));
-    expect(await Ticket.findById(ticket._id).lean()).toMatchObject({ assigned_to: oid(actors.user.id), interaction_user: oid(actors.user.id) });
+    expect(await Ticket.findById(ticket._id).lean()).toMatchObject({
+      assigned_to: oid(actors.user.id),
+      interaction_user: oid(actors.user.id),
+    });
   });
 });

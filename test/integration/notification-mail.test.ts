@@ -127,7 +127,10 @@ describe('events → e-mail', () => {
 
   it('sends nothing for an interaction that is not a meeting', async () => {
     const queued = await OutboxMessage.countDocuments();
-    const res = await request(app).post('/interactions').set(actors.user.headers).send({ customer_id: actors.customer.id, type: 'call', title: 'Call' });
+    const res = await request(app)
+      .post('/interactions')
+      .set(actors.user.headers)
+      .send({ customer_id: actors.customer.id, type: 'call', title: 'Call' });
     expect(res.status).toBe(201);
     // The request writes its messages before it answers: none was queued, and none went out.
     expect(await OutboxMessage.countDocuments()).toBe(queued);
@@ -150,16 +153,24 @@ describe('events → e-mail', () => {
     expect(mail?.html).toContain('Invoice &lt;script&gt;');
 
     smtp.mails.length = 0;
-    expect((await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ status: 'in_progress' })).status).toBe(200);
+    expect(
+      (await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ status: 'in_progress' })).status,
+    ).toBe(200);
     const [moved] = await smtp.waitFor((m) => m.length === 1);
-    expect(moved).toMatchObject({ to: [actors.customer.email], event: 'ticket.status_changed', subject: 'Your ticket is in progress: Invoice <script>' });
+    expect(moved).toMatchObject({
+      to: [actors.customer.email],
+      event: 'ticket.status_changed',
+      subject: 'Your ticket is in progress: Invoice <script>',
+    });
     expect(moved?.text).toContain('moved from open to in progress');
 
     // A change that is not a status move tells nobody.
     await settleOutbox();
     smtp.mails.length = 0;
     const queued = await OutboxMessage.countDocuments();
-    expect((await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ priority: 'low' })).status).toBe(200);
+    expect(
+      (await request(app).patch(`/customers/ticket/${raised.body.id}`).set(actors.user.headers).send({ priority: 'low' })).status,
+    ).toBe(200);
     expect(await OutboxMessage.countDocuments()).toBe(queued);
     await settleOutbox();
     expect(smtp.mails).toEqual([]);
@@ -252,7 +263,9 @@ describe('delivery', () => {
     const again = await request(app).post(`/admin/outbox/${id}/retry`).set(actors.admin.headers);
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('OUTBOX_NOT_FAILED');
-    expect((await request(app).post(`/admin/outbox/${new mongoose.Types.ObjectId().toHexString()}/retry`).set(actors.admin.headers)).status).toBe(404);
+    expect(
+      (await request(app).post(`/admin/outbox/${new mongoose.Types.ObjectId().toHexString()}/retry`).set(actors.admin.headers)).status,
+    ).toBe(404);
     expect((await request(app).post('/admin/outbox/nope/retry').set(actors.admin.headers)).status).toBe(400);
   });
 
@@ -264,7 +277,14 @@ describe('delivery', () => {
       const message = await OutboxMessage.findOne({ to: email }).lean();
       if (!message) throw new Error('not enqueued');
       // What a worker killed after claiming attempt 1 leaves behind: its claim, and a lease that has run out.
-      await OutboxClaim.create({ _id: `${message._id.toHexString()}:1`, message: message._id, attempt: 1, worker: 'dead', lease_until: new Date(), expires_at: new Date(Date.now() + 86_400_000) });
+      await OutboxClaim.create({
+        _id: `${message._id.toHexString()}:1`,
+        message: message._id,
+        attempt: 1,
+        worker: 'dead',
+        lease_until: new Date(),
+        expires_at: new Date(Date.now() + 86_400_000),
+      });
       await OutboxMessage.updateOne({ _id: message._id }, { $set: { attempts: 1, next_attempt_at: new Date(Date.now() - 1) } });
 
       const survivor = newWorker('survivor');

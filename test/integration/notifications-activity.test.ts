@@ -24,7 +24,10 @@ beforeAll(async () => {
     .set(actors.user.headers)
     .send({ title: 'Kick-off', scheduled_at: '2031-01-02T10:00:00Z', notes: 'top secret note' });
   meetingId = meeting.body.InsertedID;
-  await request(app).patch(`/interactions/${meetingId}`).set(actors.user.headers).send({ notes: 'another secret', scheduled_at: '2031-01-03T10:00:00Z' });
+  await request(app)
+    .patch(`/interactions/${meetingId}`)
+    .set(actors.user.headers)
+    .send({ notes: 'another secret', scheduled_at: '2031-01-03T10:00:00Z' });
   const ticket = await request(app).post(`/customers/ticket/${meetingId}`).set(actors.customer.headers).send({ title: 'Broken invoice' });
   ticketId = ticket.body.id;
   await request(app).patch(`/customers/ticket/${ticketId}`).set(actors.user.headers).send({ status: 'in_progress' });
@@ -33,10 +36,15 @@ beforeAll(async () => {
 const oid = (id: string) => new mongoose.Types.ObjectId(id);
 
 describe('GET /notifications', () => {
-  it("gives each principal only its own notifications, newest first, with X-Total-Count", async () => {
+  it('gives each principal only its own notifications, newest first, with X-Total-Count', async () => {
     const res = await request(app).get('/notifications').set(actors.customer.headers);
     expect(res.status).toBe(200);
-    expect(res.body.map((n: { event: string }) => n.event)).toEqual(['ticket.status_changed', 'meeting.rescheduled', 'meeting.scheduled', 'customer.welcome']);
+    expect(res.body.map((n: { event: string }) => n.event)).toEqual([
+      'ticket.status_changed',
+      'meeting.rescheduled',
+      'meeting.scheduled',
+      'customer.welcome',
+    ]);
     expect(res.headers['x-total-count']).toBe('4');
     expect(res.body[0]).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{24}$/),
@@ -80,7 +88,7 @@ describe('GET /notifications', () => {
     expect((await request(app).patch('/notifications/xyz/read').set(actors.customer.headers)).status).toBe(400);
   });
 
-  it('marks all of the caller\'s notifications read, and nobody else\'s', async () => {
+  it("marks all of the caller's notifications read, and nobody else's", async () => {
     const res = await request(app).post('/notifications/read-all').set(actors.customer.headers);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'Notifications marked as read', updated: 3 });
@@ -94,7 +102,13 @@ describe('activity trail', () => {
   it("records who changed what on a customer's interactions and tickets, by field name only", async () => {
     const res = await request(app).get(`/customers/${actors.customer.id}/activity`).set(actors.user.headers);
     expect(res.status).toBe(200);
-    const rows = res.body.map((a: { entity: string; action: string; fields: string[]; actor: { type: string; id: string } }) => [a.entity, a.action, a.actor.type, a.actor.id, a.fields]);
+    const rows = res.body.map((a: { entity: string; action: string; fields: string[]; actor: { type: string; id: string } }) => [
+      a.entity,
+      a.action,
+      a.actor.type,
+      a.actor.id,
+      a.fields,
+    ]);
     expect(rows).toEqual([
       ['ticket', 'update', 'user', actors.user.id, ['status']],
       ['ticket', 'create', 'customer', actors.customer.id, ['assigned_to', 'customer', 'interaction', 'priority', 'status', 'title']],
@@ -111,7 +125,10 @@ describe('activity trail', () => {
 
   it('records password changes by name, deletions, and staff user changes', async () => {
     const staff = await createStaff(app, actors.admin, 'USER', 'renamed');
-    expect((await request(app).patch(`/users/${staff.id}`).set(actors.admin.headers).send({ name: 'Renamed', password: 'another password 9' })).status).toBe(200);
+    expect(
+      (await request(app).patch(`/users/${staff.id}`).set(actors.admin.headers).send({ name: 'Renamed', password: 'another password 9' }))
+        .status,
+    ).toBe(200);
     const trail = await request(app).get(`/activity?entity=user&entity_id=${staff.id}`).set(actors.admin.headers);
     expect(trail.body.map((a: { action: string; fields: string[] }) => [a.action, a.fields])).toEqual([
       ['update', ['name', 'password']],
@@ -121,16 +138,22 @@ describe('activity trail', () => {
 
     expect((await request(app).delete(`/customers/ticket/${ticketId}`).set(actors.manager.headers)).status).toBe(200);
     const deleted = await request(app).get(`/activity?action=delete&actor_id=${actors.manager.id}`).set(actors.admin.headers);
-    expect(deleted.body).toEqual([expect.objectContaining({ entity: 'ticket', entity_id: ticketId, fields: [], customer_id: actors.customer.id })]);
+    expect(deleted.body).toEqual([
+      expect.objectContaining({ entity: 'ticket', entity_id: ticketId, fields: [], customer_id: actors.customer.id }),
+    ]);
   });
 
   it('filters the whole trail by time, and refuses bad filters with 400', async () => {
     const all = await request(app).get('/activity?limit=100').set(actors.admin.headers);
     expect(all.status).toBe(200);
     const newest = all.body[0].at as string;
-    const later = await request(app).get(`/activity?from=${encodeURIComponent(new Date(Date.parse(newest) + 1).toISOString())}`).set(actors.admin.headers);
+    const later = await request(app)
+      .get(`/activity?from=${encodeURIComponent(new Date(Date.parse(newest) + 1).toISOString())}`)
+      .set(actors.admin.headers);
     expect(later.body).toEqual([]);
-    const until = await request(app).get(`/activity?to=${encodeURIComponent(newest)}&limit=100`).set(actors.admin.headers);
+    const until = await request(app)
+      .get(`/activity?to=${encodeURIComponent(newest)}&limit=100`)
+      .set(actors.admin.headers);
     expect(until.body).toHaveLength(all.body.length - 1);
     expect((await request(app).get('/activity?entity=planet').set(actors.admin.headers)).status).toBe(400);
     expect((await request(app).get('/activity?from=2030-01-02&to=2030-01-01').set(actors.admin.headers)).status).toBe(400);
@@ -164,14 +187,34 @@ const customersUnreadNotification = async (a: Actors) => {
 };
 const notificationState = async (_a: Actors, attempt: Attempt) => Notification.findById(attempt.path.split('/')[2]).lean();
 // Unread notifications exist (the USER's three, at the least), so a refused read-all that marked any would show.
-const unreadState = async () => ({ unread: await Notification.countDocuments({ read_at: null }), all: await Notification.countDocuments() });
+const unreadState = async () => ({
+  unread: await Notification.countDocuments({ read_at: null }),
+  all: await Notification.countDocuments(),
+});
 
 const cases: AccessCase[] = [
   { method: 'get', route: 'GET /notifications', path: () => '/notifications', expect: statuses(401, 200, 200, 200, 200, 200, 200) },
-  { method: 'post', route: 'POST /notifications/read-all', path: () => '/notifications/read-all', state: unreadState, expect: statuses(401, 200, 200, 200, 200, 200, 200) },
-  { method: 'patch', route: "PATCH /notifications/:id/read (the customer's)", path: customersUnreadNotification, state: notificationState, expect: statuses(401, 404, 404, 404, 404, 200, 404) },
+  {
+    method: 'post',
+    route: 'POST /notifications/read-all',
+    path: () => '/notifications/read-all',
+    state: unreadState,
+    expect: statuses(401, 200, 200, 200, 200, 200, 200),
+  },
+  {
+    method: 'patch',
+    route: "PATCH /notifications/:id/read (the customer's)",
+    path: customersUnreadNotification,
+    state: notificationState,
+    expect: statuses(401, 404, 404, 404, 404, 200, 404),
+  },
   { method: 'get', route: 'GET /customers/:cust_id/activity', path: customerTimeline, expect: statuses(401, 200, 200, 200, 200, 403, 403) },
   { method: 'get', route: 'GET /activity', path: () => '/activity', expect: statuses(401, 200, 403, 403, 403, 403, 403) },
-  { method: 'get', route: 'GET /admin/outbox', path: () => '/admin/outbox?status=failed', expect: statuses(401, 200, 403, 403, 403, 403, 403) },
+  {
+    method: 'get',
+    route: 'GET /admin/outbox',
+    path: () => '/admin/outbox?status=failed',
+    expect: statuses(401, 200, 403, 403, 403, 403, 403),
+  },
 ];
 runAccessMatrix('access rules', app, () => actors, cases);

@@ -5,7 +5,15 @@ import { User } from '../../src/models/user.model';
 import { buildTestApp } from '../helpers/app';
 import { bootstrapAdmin, createStaff, type Actor } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
-import { originalExamples, shapeOf, shapeShortfalls, withKeys, withoutKeys, type OriginalExample, type Shape } from '../helpers/original-readme';
+import {
+  originalExamples,
+  shapeOf,
+  shapeShortfalls,
+  withKeys,
+  withoutKeys,
+  type OriginalExample,
+  type Shape,
+} from '../helpers/original-readme';
 
 // SPEC §2: the original README's curl examples work as written once real tokens and ids are filled in, and
 // answer the shapes it printed. Both come from test/fixtures/original-readme-examples.json, replayed in order
@@ -39,7 +47,9 @@ function replay({ request: curl }: OriginalExample) {
   // Fill in a real token where the route needs one; the public routes get the README's placeholder as is.
   const publicRoute = /^\/(customer\/(signup|signin)|user\/signin)$/.test(path);
   const headers = Object.fromEntries(Object.entries(curl.headers).filter(([name]) => name.toLowerCase() !== 'token'));
-  let req = request(app)[curl.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](path)
+  const method = curl.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete';
+  const agent = request(app);
+  let req = agent[method](path)
     .set(headers)
     .set('token', publicRoute ? (curl.headers.token ?? '') : admin.token);
   if (curl.body !== undefined) req = req.send(curl.body);
@@ -75,7 +85,10 @@ describe("the original README's curl examples", () => {
     const res = await replay(ex);
     expect(res.status).toBe(201);
     expect(shapeOf(res.body)).toEqual(expectedShape(ex));
-    expect(res.body).toEqual({ insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) }, message: 'Customer created successfully' });
+    expect(res.body).toEqual({
+      insertId: { InsertedID: expect.stringMatching(/^[0-9a-f]{24}$/) },
+      message: 'Customer created successfully',
+    });
     ids.set('66d324c3e3d3bbd29769c154', res.body.insertId.InsertedID);
   });
 
@@ -84,7 +97,10 @@ describe("the original README's curl examples", () => {
     const res = await replay(ex);
     expect(res.status).toBe(200);
     expect(shapeShortfalls(expectedShape(ex, { add: { token: 'string', refresh_token: 'string' } }), shapeOf(res.body))).toEqual([]);
-    expect(res.body).toMatchObject({ message: 'Customer logged in successfully', customer: { name: 'ramlal', email: 'ram@gmail.com', company: 'TATA', phone: '+91 35636621762', token: expect.any(String) } });
+    expect(res.body).toMatchObject({
+      message: 'Customer logged in successfully',
+      customer: { name: 'ramlal', email: 'ram@gmail.com', company: 'TATA', phone: '+91 35636621762', token: expect.any(String) },
+    });
   });
 
   it('user/signup with an ADMIN token creates the ADMIN of the example, in the original shape', async () => {
@@ -93,7 +109,10 @@ describe("the original README's curl examples", () => {
     expect(res.status).toBe(201);
     expect(shapeShortfalls(expectedShape(ex, { remove: othersToken }), shapeOf(res.body))).toEqual([]);
     expect(res.body.user).not.toHaveProperty('token');
-    expect(res.body).toMatchObject({ message: 'User created successfully', user: { name: 'sita', email: 'sita@gmail.com', role: 'ADMIN' } });
+    expect(res.body).toMatchObject({
+      message: 'User created successfully',
+      user: { name: 'sita', email: 'sita@gmail.com', role: 'ADMIN' },
+    });
   });
 
   it('user/signin answers the original shape, plus refresh_token', async () => {
@@ -101,7 +120,11 @@ describe("the original README's curl examples", () => {
     const res = await replay(ex);
     expect(res.status).toBe(200);
     expect(shapeShortfalls(expectedShape(ex, { add: { refresh_token: 'string' } }), shapeOf(res.body))).toEqual([]);
-    expect(res.body).toMatchObject({ msg: 'User logged in successfully', token: expect.any(String), user: { email: 'sita@gmail.com', token: expect.any(String) } });
+    expect(res.body).toMatchObject({
+      msg: 'User logged in successfully',
+      token: expect.any(String),
+      user: { email: 'sita@gmail.com', token: expect.any(String) },
+    });
   });
 
   it('GET /users, sent by curl as an empty-bodied POST, lists the users in the original shape', async () => {

@@ -67,7 +67,11 @@ describe('outbox worker in the service process', () => {
       });
       expect(res.status).toBe(201);
       const logged = await waitForLog(server, (line) => line.to === 'logged@example.com');
-      expect(logged).toMatchObject({ event: 'customer.welcome', subject: 'Welcome to the CRM', text: expect.stringContaining('Welcome, Logged!') });
+      expect(logged).toMatchObject({
+        event: 'customer.welcome',
+        subject: 'Welcome to the CRM',
+        text: expect.stringContaining('Welcome, Logged!'),
+      });
       expect(server.output()).not.toContain('logged password 1');
       await eventually(async () => (await OutboxMessage.exists({ to: 'logged@example.com', status: 'sent' })) ?? undefined);
     } finally {

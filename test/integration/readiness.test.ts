@@ -17,7 +17,11 @@ let failPointSet = false;
 
 afterAll(async () => {
   if (failPointSet) await admin.db('admin').command({ configureFailPoint: 'failCommand', mode: 'off', data: { appName: APP_NAME } });
-  if (dropsDatabases()) await admin.db(dbName).dropDatabase().catch(() => undefined);
+  if (dropsDatabases())
+    await admin
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
   await admin.close();
 });
 
@@ -39,7 +43,11 @@ describe('GET /readyz during start-up', () => {
     await slowIndexBuilds();
     const url = new URL(uriWithDb(testMongoUri(), dbName));
     url.searchParams.set('appName', APP_NAME);
-    const server = spawnServer({ MONGODB_URI: url.toString(), ADMIN_EMAIL: 'ready.admin@example.com', ADMIN_PASSWORD: 'ready admin password' });
+    const server = spawnServer({
+      MONGODB_URI: url.toString(),
+      ADMIN_EMAIL: 'ready.admin@example.com',
+      ADMIN_PASSWORD: 'ready admin password',
+    });
     try {
       const listening = await waitForLog(server, (line) => line.msg === 'listening');
       const base = `http://127.0.0.1:${String(listening.port)}`;

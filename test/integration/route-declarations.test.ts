@@ -44,7 +44,10 @@ async function documentOf(target: Express) {
   expect(res.status).toBe(200);
   const paths: Record<string, Record<string, { summary: string }>> = parse(res.text).paths;
   return Object.entries(paths).flatMap(([path, item]) =>
-    Object.entries(item).map(([method, op]) => ({ operation: `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`, summary: op.summary })),
+    Object.entries(item).map(([method, op]) => ({
+      operation: `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+      summary: op.summary,
+    })),
   );
 }
 
@@ -100,7 +103,15 @@ const answer =
   };
 
 const probe = (method: 'get' | 'put', path: string, name: string) =>
-  route({ method, path, auth: 'public', handler: answer(name), tags: ['probes'], summary: `Probe ${name}`, responses: { 200: { description: 'The probe' } } });
+  route({
+    method,
+    path,
+    auth: 'public',
+    handler: answer(name),
+    tags: ['probes'],
+    summary: `Probe ${name}`,
+    responses: { 200: { description: 'The probe' } },
+  });
 
 describe('a route declared once', () => {
   it('is routed, documented and allowed: no second list to forget', async () => {

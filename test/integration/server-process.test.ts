@@ -80,7 +80,14 @@ describe('the server process', () => {
         const started = Date.now();
         const size = Math.ceil(ms / 200);
         const req = http.request(
-          { host: '127.0.0.1', port: server.port, method: 'POST', path: '/auth/logout', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(size) } },
+          {
+            host: '127.0.0.1',
+            port: server.port,
+            method: 'POST',
+            path: '/auth/logout',
+            agent: false,
+            headers: { 'content-type': 'application/json', 'content-length': String(size) },
+          },
           (res) => {
             res.resume();
             resolve({ status: res.statusCode ?? 0, elapsed: Date.now() - started });

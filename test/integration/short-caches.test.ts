@@ -42,19 +42,36 @@ describe('short in-process caches', () => {
   it('a user deleted by another instance loses access within the TTL', async () => {
     const user = await createStaff(app, actors.admin, 'USER', 'deleted-elsewhere');
     expect((await request(app).get('/me').set(user.headers)).status).toBe(200);
-    await other.db().collection('users').deleteOne({ _id: new ObjectId(user.id) });
+    await other
+      .db()
+      .collection('users')
+      .deleteOne({ _id: new ObjectId(user.id) });
     await sleep(PRINCIPAL_TTL_MS + 100);
     expect((await request(app).get('/me').set(user.headers)).status).toBe(401);
   });
 
-  it('X-Total-Count follows this instance\'s writes at once and other instances\' within the TTL', async () => {
-    const list = async () => Number((await request(app).get('/customers?company=Cache%20Co').set(actors.admin.headers)).headers['x-total-count']);
+  it("X-Total-Count follows this instance's writes at once and other instances' within the TTL", async () => {
+    const list = async () =>
+      Number((await request(app).get('/customers?company=Cache%20Co').set(actors.admin.headers)).headers['x-total-count']);
     expect(await list()).toBe(0);
-    const created = await request(app).post('/customers').set(actors.admin.headers).send({ name: 'Cached One', email: 'cached.one@example.com', company: 'Cache Co' });
+    const created = await request(app)
+      .post('/customers')
+      .set(actors.admin.headers)
+      .send({ name: 'Cached One', email: 'cached.one@example.com', company: 'Cache Co' });
     expect(created.status).toBe(201);
     expect(await list()).toBe(1);
     const now = new Date();
-    await other.db().collection('customers').insertOne({ name: 'Cached Two', email: 'cached.two@example.com', company: 'Cache Co', status: 'lead', tags: [], token_version: 0, search_terms: [], created_at: now, updated_at: now });
+    await other.db().collection('customers').insertOne({
+      name: 'Cached Two',
+      email: 'cached.two@example.com',
+      company: 'Cache Co',
+      status: 'lead',
+      tags: [],
+      token_version: 0,
+      search_terms: [],
+      created_at: now,
+      updated_at: now,
+    });
     await sleep(TOTAL_TTL_MS + 100);
     expect(await list()).toBe(2);
   });

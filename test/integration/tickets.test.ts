@@ -62,16 +62,29 @@ describe('POST /customers/ticket/:interaction_id', () => {
       updated_at: expect.any(String),
     });
     const stored = await Ticket.findById(res.body.id).lean();
-    expect(stored).toMatchObject({ customer: oid(actors.customer.id), interaction_user: oid(actors.user.id), created_day: res.body.created_at.slice(0, 10) });
+    expect(stored).toMatchObject({
+      customer: oid(actors.customer.id),
+      interaction_user: oid(actors.user.id),
+      created_day: res.body.created_at.slice(0, 10),
+    });
   });
 
   it('lets staff choose priority and assignee, and refuses an assignee from a customer (403) or who does not exist (400)', async () => {
     const interaction = await insertInteraction({ customer: actors.customer.id, user: actors.user.id });
     const path = `/customers/ticket/${interaction._id.toHexString()}`;
-    const staff = await request(app).post(path).set(actors.user.headers).send({ title: 'Escalate', priority: 'urgent', assigned_to: actors.manager.id });
+    const staff = await request(app)
+      .post(path)
+      .set(actors.user.headers)
+      .send({ title: 'Escalate', priority: 'urgent', assigned_to: actors.manager.id });
     expect(staff.status).toBe(201);
-    expect(staff.body).toMatchObject({ priority: 'urgent', assigned_to: actors.manager.id, created_by: { type: 'user', id: actors.user.id } });
-    expect((await request(app).post(path).set(actors.customer.headers).send({ title: 'x', assigned_to: actors.manager.id })).status).toBe(403);
+    expect(staff.body).toMatchObject({
+      priority: 'urgent',
+      assigned_to: actors.manager.id,
+      created_by: { type: 'user', id: actors.user.id },
+    });
+    expect((await request(app).post(path).set(actors.customer.headers).send({ title: 'x', assigned_to: actors.manager.id })).status).toBe(
+      403,
+    );
     const unknown = await request(app).post(path).set(actors.manager.headers).send({ title: 'x', assigned_to: unknownId });
     expect(unknown.status).toBe(400);
     expect(unknown.body.details).toEqual([expect.objectContaining({ field: 'assigned_to' })]);
@@ -97,7 +110,9 @@ describe("customer A and customer B's interactions and tickets", () => {
     const id = interaction._id.toHexString();
     expect((await request(app).get(`/interactions/${id}`).set(actors.otherCustomer.headers)).status).toBe(404);
     expect((await request(app).get(`/interactions/customer/${actors.customer.id}`).set(actors.otherCustomer.headers)).status).toBe(404);
-    expect((await request(app).post(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ title: 'not mine' })).status).toBe(404);
+    expect((await request(app).post(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ title: 'not mine' })).status).toBe(
+      404,
+    );
     const own = await request(app).get('/interactions').set(actors.otherCustomer.headers);
     expect(own.body.map((row: { id: string }) => row.id)).not.toContain(id);
     expect(await Ticket.countDocuments({ interaction: interaction._id })).toBe(0);
@@ -106,8 +121,12 @@ describe("customer A and customer B's interactions and tickets", () => {
   it("customer B can neither read, change, delete nor list customer A's ticket (404)", async () => {
     const { id } = await ticketOf();
     expect((await request(app).get(`/customers/tickets/${id}`).set(actors.otherCustomer.headers)).status).toBe(404);
-    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ title: 'hijacked' })).status).toBe(404);
-    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ status: 'closed' })).status).toBe(404);
+    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ title: 'hijacked' })).status).toBe(
+      404,
+    );
+    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.otherCustomer.headers).send({ status: 'closed' })).status).toBe(
+      404,
+    );
     expect((await request(app).delete(`/customers/ticket/${id}`).set(actors.otherCustomer.headers)).status).toBe(404);
     const list = await request(app).get('/customers/tickets').set(actors.otherCustomer.headers);
     expect(list.body.map((t: { id: string }) => t.id)).not.toContain(id);
@@ -118,9 +137,15 @@ describe("customer A and customer B's interactions and tickets", () => {
 describe('PATCH /customers/ticket/:ticket_id by a customer', () => {
   it('edits the text of its own open ticket, and closes it', async () => {
     const { id } = await ticketOf();
-    const edited = await request(app).patch(`/customers/ticket/${id}`).set(actors.customer.headers).send({ title: 'Better title', description: null });
+    const edited = await request(app)
+      .patch(`/customers/ticket/${id}`)
+      .set(actors.customer.headers)
+      .send({ title: 'Better title', description: null });
     expect(edited.status).toBe(200);
-    expect(edited.body).toEqual({ message: 'Ticket updated successfully', ticket: expect.objectContaining({ title: 'Better title', description: null }) });
+    expect(edited.body).toEqual({
+      message: 'Ticket updated successfully',
+      ticket: expect.objectContaining({ title: 'Better title', description: null }),
+    });
     const closed = await request(app).patch(`/customers/ticket/${id}`).set(actors.customer.headers).send({ status: 'closed' });
     expect(closed.status).toBe(200);
     expect(await Ticket.findById(id).lean()).toMatchObject({ title: 'Better title', status: 'closed' });
@@ -142,13 +167,18 @@ describe('PATCH /customers/ticket/:ticket_id by a customer', () => {
 describe('PATCH /customers/ticket/:ticket_id by staff', () => {
   it('lets the assigned USER change status, priority and assignee; another visible ticket is 403, an invisible one 404', async () => {
     const { id } = await ticketOf();
-    const moved = await request(app).patch(`/customers/ticket/${id}`).set(actors.user.headers).send({ status: 'in_progress', priority: 'high' });
+    const moved = await request(app)
+      .patch(`/customers/ticket/${id}`)
+      .set(actors.user.headers)
+      .send({ status: 'in_progress', priority: 'high' });
     expect(moved.status).toBe(200);
     expect(moved.body.ticket).toMatchObject({ status: 'in_progress', priority: 'high' });
     expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.otherUser.headers).send({ priority: 'low' })).status).toBe(404);
 
     // Handed to the manager: still visible to the user (raised on its interaction) but no longer its to change.
-    expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.user.headers).send({ assigned_to: actors.manager.id })).status).toBe(200);
+    expect(
+      (await request(app).patch(`/customers/ticket/${id}`).set(actors.user.headers).send({ assigned_to: actors.manager.id })).status,
+    ).toBe(200);
     expect((await request(app).get(`/customers/tickets/${id}`).set(actors.user.headers)).status).toBe(200);
     expect((await request(app).patch(`/customers/ticket/${id}`).set(actors.user.headers).send({ priority: 'low' })).status).toBe(403);
     expect(await Ticket.findById(id).lean()).toMatchObject({ priority: 'high', assigned_to: oid(actors.manager.id) });
@@ -164,7 +194,11 @@ describe('PATCH /customers/ticket/:ticket_id by staff', () => {
     expect(resolved.body.ticket.resolution_seconds).toBeGreaterThanOrEqual(3600);
     expect(resolved.body.ticket.resolution_seconds).toBeLessThan(3700);
     const today = resolved.body.ticket.resolved_at.slice(0, 10);
-    expect(await Ticket.findById(id).lean()).toMatchObject({ resolved_day: today, resolved_month: today.slice(0, 7), resolved_week: expect.stringMatching(/^\d{4}-W\d{2}$/) });
+    expect(await Ticket.findById(id).lean()).toMatchObject({
+      resolved_day: today,
+      resolved_month: today.slice(0, 7),
+      resolved_week: expect.stringMatching(/^\d{4}-W\d{2}$/),
+    });
 
     const reopened = await request(app).patch(`/customers/ticket/${id}`).set(actors.manager.headers).send({ status: 'open' });
     expect(reopened.body.ticket).toMatchObject({ status: 'open', resolved_at: null, resolution_seconds: null });
@@ -179,10 +213,19 @@ describe('PATCH /customers/ticket/:ticket_id by staff', () => {
 
 describe('ticket status moves', () => {
   const moves = ticketStatuses.flatMap((from) => ticketStatuses.filter((to) => to !== from).map((to) => [from, to] as const));
-  const allowed = new Set(['open>in_progress', 'open>closed', 'in_progress>resolved', 'in_progress>closed', 'resolved>closed', 'resolved>open']);
+  const allowed = new Set([
+    'open>in_progress',
+    'open>closed',
+    'in_progress>resolved',
+    'in_progress>closed',
+    'resolved>closed',
+    'resolved>open',
+  ]);
 
   it('allows exactly the documented lifecycle', () => {
-    expect(new Set(moves.filter(([from, to]) => ticketTransitions[from].includes(to)).map(([from, to]) => `${from}>${to}`))).toEqual(allowed);
+    expect(new Set(moves.filter(([from, to]) => ticketTransitions[from].includes(to)).map(([from, to]) => `${from}>${to}`))).toEqual(
+      allowed,
+    );
   });
 
   it.each(moves)('%s → %s', async (from, to) => {
@@ -290,7 +333,9 @@ describe('GET /customers/tickets', () => {
   it('filters by status, priority, assigned_to and customer_id, and pages with headers', async () => {
     expect(await list('/customers/tickets?status=in_progress', actors.manager.headers)).toEqual([data.elsewhere]);
     expect(await list('/customers/tickets?priority=high', actors.manager.headers)).toEqual([data.onOwn, data.elsewhere].sort());
-    expect(await list(`/customers/tickets?assigned_to=${actors.manager.id}&customer_id=${actors.otherCustomer.id}`, actors.manager.headers)).toEqual([data.otherCustomers]);
+    expect(
+      await list(`/customers/tickets?assigned_to=${actors.manager.id}&customer_id=${actors.otherCustomer.id}`, actors.manager.headers),
+    ).toEqual([data.otherCustomers]);
     const page = await request(app).get('/customers/tickets?limit=3&sort=created_at').set(actors.manager.headers);
     expect(page.headers['x-total-count']).toBe('4');
     expect(page.body).toHaveLength(3);

@@ -44,7 +44,10 @@ describe('GET /users', () => {
 
   it('filters by role and sorts by name descending', async () => {
     // The database is the oracle: every USER (at least the two actors, with distinct names), none of the others.
-    const usersByNameDesc = (await User.find({ role: 'USER' }).lean()).map((u) => u.name).sort().reverse();
+    const usersByNameDesc = (await User.find({ role: 'USER' }).lean())
+      .map((u) => u.name)
+      .sort()
+      .reverse();
     expect(usersByNameDesc.length).toBeGreaterThanOrEqual(2);
     expect(new Set(usersByNameDesc).size).toBe(usersByNameDesc.length);
     const res = await request(app).get('/users?role=USER&sort=-name').set(actors.admin.headers);
@@ -72,14 +75,21 @@ describe('GET /users', () => {
     expect(second.body.map((u: { id: string }) => u.id)).toEqual(allIds.slice(2, 4));
   });
 
-  it.each([['limit=0'], ['limit=101'], ['page=0'], ['page=999999999'], ['sort=password_hash'], ['role=ROOT'], ['after=garbage'], ['limit=1&limit=2'], ['unknown=1']])(
-    'answers 400 for %s',
-    async (query) => {
-      const res = await request(app).get(`/users?${query}`).set(actors.admin.headers);
-      expect(res.status).toBe(400);
-      expect(res.body.code).toBe('VALIDATION_ERROR');
-    },
-  );
+  it.each([
+    ['limit=0'],
+    ['limit=101'],
+    ['page=0'],
+    ['page=999999999'],
+    ['sort=password_hash'],
+    ['role=ROOT'],
+    ['after=garbage'],
+    ['limit=1&limit=2'],
+    ['unknown=1'],
+  ])('answers 400 for %s', async (query) => {
+    const res = await request(app).get(`/users?${query}`).set(actors.admin.headers);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_ERROR');
+  });
 
   it('answers 403 to a customer and 401 without a token', async () => {
     expect((await request(app).get('/users').set(actors.customer.headers)).status).toBe(403);
@@ -91,7 +101,13 @@ describe('GET /users/:user_id', () => {
   it('answers 404 when a USER reads another user, 400 for a malformed id, 404 for an unknown one', async () => {
     expect((await request(app).get(`/users/${actors.otherUser.id}`).set(actors.user.headers)).status).toBe(404);
     expect((await request(app).get('/users/xyz').set(actors.admin.headers)).status).toBe(400);
-    expect((await request(app).get(`/users/${'0'.repeat(24)}`).set(actors.admin.headers)).status).toBe(404);
+    expect(
+      (
+        await request(app)
+          .get(`/users/${'0'.repeat(24)}`)
+          .set(actors.admin.headers)
+      ).status,
+    ).toBe(404);
     const self = await request(app).get(`/users/${actors.user.id}`).set(actors.user.headers);
     expect(self.status).toBe(200);
     expect(self.body.email).toBe(actors.user.email);
@@ -100,9 +116,16 @@ describe('GET /users/:user_id', () => {
 
 describe('PATCH and PUT /users/:user_id', () => {
   it('lets a user rename itself, answering the original message plus the user', async () => {
-    const res = await request(app).put(`/users/${actors.user.id}`).set(actors.user.headers).set('Content-Type', 'multipart/form-data').send('{\n    "name":"sahil"\n}');
+    const res = await request(app)
+      .put(`/users/${actors.user.id}`)
+      .set(actors.user.headers)
+      .set('Content-Type', 'multipart/form-data')
+      .send('{\n    "name":"sahil"\n}');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ message: 'user updated successfully', user: expect.objectContaining({ id: actors.user.id, name: 'sahil' }) });
+    expect(res.body).toEqual({
+      message: 'user updated successfully',
+      user: expect.objectContaining({ id: actors.user.id, name: 'sahil' }),
+    });
     expect((await User.findById(actors.user.id).lean())?.name).toBe('sahil');
   });
 
@@ -117,11 +140,17 @@ describe('PATCH and PUT /users/:user_id', () => {
     expect((await request(app).patch(`/users/${actors.otherUser.id}`).set(actors.user.headers).send({ name: 'x' })).status).toBe(404);
   });
 
-  it('requires the current password to change one\'s own password', async () => {
-    const missing = await request(app).patch(`/users/${actors.otherUser.id}`).set(actors.otherUser.headers).send({ password: 'another password' });
+  it("requires the current password to change one's own password", async () => {
+    const missing = await request(app)
+      .patch(`/users/${actors.otherUser.id}`)
+      .set(actors.otherUser.headers)
+      .send({ password: 'another password' });
     expect(missing.status).toBe(400);
     expect(missing.body.details).toEqual([expect.objectContaining({ field: 'current_password' })]);
-    const wrong = await request(app).patch(`/users/${actors.otherUser.id}`).set(actors.otherUser.headers).send({ password: 'another password', current_password: 'not it at all' });
+    const wrong = await request(app)
+      .patch(`/users/${actors.otherUser.id}`)
+      .set(actors.otherUser.headers)
+      .send({ password: 'another password', current_password: 'not it at all' });
     expect(wrong.status).toBe(400);
   });
 
@@ -130,14 +159,17 @@ describe('PATCH and PUT /users/:user_id', () => {
     const without = await request(app).patch(`/users/${self.id}`).set(self.headers).send({ email: 'moved@example.com' });
     expect(without.status).toBe(400);
     expect(without.body.details).toEqual([expect.objectContaining({ field: 'current_password' })]);
-    const withPassword = await request(app).patch(`/users/${self.id}`).set(self.headers).send({ email: 'moved@example.com', current_password: PASSWORD });
+    const withPassword = await request(app)
+      .patch(`/users/${self.id}`)
+      .set(self.headers)
+      .send({ email: 'moved@example.com', current_password: PASSWORD });
     expect(withPassword.status).toBe(200);
     const byAdmin = await request(app).patch(`/users/${self.id}`).set(actors.admin.headers).send({ email: 'moved.again@example.com' });
     expect(byAdmin.status).toBe(200);
     expect((await User.findById(self.id).lean())?.email).toBe('moved.again@example.com');
   });
 
-  it('lets an ADMIN change a role, which invalidates that user\'s tokens', async () => {
+  it("lets an ADMIN change a role, which invalidates that user's tokens", async () => {
     const target = await createStaff(app, actors.admin, 'USER', 'promoted');
     const res = await request(app).patch(`/users/${target.id}`).set(actors.admin.headers).send({ role: 'MANAGER' });
     expect(res.status).toBe(200);
@@ -154,7 +186,10 @@ describe('PATCH and PUT /users/:user_id', () => {
   });
 
   it('answers 409 when the new e-mail belongs to another user', async () => {
-    const res = await request(app).patch(`/users/${actors.manager.id}`).set(actors.admin.headers).send({ email: actors.user.email.toUpperCase() });
+    const res = await request(app)
+      .patch(`/users/${actors.manager.id}`)
+      .set(actors.admin.headers)
+      .send({ email: actors.user.email.toUpperCase() });
     expect(res.status).toBe(409);
   });
 });
@@ -168,7 +203,13 @@ describe('DELETE /users/:user_id', () => {
     expect(refused.body.code).toBe('HAS_DEPENDENTS');
     expect(await User.exists({ _id: leaving.id })).toBeTruthy();
 
-    expect((await request(app).delete(`/users/${leaving.id}?reassign_to=${'0'.repeat(24)}`).set(actors.admin.headers)).status).toBe(400);
+    expect(
+      (
+        await request(app)
+          .delete(`/users/${leaving.id}?reassign_to=${'0'.repeat(24)}`)
+          .set(actors.admin.headers)
+      ).status,
+    ).toBe(400);
     const res = await request(app).delete(`/users/${leaving.id}?reassign_to=${actors.manager.id}`).set(actors.admin.headers);
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ message: 'User deleted successfully' });

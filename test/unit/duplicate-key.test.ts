@@ -2,11 +2,15 @@ import { describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
 import { isDuplicateKey } from '../../src/database/errors';
 
-const serverError = (code: number, codeName: string, errmsg: string) => new mongoose.mongo.MongoServerError({ ok: 0, code, codeName, errmsg });
+const serverError = (code: number, codeName: string, errmsg: string) =>
+  new mongoose.mongo.MongoServerError({ ok: 0, code, codeName, errmsg });
 
 describe('isDuplicateKey', () => {
   it.each([
-    ['MongoDB / SecantusDB', serverError(11000, 'DuplicateKey', 'E11000 duplicate key error collection: crm.users index: email_1 dup key: { email: "a@b.c" }')],
+    [
+      'MongoDB / SecantusDB',
+      serverError(11000, 'DuplicateKey', 'E11000 duplicate key error collection: crm.users index: email_1 dup key: { email: "a@b.c" }'),
+    ],
     ['FerretDB, an insert', serverError(11000, 'DuplicateKey', 'E11000 duplicate key error collection: crm.system_flags')],
     [
       'FerretDB on SQLite, an update',

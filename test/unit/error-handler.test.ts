@@ -34,7 +34,11 @@ describe('toAppError', () => {
 
   it('maps a duplicate key error to 409', () => {
     const error = new mongoose.mongo.MongoServerError({ code: 11000, errmsg: 'E11000', keyValue: { email: 'a@b.c' } });
-    expect(toAppError(error)).toMatchObject({ status: 409, code: 'DUPLICATE', details: [{ field: 'email', message: 'email is already in use' }] });
+    expect(toAppError(error)).toMatchObject({
+      status: 409,
+      code: 'DUPLICATE',
+      details: [{ field: 'email', message: 'email is already in use' }],
+    });
   });
 
   it.each([
@@ -47,8 +51,14 @@ describe('toAppError', () => {
 
   it('maps a body that does not decompress (zlib error, status 400 from body-parser) to 400', () => {
     const gzip = Object.assign(new Error('incorrect header check'), { status: 400, expose: true, code: 'Z_DATA_ERROR', errno: -3 });
-    const brotli = Object.assign(new Error('Decompression failed'), { status: 400, expose: true, code: 'ERR__ERROR_FORMAT_PADDING_2', errno: -15 });
-    for (const error of [gzip, brotli]) expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: expect.stringMatching(/decompress/) });
+    const brotli = Object.assign(new Error('Decompression failed'), {
+      status: 400,
+      expose: true,
+      code: 'ERR__ERROR_FORMAT_PADDING_2',
+      errno: -15,
+    });
+    for (const error of [gzip, brotli])
+      expect(toAppError(error)).toMatchObject({ status: 400, code: 'BAD_REQUEST', message: expect.stringMatching(/decompress/) });
   });
 
   it("maps the router's undecodable path parameter (URIError, status 400) to 400", () => {
@@ -69,7 +79,11 @@ describe('toAppError', () => {
   });
 
   it('maps anything else to a generic 500', () => {
-    expect(toAppError(new TypeError('x is undefined'))).toMatchObject({ status: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' });
+    expect(toAppError(new TypeError('x is undefined'))).toMatchObject({
+      status: 500,
+      code: 'INTERNAL_ERROR',
+      message: 'Internal server error',
+    });
     expect(toAppError('a string')).toMatchObject({ status: 500 });
     expect(toAppError(httpError(502, 'upstream'))).toMatchObject({ status: 500 });
   });
@@ -77,7 +91,10 @@ describe('toAppError', () => {
 
 describe('toAppError with FerretDB errors', () => {
   it('maps a SQLite unique-constraint failure during an update to 409', () => {
-    const error = new mongoose.mongo.MongoServerError({ code: 1, errmsg: "constraint failed: UNIQUE constraint failed: index 'users_5e7c_email_1' (2067)" });
+    const error = new mongoose.mongo.MongoServerError({
+      code: 1,
+      errmsg: "constraint failed: UNIQUE constraint failed: index 'users_5e7c_email_1' (2067)",
+    });
     expect(toAppError(error)).toMatchObject({ status: 409, code: 'DUPLICATE' });
   });
 
@@ -91,7 +108,10 @@ describe('toAppError with FerretDB errors', () => {
 
   it('maps a server that is shutting down or has no primary to 503, and other server errors to 500', () => {
     for (const code of [91, 10107, 11600]) {
-      expect(toAppError(new mongoose.mongo.MongoServerError({ code, errmsg: 'not now' }))).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+      expect(toAppError(new mongoose.mongo.MongoServerError({ code, errmsg: 'not now' }))).toMatchObject({
+        status: 503,
+        code: 'DATABASE_UNAVAILABLE',
+      });
     }
     expect(toAppError(new mongoose.mongo.MongoServerError({ code: 2, errmsg: 'bad value' }))).toMatchObject({ status: 500 });
   });

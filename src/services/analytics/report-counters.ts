@@ -39,8 +39,7 @@ export async function loadCounters(period: Period, reads: CounterReads): Promise
   const ids = [...monthIds, ...allTimeIds];
   const counters = await readCounters(ids);
   return {
-    days: (entity) =>
-      period.days.map((day) => ({ day, counts: counters.get(counterId(entity, monthOfDay(day)))?.[day] ?? {} })),
+    days: (entity) => period.days.map((day) => ({ day, counts: counters.get(counterId(entity, monthOfDay(day)))?.[day] ?? {} })),
     totals: (entity) => counters.get(counterId(entity, null))?.[TOTALS] ?? {},
     dues: () =>
       Object.entries(counters.get(counterId(Entity.interactions, null)) ?? {})

@@ -141,7 +141,8 @@ export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan 
       const doc = newCustomerDoc(fields, context.importerId, context.now);
       plan.inserts.push(doc);
       plan.insertRows.set(doc._id.toHexString(), row);
-    } else if (context.mode === 'insert') plan.failures.push({ row, field: 'email', message: 'a customer with this e-mail already exists' });
+    } else if (context.mode === 'insert')
+      plan.failures.push({ row, field: 'email', message: 'a customer with this e-mail already exists' });
     else if (context.mode === 'skip') plan.skipped += 1;
     else planUpdate(plan, candidate, current, context);
   }

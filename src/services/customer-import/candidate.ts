@@ -37,7 +37,10 @@ function parseTags(value: string): unknown {
       return value;
     }
   }
-  return text.split(';').map((t) => t.trim()).filter(Boolean);
+  return text
+    .split(';')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 function isEmptyCell(value: unknown): boolean {

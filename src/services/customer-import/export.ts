@@ -75,7 +75,10 @@ function jsonLines(format: 'json' | 'ndjson'): Transform {
  * backpressure (the cursor fetches the next batch only when the client has taken the previous one) and
  * closes the cursor when the client goes away. Ordered by `_id`, which needs no in-memory sort.
  */
-export async function exportStreams(query: ExportCustomersQuery, format: ExportFormat): Promise<{ source: Readable; serialiser: Transform }> {
+export async function exportStreams(
+  query: ExportCustomersQuery,
+  format: ExportFormat,
+): Promise<{ source: Readable; serialiser: Transform }> {
   const { format: _format, ...filters } = query;
   const found = Customer.collection
     .find<StoredCustomer>(customerFilter(filters), { projection: { password_hash: 0, search_terms: 0, token_version: 0 } })

@@ -36,8 +36,12 @@ export function jobView(job: ImportJobRecord) {
     rows_processed: job.rows_processed ?? 0,
     total_rows: job.total_rows ?? null,
     report: { ...emptyReport(), ...(job.report as Partial<ImportReport> | undefined) },
-    error: job.error?.message ? { status: job.error.status ?? 500, code: job.error.code ?? 'IMPORT_FAILED', message: job.error.message } : null,
-    revert: job.revert_report ? { deleted: job.revert_report.deleted ?? 0, restored: job.revert_report.restored ?? 0, conflicts: job.revert_report.conflicts ?? 0 } : null,
+    error: job.error?.message
+      ? { status: job.error.status ?? 500, code: job.error.code ?? 'IMPORT_FAILED', message: job.error.message }
+      : null,
+    revert: job.revert_report
+      ? { deleted: job.revert_report.deleted ?? 0, restored: job.revert_report.restored ?? 0, conflicts: job.revert_report.conflicts ?? 0 }
+      : null,
     created_at: job.created_at,
     updated_at: job.updated_at,
     finished_at: job.finished_at ?? null,
@@ -67,7 +71,10 @@ function spoolFile(jobId: Types.ObjectId, format: string): string {
  */
 export async function failStaleJobs(): Promise<number> {
   const stale = await ImportJob.collection
-    .find<{ _id: Types.ObjectId; format?: string }>({ status: 'running', heartbeat_at: { $lt: staleBefore() } }, { projection: { _id: 1, format: 1 } })
+    .find<{ _id: Types.ObjectId; format?: string }>(
+      { status: 'running', heartbeat_at: { $lt: staleBefore() } },
+      { projection: { _id: 1, format: 1 } },
+    )
     .limit(1000)
     .toArray();
   if (stale.length === 0) return 0;
@@ -82,9 +89,12 @@ export async function failStaleJobs(): Promise<number> {
 }
 
 export function startStaleJobSweeper(): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    failStaleJobs().catch((error: unknown) => logger.warn({ err: error }, 'stale import job sweep failed'));
-  }, Math.max(1000, config.dataImport.jobStaleMs / 2));
+  const timer = setInterval(
+    () => {
+      failStaleJobs().catch((error: unknown) => logger.warn({ err: error }, 'stale import job sweep failed'));
+    },
+    Math.max(1000, config.dataImport.jobStaleMs / 2),
+  );
   timer.unref();
   return timer;
 }
@@ -134,14 +144,21 @@ class JobExecution {
   private async beat() {
     try {
       const result = await ImportJob.collection.updateOne({ _id: this.jobId, status: 'running' }, { $set: { heartbeat_at: new Date() } });
-      if (result.matchedCount === 0) this.current?.abort(new AppError(409, 'JOB_ABORTED', 'The import job was stopped (declared stale or failed)'));
+      if (result.matchedCount === 0)
+        this.current?.abort(new AppError(409, 'JOB_ABORTED', 'The import job was stopped (declared stale or failed)'));
     } catch (error) {
       logger.warn({ err: error, job: this.jobId.toHexString() }, 'import job heartbeat failed');
     }
   }
 
   private newRun(dryRun: boolean) {
-    this.current = new ImportRun({ jobId: this.jobId, importerId: this.principal.id, mode: this.options.mode, dryRun, format: this.format });
+    this.current = new ImportRun({
+      jobId: this.jobId,
+      importerId: this.principal.id,
+      mode: this.options.mode,
+      dryRun,
+      format: this.format,
+    });
     return this.current;
   }
 
@@ -172,7 +189,17 @@ class JobExecution {
       const now = new Date();
       await ImportJob.collection.updateOne(
         { _id: this.jobId, status: 'running' },
-        { $set: { status: 'completed', applied, report, rows_processed: report.total, total_rows: report.total, finished_at: now, updated_at: now } },
+        {
+          $set: {
+            status: 'completed',
+            applied,
+            report,
+            rows_processed: report.total,
+            total_rows: report.total,
+            finished_at: now,
+            updated_at: now,
+          },
+        },
       );
     } catch (error) {
       await this.fail(error);
@@ -196,7 +223,9 @@ class JobExecution {
             applied: !this.options.dryRun && report.inserted + report.updated > 0,
             report,
             rows_processed: report.total,
-            error: appError ? { status: appError.status, code: appError.code, message: appError.message } : { status: 500, code: 'INTERNAL_ERROR', message: 'The import failed unexpectedly' },
+            error: appError
+              ? { status: appError.status, code: appError.code, message: appError.message }
+              : { status: 500, code: 'INTERNAL_ERROR', message: 'The import failed unexpectedly' },
             finished_at: now,
             updated_at: now,
           },
@@ -231,7 +260,12 @@ export type ImportOutcome = { status: 200; job: JobView } | { status: 202; job: 
  * imports first copy the upload to a temporary file (constant memory), because they read it twice or
  * after the response.
  */
-export async function importUpload(upload: Upload, principal: Principal, options: ImportOptions, onJob: (id: string) => void): Promise<ImportOutcome> {
+export async function importUpload(
+  upload: Upload,
+  principal: Principal,
+  options: ImportOptions,
+  onJob: (id: string) => void,
+): Promise<ImportOutcome> {
   const jobId = await createJob(principal, options, upload.format);
   onJob(jobId.toHexString());
   const execution = new JobExecution(jobId, principal, options, upload.format, upload.bytes);

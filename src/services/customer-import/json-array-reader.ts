@@ -149,7 +149,8 @@ class JsonArrayScanner {
   }
 
   private fail(message: string) {
-    const where = this.state === 'start' ? `line ${this.line}` : `row ${this.state === 'element' ? this.row : this.row + 1} (line ${this.line})`;
+    const where =
+      this.state === 'start' ? `line ${this.line}` : `row ${this.state === 'element' ? this.row : this.row + 1} (line ${this.line})`;
     return malformed('JSON', where, message);
   }
 }

@@ -58,7 +58,10 @@ export async function existingOwners(batch: Candidate[]): Promise<Set<string>> {
   const ownerIds = [...new Set(batch.map((c) => c.fields.owner_id).filter((v): v is string => Boolean(v)))];
   const owners = new Set<string>();
   if (ownerIds.length > 0) {
-    const found = User.collection.find<{ _id: Types.ObjectId }>({ _id: { $in: ownerIds.map((id) => new ObjectId(id)) } }, { projection: { _id: 1 } });
+    const found = User.collection.find<{ _id: Types.ObjectId }>(
+      { _id: { $in: ownerIds.map((id) => new ObjectId(id)) } },
+      { projection: { _id: 1 } },
+    );
     for await (const user of found) owners.add(user._id.toHexString());
   }
   return owners;

@@ -54,7 +54,10 @@ async function withoutDependents(created: ChangeDoc[], keep: (change: ChangeDoc)
 async function currentUpdatedAt(changes: ChangeDoc[]): Promise<Map<string, Date | undefined>> {
   const current = new Map<string, Date | undefined>();
   const ids = changes.map((c) => c.customer);
-  for await (const doc of Customer.collection.find<{ _id: Types.ObjectId; updated_at?: Date }>({ _id: { $in: ids } }, { projection: { updated_at: 1 } })) {
+  for await (const doc of Customer.collection.find<{ _id: Types.ObjectId; updated_at?: Date }>(
+    { _id: { $in: ids } },
+    { projection: { updated_at: 1 } },
+  )) {
     current.set(doc._id.toHexString(), doc.updated_at);
   }
   return current;
@@ -105,7 +108,8 @@ class JobRevert {
 
   private conflict(change: ChangeDoc, message: string): void {
     this.conflicts += 1;
-    if (this.details.length < config.dataImport.maxErrors) this.details.push({ location: `row ${change.row}`, field: change.customer.toHexString(), message });
+    if (this.details.length < config.dataImport.maxErrors)
+      this.details.push({ location: `row ${change.row}`, field: change.customer.toHexString(), message });
   }
 
   private async revertBatch(changes: ChangeDoc[]): Promise<void> {
@@ -117,7 +121,9 @@ class JobRevert {
       if (change.action === 'created') created.push(change);
       else restores.push(restoreOperation(change));
     }
-    const toDelete = await withoutDependents(created, (change) => this.conflict(change, 'the customer has interactions or tickets since the import; kept'));
+    const toDelete = await withoutDependents(created, (change) =>
+      this.conflict(change, 'the customer has interactions or tickets since the import; kept'),
+    );
     if (toDelete.length > 0) this.deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
     if (restores.length > 0) this.restored += (await Customer.collection.bulkWrite(restores)).modifiedCount;
   }

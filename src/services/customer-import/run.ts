@@ -140,10 +140,7 @@ export class ImportRun {
       this.report.updated += result.matchedCount;
     }
     // Bulk writes bypass the per-request hooks, so the analytics counters get this batch's changes here.
-    await applyCustomerChanges([
-      ...inserted.map((doc) => ({ before: null, after: doc as unknown as CustomerLike })),
-      ...analytics,
-    ]);
+    await applyCustomerChanges([...inserted.map((doc) => ({ before: null, after: doc as unknown as CustomerLike })), ...analytics]);
   }
 
   /**
@@ -174,7 +171,9 @@ export class ImportRun {
         this.report.inserted += 1;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
-        this.fail([{ row: rows.get(id) ?? 0, field: 'email', message: 'a customer with this e-mail was created by someone else during the import' }]);
+        this.fail([
+          { row: rows.get(id) ?? 0, field: 'email', message: 'a customer with this e-mail was created by someone else during the import' },
+        ]);
       }
     }
     return written;

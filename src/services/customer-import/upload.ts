@@ -66,7 +66,8 @@ function refuse(body: Readable, error: AppError): never {
  */
 export async function openUpload(body: Readable, headers: IncomingHttpHeaders, maxBytes: number): Promise<Upload> {
   const length = Number(headers['content-length']);
-  if (Number.isFinite(length) && length > maxBytes) refuse(body, AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
+  if (Number.isFinite(length) && length > maxBytes)
+    refuse(body, AppError.payloadTooLarge(`The file is larger than the ${maxBytes}-byte import limit`));
   const mime = mimeOf(headers['content-type']);
   if (!mime) refuse(body, AppError.unsupportedMediaType(`Content-Type is missing: ${supported}`));
   const limiter = byteLimit(maxBytes);
@@ -83,7 +84,12 @@ export async function openUpload(body: Readable, headers: IncomingHttpHeaders, m
 }
 
 /** The `file` part of a multipart body, once busboy reaches it; other parts are drained and ignored. */
-function multipartFile(body: Readable, headers: IncomingHttpHeaders, limiter: ReturnType<typeof byteLimit>, maxBytes: number): Promise<Upload> {
+function multipartFile(
+  body: Readable,
+  headers: IncomingHttpHeaders,
+  limiter: ReturnType<typeof byteLimit>,
+  maxBytes: number,
+): Promise<Upload> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({ headers, limits: { fileSize: maxBytes, files: 1, fields: 100, fieldSize: 64 * 1024 } });

@@ -34,8 +34,18 @@ interface Recipient {
 
 type Subject = { entity: 'user' | 'customer' | 'interaction' | 'ticket'; id: Types.ObjectId };
 
-const staff = (user: Pick<UserRecord, '_id' | 'name' | 'email'>): Recipient => ({ type: 'user', id: user._id, email: user.email, name: user.name });
-const customerRecipient = (c: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Recipient => ({ type: 'customer', id: c._id, email: c.email, name: c.name });
+const staff = (user: Pick<UserRecord, '_id' | 'name' | 'email'>): Recipient => ({
+  type: 'user',
+  id: user._id,
+  email: user.email,
+  name: user.name,
+});
+const customerRecipient = (c: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Recipient => ({
+  type: 'customer',
+  id: c._id,
+  email: c.email,
+  name: c.name,
+});
 
 async function findStaff(id: Types.ObjectId | null | undefined): Promise<Recipient | undefined> {
   if (!id) return undefined;
@@ -123,7 +133,10 @@ export async function ticketUpdated(before: TicketRecord, after: TicketRecord): 
 
 /** A customer's self-registration. */
 export async function customerSignedUp(customer: Pick<CustomerRecord, '_id' | 'name' | 'email'>): Promise<void> {
-  await dispatch('customer.welcome', welcomeTemplate(customer.name), [customerRecipient(customer)], { entity: 'customer', id: customer._id });
+  await dispatch('customer.welcome', welcomeTemplate(customer.name), [customerRecipient(customer)], {
+    entity: 'customer',
+    id: customer._id,
+  });
 }
 
 // One notice per address per hour at most, so the public sign-up cannot be used to flood a contact's inbox.

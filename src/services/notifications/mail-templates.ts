@@ -67,7 +67,10 @@ export function meetingTemplate(event: MeetingEvent, meeting: MeetingFacts): Tem
 export function ticketRaisedTemplate(ticket: TicketFacts): Template {
   return {
     subject: `New ticket: ${ticket.title}`,
-    lines: [`${ticket.customerName} has a new ticket "${ticket.title}" (priority ${ticket.priority}).`, 'It is waiting for you in the CRM.'],
+    lines: [
+      `${ticket.customerName} has a new ticket "${ticket.title}" (priority ${ticket.priority}).`,
+      'It is waiting for you in the CRM.',
+    ],
   };
 }
 
