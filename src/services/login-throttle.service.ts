@@ -73,6 +73,20 @@ async function removeExpiredWindows(key: string, current: number, now: Date): Pr
   await LoginAttempt.deleteMany({ key, window: mongoose.trusted({ $lt: current }), expires_at: mongoose.trusted({ $lte: now }) });
 }
 
+/**
+ * The window's free slots, shuffled: requests arriving together then mostly try different slots first,
+ * instead of all racing for slot 1, then 2, … (which, with many at once, ran out of rounds: a 429 with no
+ * failure behind it).
+ */
+function freeSlotsInRandomOrder(taken: ReadonlySet<number>): number[] {
+  const free: number[] = [];
+  for (let slot = 1; slot <= config.auth.loginMaxFailures; slot += 1) if (!taken.has(slot)) free.push(slot);
+  return free
+    .map((slot) => ({ slot, order: Math.random() }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ slot }) => slot);
+}
+
 /** Takes one attempt slot for this key, or throws 429 when every slot of the live window is taken. */
 async function reserveAttempt(key: string): Promise<Slot> {
   // Bounded: a round ends in a slot, a 429, or every slot it tried taken meanwhile (the next read decides).
@@ -84,8 +98,7 @@ async function reserveAttempt(key: string): Promise<Slot> {
     // Expiry is decided here, from `until`, and old windows removed here too: FerretDB has no TTL monitor.
     if (current.stale) await removeExpiredWindows(key, current.window, now);
     const window = live ? current.window : current.window + 1;
-    for (let slot = 1; slot <= config.auth.loginMaxFailures; slot += 1) {
-      if (live && current.taken.has(slot)) continue;
+    for (const slot of freeSlotsInRandomOrder(live ? current.taken : new Set())) {
       const taken = await insertSlot(key, window, slot, now);
       if (taken) return taken;
     }
