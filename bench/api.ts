@@ -106,6 +106,9 @@ const serviceEnv = (extra: Record<string, string> = {}) => ({
   // The limiter stays in the path (its cost is part of every request) but never refuses the load.
   RATE_LIMIT_MAX: '100000000',
   AUTH_RATE_LIMIT_MAX: '100000000',
+  // The lock-out reserves a slot per password check in flight: the sign-in load checks one account's right
+  // password BENCH_SIGNINS times at once, which it would otherwise refuse (429) beyond LOGIN_MAX_FAILURES.
+  LOGIN_MAX_FAILURES: '100',
   ...extra,
 });
 
