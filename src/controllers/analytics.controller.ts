@@ -35,10 +35,11 @@ function overviewRows(body: analytics.Overview): Row[] {
     ['tickets', body.tickets],
     ['overdue', body.overdue],
   ] as const) {
-    for (const [metric, value] of Object.entries(figures)) {
+    // Every figure is a count, an average (null when nothing was counted) or counts by key.
+    for (const [metric, value] of Object.entries<number | null | Record<string, number>>(figures)) {
       if (value !== null && typeof value === 'object') {
-        for (const [key, count] of Object.entries(value as Record<string, number>)) line(section, metric, key, count);
-      } else line(section, metric, null, value as number | null);
+        for (const [key, count] of Object.entries(value)) line(section, metric, key, count);
+      } else line(section, metric, null, value);
     }
   }
   return rows;

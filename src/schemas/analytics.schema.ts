@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { customerStatuses } from '../models/customer.model';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
+import { recordFromKeys } from '../utils/record-from-keys';
 import { isoDate } from './common.schema';
 
 // Analytics queries: a period of whole UTC days (`from`/`to`, both included), the output format and, for the
@@ -48,8 +49,7 @@ const period = {
   to: day.meta({ description: 'Last UTC day of the period (included)' }),
   scope: z.enum(['all', 'own']).meta({ description: "own: a USER's own figures" }),
 };
-const counts = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.object(Object.fromEntries(values.map((v) => [v, z.number().int()])) as Record<T[number], z.ZodNumber>).strict();
+const counts = <T extends readonly [string, ...string[]]>(values: T) => z.object(recordFromKeys(values, () => z.number().int())).strict();
 const seconds = z
   .number()
   .int()

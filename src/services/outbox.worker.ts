@@ -57,10 +57,12 @@ interface ClaimedAttempt {
   leaseUntil: Date;
 }
 
-function shuffle<T>(items: T[]): T[] {
+function shuffle<T extends object>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i -= 1) {
     const j = Math.floor(Math.random() * (i + 1));
-    [items[i], items[j]] = [items[j] as T, items[i] as T];
+    const [a, b] = [items[i], items[j]];
+    // Both indices are in range and the items are objects: the check only tells the type checker so.
+    if (a && b) [items[i], items[j]] = [b, a];
   }
   return items;
 }

@@ -127,7 +127,7 @@ export const interactionContributions: Contributions<InteractionLike> = (interac
     daily(Entity.interactions, interaction.day, status),
     allTime(Entity.interactions, status),
   ];
-  if (interaction.status === 'scheduled' && (overdueTypes as readonly string[]).includes(interaction.type)) {
+  if (interaction.status === 'scheduled' && overdueTypes.some((type) => type === interaction.type)) {
     const due = duePath(new Date(interaction.occurs_at));
     contributions.push(allTime(Entity.interactions, counterField(Dimension.overdue, interaction.type, interaction.user), due));
   }

@@ -76,18 +76,15 @@ export function applyTicketChanges(changes: readonly Change<TicketLike>[]): Prom
 type Filter = Record<string, unknown>;
 
 export function snapshotCustomers(filter: Filter): Promise<CustomerLike[]> {
-  const records = Customer.collection.find(filter, { projection: customerFields, ...sessionOption() }).toArray();
-  return records as unknown as Promise<CustomerLike[]>;
+  return Customer.collection.find<CustomerLike>(filter, { projection: customerFields, ...sessionOption() }).toArray();
 }
 
 export function snapshotInteractions(filter: Filter): Promise<InteractionLike[]> {
-  const records = Interaction.collection.find(filter, { projection: interactionFields, ...sessionOption() }).toArray();
-  return records as unknown as Promise<InteractionLike[]>;
+  return Interaction.collection.find<InteractionLike>(filter, { projection: interactionFields, ...sessionOption() }).toArray();
 }
 
 export function snapshotTickets(filter: Filter): Promise<TicketLike[]> {
-  const records = Ticket.collection.find(filter, { projection: ticketFields, ...sessionOption() }).toArray();
-  return records as unknown as Promise<TicketLike[]>;
+  return Ticket.collection.find<TicketLike>(filter, { projection: ticketFields, ...sessionOption() }).toArray();
 }
 
 /** The changes that delete these records. */

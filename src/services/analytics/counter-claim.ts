@@ -1,4 +1,5 @@
 import { withClaim, type ClaimDocument } from '../../database/claim';
+import { typedCollection } from '../../database/typed-collection';
 import { AnalyticsState } from '../../models/analytics-counter.model';
 import { AppError } from '../../utils/app-error';
 
@@ -16,8 +17,7 @@ export const rebuildingError = () =>
 /** Runs `work` holding the counters claim; waits at most `maxWaitMs` for it (503 ANALYTICS_REBUILDING after). */
 export function withCountersClaim<T>(work: () => Promise<T>, maxWaitMs: number): Promise<T> {
   const options = {
-    // The model's own (cached) collection object, typed for the claim document.
-    collection: AnalyticsState.db.collection<ClaimDocument>(AnalyticsState.collection.collectionName),
+    collection: typedCollection<ClaimDocument>(AnalyticsState),
     id: LOCK_ID,
     maxWaitMs,
     staleMs: LOCK_STALE_MS,

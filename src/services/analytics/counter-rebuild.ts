@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
-import { AnalyticsCounter, AnalyticsDelta, AnalyticsState } from '../../models/analytics-counter.model';
+import { typedCollection } from '../../database/typed-collection';
+import { AnalyticsDelta, AnalyticsState } from '../../models/analytics-counter.model';
 import { Customer } from '../../models/customer.model';
 import { Interaction } from '../../models/interaction.model';
 import { Ticket } from '../../models/ticket.model';
@@ -18,7 +19,7 @@ import {
 } from './contributions';
 import { rebuildingError, withCountersClaim } from './counter-claim';
 import { foldPendingDeltas, REBUILD_WAIT_MS } from './counter-fold';
-import { packContent, type CounterContent } from './counter-store';
+import { packContent, storedCounters, type CounterContent } from './counter-store';
 
 // Freshness and rebuild: `rebuildAnalyticsCounters` recomputes every counter from the raw collections; it runs
 // by itself the first time analytics are read on a database whose counters are missing or of an older layout
@@ -35,25 +36,28 @@ const REBUILD_CLAIM_WAIT_MS = 30 * 60_000;
 /** Counter documents inserted per batch by a rebuild. */
 const INSERT_BATCH = 20;
 
+/** The analytics_state collection as stored (string ids; the counters claim shares it, counter-claim.ts). */
+const analyticsState = () => typedCollection<{ _id: string; version?: number; built_at?: Date }>(AnalyticsState);
+
 let verifiedAt = 0;
 let rebuilding: Promise<void> | undefined;
 
 /** Makes the next analytics read rebuild the counters (after a failed update, or a bulk write that skipped them). */
 export async function markCountersStale(): Promise<void> {
   verifiedAt = 0;
-  await AnalyticsState.collection.deleteOne({ _id: STATE_ID as never });
+  await analyticsState().deleteOne({ _id: STATE_ID });
 }
 
 /** Adds what every record of a raw collection contributes. */
-async function accumulate<T>(
+async function accumulate<T extends mongoose.mongo.Document>(
   collection: mongoose.mongo.Collection,
   projection: Record<string, number>,
   contributions: Contributions<T>,
   target: Increments,
 ): Promise<void> {
-  const cursor = collection.find({}, { projection, batchSize: 5000 });
+  const cursor = collection.find<T>({}, { projection, batchSize: 5000 });
   for await (const record of cursor) {
-    for (const contribution of contributions(record as T)) addContribution(target, contribution, 1);
+    for (const contribution of contributions(record)) addContribution(target, contribution, 1);
   }
 }
 
@@ -79,16 +83,12 @@ async function rebuildHoldingClaim(): Promise<{ documents: number; ms: number }>
   const mark = `rebuild-${new mongoose.Types.ObjectId().toHexString()}`;
   await AnalyticsDelta.collection.updateMany({ x: { $exists: false } }, { $set: { x: mark } });
   const counters = await countEverything();
-  await AnalyticsCounter.collection.deleteMany({});
+  await storedCounters().deleteMany({});
   for (let start = 0; start < counters.length; start += INSERT_BATCH) {
-    await AnalyticsCounter.collection.insertMany(counters.slice(start, start + INSERT_BATCH) as never[]);
+    await storedCounters().insertMany(counters.slice(start, start + INSERT_BATCH));
   }
   await AnalyticsDelta.collection.deleteMany({ x: { $exists: true } });
-  await AnalyticsState.collection.updateOne(
-    { _id: STATE_ID as never },
-    { $set: { version: COUNTERS_VERSION, built_at: new Date() } },
-    { upsert: true },
-  );
+  await analyticsState().updateOne({ _id: STATE_ID }, { $set: { version: COUNTERS_VERSION, built_at: new Date() } }, { upsert: true });
   const ms = Date.now() - started;
   logger.info({ documents: counters.length, ms }, 'analytics counters rebuilt');
   return { documents: counters.length, ms };
@@ -104,7 +104,7 @@ export function rebuildAnalyticsCounters(maxWaitMs = 10 * 60_000): Promise<{ doc
 }
 
 async function countersCurrent(): Promise<boolean> {
-  const state = await AnalyticsState.collection.findOne({ _id: STATE_ID as never });
+  const state = await analyticsState().findOne({ _id: STATE_ID });
   return state?.version === COUNTERS_VERSION;
 }
 

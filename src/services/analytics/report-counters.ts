@@ -1,5 +1,6 @@
 import mongoose from 'mongoose';
 import { User } from '../../models/user.model';
+import { recordFromKeys } from '../../utils/record-from-keys';
 import { timeGroupings, type TimeGrouping } from '../../schemas/analytics.schema';
 import { counterId, DUE_PREFIX, Entity, parseField, TOTALS, type Dimension } from './counter-keys';
 import { readCounters } from './counter-store';
@@ -74,7 +75,7 @@ export const sumAll = (sums: Map<string, number>) => [...sums.values()].reduce((
 
 /** Every value of an enum with its count (0 when absent). */
 export function enumCounts<T extends string>(values: readonly T[], counts: Map<string, number>): Record<T, number> {
-  return Object.fromEntries(values.map((value) => [value, counts.get(value) ?? 0])) as Record<T, number>;
+  return recordFromKeys(values, (value) => counts.get(value) ?? 0);
 }
 
 /** Whole-second average; null when nothing was counted. */
@@ -100,7 +101,7 @@ export async function userNames(ids: Iterable<string>): Promise<Map<string, stri
 
 // ---- time buckets ----
 
-export const isTimeGrouping = (grouping: string): grouping is TimeGrouping => (timeGroupings as readonly string[]).includes(grouping);
+export const isTimeGrouping = (grouping: string): grouping is TimeGrouping => timeGroupings.some((value) => value === grouping);
 
 const bucketOfDay = (day: string, grouping: TimeGrouping) =>
   grouping === 'day' ? day : grouping === 'week' ? weekOfDay(day) : monthOfDay(day);

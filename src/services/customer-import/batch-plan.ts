@@ -17,7 +17,7 @@ const trackedFields = ['name', 'company', 'phone', 'status', 'owner', 'tags', 'a
 
 export interface BatchPlan {
   /** New customers, as documents ready to insert. */
-  inserts: Record<string, unknown>[];
+  inserts: NewCustomerDoc[];
   /** The file row of each insert, by its new id. */
   insertRows: Map<string, number>;
   updates: { filter: Record<string, unknown>; update: Record<string, unknown> }[];
@@ -43,7 +43,7 @@ interface BatchContext {
 
 function normalisedAddress(value: unknown): string {
   if (!value || typeof value !== 'object') return '';
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && v !== null && v !== '');
   return entries.length === 0 ? '' : JSON.stringify(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
@@ -76,6 +76,8 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
     updated_at: now,
   };
 }
+
+export type NewCustomerDoc = ReturnType<typeof newCustomerDoc>;
 
 /** What a row changes on its stored customer: the fields it sets to new values and those it empties. */
 function changedFields(candidate: Candidate, current: StoredCustomerDoc) {
@@ -112,18 +114,19 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
   }
   if ('name' in set || 'company' in set || 'company' in unset) {
     set.search_terms = searchTermsFor({
-      name: (set.name as string | undefined) ?? (current.name as string),
+      // What `set` holds for name and company is the row's value (changedFields).
+      name: 'name' in set ? candidate.fields.name : current.name,
       email: current.email,
-      company: 'company' in unset ? undefined : ((set.company as string | undefined) ?? (current.company as string | undefined)),
+      company: 'company' in unset ? undefined : 'company' in set ? candidate.fields.company : current.company,
     });
   }
   set.updated_at = context.now;
   const before: Record<string, unknown> = {};
   for (const field of trackedFields) before[field] = current[field] ?? null;
   plan.changes.push({ job: context.jobId, customer: current._id, row: candidate.row, action: 'updated', written_at: context.now, before });
-  const after: Record<string, unknown> = { ...current, ...set };
+  const after = { ...current, ...set };
   for (const field of Object.keys(unset)) delete after[field];
-  plan.analytics.push({ before: current as unknown as CustomerLike, after: after as unknown as CustomerLike });
+  plan.analytics.push({ before: current, after });
   plan.updates.push({ filter: { _id: current._id }, update: updateDocument({ set, unset }) });
 }
 

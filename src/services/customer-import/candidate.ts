@@ -32,7 +32,7 @@ function parseTags(value: string): unknown {
   const text = value.trim();
   if (text.startsWith('[')) {
     try {
-      return JSON.parse(text) as unknown;
+      return JSON.parse(text);
     } catch {
       return value;
     }
@@ -52,14 +52,14 @@ function addressValue(value: unknown): { value: unknown } | 'clear' | 'not-json'
   let parsed = value;
   if (typeof value === 'string') {
     try {
-      parsed = JSON.parse(value) as unknown;
+      parsed = JSON.parse(value);
     } catch {
       return 'not-json';
     }
   }
   if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
     // An exported address lists every part, absent ones as null.
-    const parts = Object.entries(parsed as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined && v !== '');
+    const parts = Object.entries(parsed).filter(([, v]) => v !== null && v !== undefined && v !== '');
     return parts.length === 0 ? 'clear' : { value: Object.fromEntries(parts) };
   }
   return { value: parsed };

@@ -23,7 +23,13 @@ export interface ImportOptions {
   async: boolean;
 }
 
-export function jobView(job: ImportJobRecord) {
+/**
+ * An import job as read (lean). The schema's inferred type describes a hydrated document (the report's errors
+ * a DocumentArray of nullable fields); as stored, the report is the ImportReport the job wrote.
+ */
+export type StoredJob = Omit<ImportJobRecord, 'report'> & { report?: Partial<ImportReport> | null };
+
+export function jobView(job: StoredJob) {
   return {
     id: job._id.toHexString(),
     status: job.status,
@@ -35,7 +41,7 @@ export function jobView(job: ImportJobRecord) {
     applied: job.applied ?? false,
     rows_processed: job.rows_processed ?? 0,
     total_rows: job.total_rows ?? null,
-    report: { ...emptyReport(), ...(job.report as Partial<ImportReport> | undefined) },
+    report: { ...emptyReport(), ...job.report },
     error: job.error?.message
       ? { status: job.error.status ?? 500, code: job.error.code ?? 'IMPORT_FAILED', message: job.error.message }
       : null,
@@ -239,12 +245,12 @@ class JobExecution {
   }
 }
 
-export async function findJob(id: string, principal: Principal): Promise<ImportJobRecord> {
-  const job = await ImportJob.findOne({ _id: id, created_by: principal.id }).lean<ImportJobRecord>();
+export async function findJob(id: string, principal: Principal): Promise<StoredJob> {
+  const job = await ImportJob.findOne({ _id: id, created_by: principal.id }).lean<StoredJob>();
   if (!job) throw AppError.notFound('Import job');
   if (job.status === 'running' && job.heartbeat_at < staleBefore()) {
     await failStaleJobs();
-    return (await ImportJob.findById(id).lean<ImportJobRecord>()) ?? job;
+    return (await ImportJob.findById(id).lean<StoredJob>()) ?? job;
   }
   return job;
 }
@@ -285,12 +291,12 @@ export async function importUpload(
   const done = execution.execute(open).finally(() => (spooled ? rm(file, { force: true }) : undefined));
   if (options.async) {
     done.catch(() => undefined);
-    const job = await ImportJob.findById(jobId).lean<ImportJobRecord>();
+    const job = await ImportJob.findById(jobId).lean<StoredJob>();
     if (!job) throw AppError.notFound('Import job');
     return { status: 202, job: jobView(job) };
   }
   await done;
-  const job = await ImportJob.findById(jobId).lean<ImportJobRecord>();
+  const job = await ImportJob.findById(jobId).lean<StoredJob>();
   if (!job) throw AppError.notFound('Import job');
   return { status: 200, job: jobView(job) };
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { malformed, MAX_ROW_BYTES, type SourceRow } from './source-row';
+import { errorMessage, malformed, MAX_ROW_BYTES, type SourceRow } from './source-row';
 
 const NEWLINE = 10;
 const QUOTE = 34;
@@ -42,7 +42,7 @@ class JsonArrayScanner {
   private row = 0;
 
   /** Yields each element that ends in this chunk of text, keeping the text of one still open. */
-  *scan(text: string): Generator<SourceRow> {
+  *scan(text: string): Generator<SourceRow<unknown>> {
     let start = 0; // where the current element's text begins in this chunk
     for (let i = 0; i < text.length; i += 1) {
       const c = text.charCodeAt(i);
@@ -126,13 +126,13 @@ class JsonArrayScanner {
     return 'open';
   }
 
-  private finishElement(lastPiece: string): SourceRow {
+  private finishElement(lastPiece: string): SourceRow<unknown> {
     this.parts.push(lastPiece);
-    let values: Record<string, unknown>;
+    let values: unknown;
     try {
-      values = JSON.parse(this.parts.join('')) as Record<string, unknown>;
+      values = JSON.parse(this.parts.join(''));
     } catch (error) {
-      throw this.fail((error as Error).message);
+      throw this.fail(errorMessage(error));
     }
     this.parts = [];
     this.partsLength = 0;
@@ -156,11 +156,12 @@ class JsonArrayScanner {
 }
 
 /** A JSON array read element by element (see JsonArrayScanner): one row at a time, whatever the file's size. */
-export async function* jsonArrayRows(source: Readable): AsyncGenerator<SourceRow> {
+export async function* jsonArrayRows(source: Readable): AsyncGenerator<SourceRow<unknown>> {
   const decoder = new StringDecoder('utf8');
   const scanner = new JsonArrayScanner();
   let first = true;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
+  const chunks: AsyncIterable<Buffer> = source;
+  for await (const chunk of chunks) {
     let text = decoder.write(chunk);
     if (first) {
       text = text.replace(/^\uFEFF/, '');

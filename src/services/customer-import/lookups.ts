@@ -9,8 +9,17 @@ import type { Candidate } from './candidate';
 
 const ObjectId = mongoose.Types.ObjectId;
 
-/** A stored customer as the driver reads it (no password hash). */
-export type StoredCustomerDoc = Record<string, unknown> & { _id: Types.ObjectId; email: string; updated_at?: Date };
+/** A stored customer as the driver reads it (no password hash); the fields planning and the counters use typed. */
+export type StoredCustomerDoc = Record<string, unknown> & {
+  _id: Types.ObjectId;
+  name: string;
+  email: string;
+  company?: string;
+  status: string;
+  owner?: Types.ObjectId;
+  created_at: Date;
+  updated_at?: Date;
+};
 
 /**
  * Finds the stored customers of a batch's e-mails. Into an empty collection nothing is looked up. Otherwise

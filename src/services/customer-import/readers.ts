@@ -6,7 +6,7 @@ import type { ImportFormat } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
 import { columnTarget, noteColumn, type ColumnReport } from './columns';
 import { jsonArrayRows } from './json-array-reader';
-import { malformed, MAX_ROW_BYTES, type SourceRow } from './source-row';
+import { errorMessage, malformed, MAX_ROW_BYTES, type SourceRow } from './source-row';
 
 // Streaming readers for the import formats: each yields one row at a time, pulling from the source only as
 // fast as the consumer asks (backpressure), and never holds more than one row's text. The JSON array reader
@@ -34,14 +34,16 @@ async function* csvRows(source: Readable, columns: ColumnReport): AsyncGenerator
   });
   const piping = pipeline(source, parser).catch(() => undefined);
   try {
-    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; records: number } }>) {
+    // With `columns` and `info`, each record comes as { record, info } (the stream itself is typed `any`).
+    const records: AsyncIterable<{ record: Record<string, string>; info: { lines: number; records: number } }> = parser;
+    for await (const item of records) {
       yield { row: item.info.records, line: item.info.lines, values: item.record };
     }
   } catch (error) {
     if (error instanceof AppError) throw error;
     if (error instanceof CsvError) {
-      const lines = (error as CsvError & { lines?: number }).lines;
-      throw malformed('CSV', `line ${lines ?? '?'}`, error.message);
+      // csv-parse puts the line number on its errors as `lines` (typed unknown: CsvError's extra context).
+      throw malformed('CSV', `line ${typeof error.lines === 'number' ? error.lines : '?'}`, error.message);
     }
     throw error;
   } finally {
@@ -49,23 +51,25 @@ async function* csvRows(source: Readable, columns: ColumnReport): AsyncGenerator
   }
 }
 
-async function* ndjsonRows(source: Readable): AsyncGenerator<SourceRow> {
+async function* ndjsonRows(source: Readable): AsyncGenerator<SourceRow<unknown>> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let line = 0;
   let row = 0;
-  const parseLine = (text: string): SourceRow | undefined => {
+  const parseLine = (text: string): SourceRow<unknown> | undefined => {
     line += 1;
     const trimmed = text.trim();
     if (!trimmed) return undefined;
     row += 1;
     try {
-      return { row, line, values: JSON.parse(trimmed) as Record<string, unknown> };
+      const values: unknown = JSON.parse(trimmed);
+      return { row, line, values };
     } catch (error) {
-      throw malformed('NDJSON', `line ${line}`, (error as Error).message);
+      throw malformed('NDJSON', `line ${line}`, errorMessage(error));
     }
   };
-  for await (const chunk of source as AsyncIterable<Buffer>) {
+  const chunks: AsyncIterable<Buffer> = source;
+  for await (const chunk of chunks) {
     rest += decoder.write(chunk);
     let newline = rest.indexOf('\n');
     let start = 0;

@@ -1,13 +1,14 @@
 import type { Types } from 'mongoose';
 import { config } from '../../config/env';
+import { typedCollection } from '../../database/typed-collection';
 import { Customer } from '../../models/customer.model';
-import { ImportChange, ImportClaim, ImportJob, type ImportJobRecord } from '../../models/import-job.model';
+import { ImportChange, ImportClaim, ImportJob } from '../../models/import-job.model';
 import { AppError, type ErrorDetail } from '../../utils/app-error';
 import type { Principal } from '../../utils/principal';
 import { patchFields, updateDocument } from '../../utils/update-document';
 import { markCountersStale } from '../analytics';
 import { customersWithDependents } from '../dependents.service';
-import { findJob } from './job';
+import { findJob, type StoredJob } from './job';
 
 /** Change records read and undone together. */
 const REVERT_BATCH = 1000;
@@ -17,22 +18,22 @@ interface ChangeDoc {
   row: number;
   action: 'created' | 'updated';
   written_at: Date;
-  before?: Record<string, unknown>;
+  /** Every tracked field, null where the row had none (batch-plan.ts). */
+  before?: Record<string, unknown> & { updated_at?: Date | null };
 }
 
-interface StoredChange extends Partial<ChangeDoc> {
-  _id: Types.ObjectId;
-  customers?: Types.ObjectId[];
-  rows?: number[];
-}
+/** A stored change record (batch-plan.ts): one per updated row, or one per batch of created rows. */
+type StoredChange =
+  | (ChangeDoc & { _id: Types.ObjectId; customers?: undefined })
+  | { _id: Types.ObjectId; action: 'created'; customers: Types.ObjectId[]; rows?: number[]; written_at: Date; customer?: undefined };
 
 /** A stored change record as one entry per row (created rows are stored one record per batch). */
 function* perRow(change: StoredChange): Generator<ChangeDoc> {
   if (change.customers) {
     for (const [i, customer] of change.customers.entries()) {
-      yield { customer, row: change.rows?.[i] ?? 0, action: 'created', written_at: change.written_at as Date };
+      yield { customer, row: change.rows?.[i] ?? 0, action: 'created', written_at: change.written_at };
     }
-  } else if (change.customer) yield change as ChangeDoc;
+  } else if (change.customer) yield change;
 }
 
 /**
@@ -73,12 +74,12 @@ function restoreOperation(change: ChangeDoc) {
 }
 
 /** Refuses a revert that has nothing (or nothing yet) to undo, and claims the job: one revert per job. */
-async function claimRevert(job: ImportJobRecord, id: string): Promise<void> {
+async function claimRevert(job: StoredJob, id: string): Promise<void> {
   if (job.status === 'running') throw AppError.conflict('The import is still running; wait for it to finish', undefined, 'JOB_RUNNING');
   if (job.status === 'reverted') throw AppError.conflict('This import has already been reverted', undefined, 'ALREADY_REVERTED');
   if (job.dry_run) throw AppError.conflict('A dry run wrote nothing to revert', undefined, 'NOTHING_TO_REVERT');
   try {
-    await ImportClaim.collection.insertOne({ _id: `revert:${id}` as unknown as Types.ObjectId, at: new Date() });
+    await typedCollection<{ _id: string; at: Date }>(ImportClaim).insertOne({ _id: `revert:${id}`, at: new Date() });
   } catch {
     throw AppError.conflict('This import is already being reverted', undefined, 'ALREADY_REVERTED');
   }
@@ -138,7 +139,7 @@ class JobRevert {
     const updatedAt = current.get(key);
     if (updatedAt?.getTime() === change.written_at.getTime()) return true;
     // An update recorded but never applied (crash in between) leaves the row as it was: nothing to do.
-    if (change.action === 'updated' && updatedAt?.getTime() === (change.before?.updated_at as Date | undefined)?.getTime()) return false;
+    if (change.action === 'updated' && updatedAt?.getTime() === change.before?.updated_at?.getTime()) return false;
     this.conflict(change, 'the customer was changed after the import; left as it is');
     return false;
   }

@@ -6,8 +6,8 @@ import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
 import { CompactStringSet } from '../../utils/compact-string-set';
-import { applyCustomerChanges, type CustomerLike } from '../analytics';
-import { planBatch, type BatchPlan } from './batch-plan';
+import { applyCustomerChanges } from '../analytics';
+import { planBatch, type BatchPlan, type NewCustomerDoc } from './batch-plan';
 import { toCandidate, type Candidate } from './candidate';
 import type { ColumnReport } from './columns';
 import { existingOwners, StoredEmails } from './lookups';
@@ -140,14 +140,14 @@ export class ImportRun {
       this.report.updated += result.matchedCount;
     }
     // Bulk writes bypass the per-request hooks, so the analytics counters get this batch's changes here.
-    await applyCustomerChanges([...inserted.map((doc) => ({ before: null, after: doc as unknown as CustomerLike })), ...analytics]);
+    await applyCustomerChanges([...inserted.map((doc) => ({ before: null, after: doc })), ...analytics]);
   }
 
   /**
    * insertMany, and when it stops on a duplicate (another writer took an e-mail since the lookup; FerretDB
    * also ignores ordered:false), finds what went in and inserts the rest one by one.
    */
-  private async insertAll(docs: Record<string, unknown>[], rows: Map<string, number>): Promise<Record<string, unknown>[]> {
+  private async insertAll(docs: NewCustomerDoc[], rows: Map<string, number>): Promise<NewCustomerDoc[]> {
     try {
       await Customer.collection.insertMany(docs);
       this.report.inserted += docs.length;
@@ -155,15 +155,15 @@ export class ImportRun {
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
-    const ids = docs.map((d) => d._id as Types.ObjectId);
+    const ids = docs.map((d) => d._id);
     const present = new Set<string>();
     for await (const doc of Customer.collection.find<{ _id: Types.ObjectId }>({ _id: { $in: ids } }, { projection: { _id: 1 } })) {
       present.add(doc._id.toHexString());
     }
     this.report.inserted += present.size;
-    const written = docs.filter((doc) => present.has((doc._id as Types.ObjectId).toHexString()));
+    const written = docs.filter((doc) => present.has(doc._id.toHexString()));
     for (const doc of docs) {
-      const id = (doc._id as Types.ObjectId).toHexString();
+      const id = doc._id.toHexString();
       if (present.has(id)) continue;
       try {
         await Customer.collection.insertOne(doc);
