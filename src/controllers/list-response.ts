@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { Page } from '../utils/paging';
+import { MAX_PAGE, type Page } from '../utils/paging';
 
 function linkTo(req: Request, changes: Record<string, string | undefined>): string {
   const url = new URL(req.originalUrl, 'http://placeholder');
@@ -19,7 +19,8 @@ export function sendPage<T>(req: Request, res: Response, page: Page<T>): void {
     const lastPage = Math.max(1, Math.ceil(page.total / page.limit));
     add('first', { page: '1', after: undefined });
     if (page.page > 1) add('prev', { page: String(Math.min(page.page - 1, lastPage)), after: undefined });
-    add('last', { page: String(lastPage), after: undefined });
+    // Never a link that fails: a last page past the page cap is reached with `next` (cursor) links instead.
+    if (lastPage <= MAX_PAGE) add('last', { page: String(lastPage), after: undefined });
     res.setHeader('X-Total-Count', String(page.total));
   }
   if (links.length > 0) res.setHeader('Link', links.join(', '));

@@ -20,7 +20,11 @@ export function queryInt(min: number, max: number) {
 export function pagingQuery<const F extends readonly [string, ...string[]]>(sortFields: F, defaultSort: string) {
   const sortValues = sortFields.flatMap((f) => [f, `-${f}`]);
   return {
-    page: queryInt(1, MAX_PAGE).optional().meta({ description: 'Page number (1-based); ignored with `after`' }),
+    page: queryInt(1, MAX_PAGE)
+      .optional()
+      .meta({
+        description: `Page number (1-based, at most ${MAX_PAGE}); ignored with \`after\`. Deeper than that, follow the \`next\` link (an \`after\` cursor).`,
+      }),
     limit: queryInt(1, MAX_LIMIT)
       .default(20)
       .meta({ description: `Page size, 1-${MAX_LIMIT}` }),
