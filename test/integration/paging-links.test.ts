@@ -47,7 +47,13 @@ describe('GET /customers paging links', () => {
     for (const target of named.values()) expect((await request(app).get(target).set(admin.headers)).status).toBe(200);
     // The cap itself is still a page, and one past it is refused, as documented.
     expect((await request(app).get(`/customers?limit=1&page=${MAX_PAGE}`).set(admin.headers)).status).toBe(200);
-    expect((await request(app).get(`/customers?limit=1&page=${MAX_PAGE + 1}`).set(admin.headers)).status).toBe(400);
+    expect(
+      (
+        await request(app)
+          .get(`/customers?limit=1&page=${MAX_PAGE + 1}`)
+          .set(admin.headers)
+      ).status,
+    ).toBe(400);
   });
 
   it('names the last page when it is within the cap, and it answers 200 with the last rows', async () => {
