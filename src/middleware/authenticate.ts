@@ -31,9 +31,19 @@ export async function authenticate(req: Request, res: Response, next: NextFuncti
   next();
 }
 
-/** Like `authenticate`, but lets anonymous requests through; a token that is present must still be valid. */
+/**
+ * Like `authenticate`, but lets anonymous requests through. On such a route a token that cannot be used
+ * (malformed, expired, revoked — e.g. the original README's placeholder `token: eyJhbGcik`) is treated as
+ * absent: the request goes on as anonymous and the route decides what an anonymous caller may do. A valid token
+ * still counts (an ADMIN creating staff); a database outage still answers 503.
+ */
 export async function authenticateOptional(req: Request, res: Response, next: NextFunction): Promise<void> {
-  await authenticateRequest(req, res);
+  try {
+    await authenticateRequest(req, res);
+  } catch (error) {
+    if (!(error instanceof AppError && error.status === 401)) throw error;
+    res.locals.principal = undefined;
+  }
   next();
 }
 
