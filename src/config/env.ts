@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { loadOrCreateSecretFile } from '../utils/secret-file';
+
+/** Under DATA_DIR outside production when JWT_SECRET is unset, beside the development encryption key. */
+const DEV_JWT_SECRET_FILE = 'dev-jwt.secret';
 
 // The only module that reads process.env. Everything else imports `config`.
 
@@ -127,6 +131,11 @@ function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
 }
 
+export interface ConfigOptions {
+  /** Outside production, where a missing JWT_SECRET comes from (default: random for this call). */
+  devSecret?: (dataDir: string) => { value: string; file: string | undefined };
+}
+
 /**
  * Parses and checks an environment. Pure apart from generating throwaway development secrets, so tests can
  * call it with any object.
@@ -134,7 +143,7 @@ function describeIssues(error: z.ZodError): string {
 // Long by design: one frozen object literal that maps every variable to its place in the configuration, read
 // top to bottom like .env.example; splitting it would scatter that map.
 // eslint-disable-next-line max-lines-per-function
-export function loadConfig(source: Record<string, string | undefined>) {
+export function loadConfig(source: Record<string, string | undefined>, options: ConfigOptions = {}) {
   // An empty variable (`PORT=`) means "not set", as in most twelve-factor tools.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(cleaned);
@@ -159,10 +168,19 @@ export function loadConfig(source: Record<string, string | undefined>) {
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   const warnings: string[] = [];
-  // Outside production a missing secret is generated per process, so `npm start` needs no .env. Tokens then
-  // do not survive a restart, which is the safe failure.
-  const jwtSecret = env.JWT_SECRET ?? randomBytes(32).toString('base64url');
-  if (!env.JWT_SECRET) warnings.push('JWT_SECRET is not set: using a random secret for this process only');
+  // Outside production a missing secret is generated, so `npm start` needs no .env: kept in DATA_DIR by the
+  // process loader (a restart, e.g. `npm run dev` reloading, keeps everyone signed in), or per call here.
+  const devSecret = env.JWT_SECRET
+    ? undefined
+    : (options.devSecret?.(env.DATA_DIR) ?? { value: randomBytes(32).toString('base64url'), file: undefined });
+  const jwtSecret = env.JWT_SECRET ?? devSecret?.value ?? '';
+  if (devSecret) {
+    warnings.push(
+      devSecret.file
+        ? `JWT_SECRET is not set: signing with a development secret kept in ${devSecret.file} (never use this in production)`
+        : 'JWT_SECRET is not set: using a random secret for this process only',
+    );
+  }
 
   return Object.freeze({
     env: env.NODE_ENV,
@@ -252,7 +270,9 @@ export type Config = ReturnType<typeof loadConfig>;
 function loadProcessConfig(): Config {
   dotenv.config({ quiet: true });
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, {
+      devSecret: (dataDir) => loadOrCreateSecretFile(dataDir, DEV_JWT_SECRET_FILE, () => randomBytes(32).toString('base64url')),
+    });
   } catch (error) {
     if (error instanceof ConfigError) {
       // The logger is configured from this very object, so a bad configuration can only go to stderr.
