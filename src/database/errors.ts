@@ -12,3 +12,19 @@ export function isDuplicateKey(error: unknown): error is mongoose.mongo.MongoSer
   if (!(error instanceof mongoose.mongo.MongoServerError)) return false;
   return error.code === 11000 || sqlUniqueViolation.test(error.message);
 }
+
+// The driver's (and Mongoose's) errors for a server it cannot reach or lost the connection to.
+const connectionErrorNames = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** The database could not be reached (or the connection was lost), as opposed to a refused command. */
+export function isConnectionError(error: unknown): boolean {
+  return error instanceof Error && connectionErrorNames.has(error.name);
+}

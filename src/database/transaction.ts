@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { MongoError, type ClientSession } from 'mongodb';
 import mongoose from 'mongoose';
 import { engineCapabilities } from './capabilities';
+import { isConnectionError } from './errors';
 
 // One request's writes as one unit where the engine has transactions (a replica set: MongoDB, SecantusDB):
 // the entity and the outbox, activity and analytics entries it causes commit together or not at all.
@@ -36,17 +37,8 @@ export function sessionOption(): { session?: ClientSession } {
 // timeout rather than after the driver's own withTransaction has retried for two minutes).
 const RETRY_BUDGET_MS = 5_000;
 const MAX_ATTEMPTS = 50;
-const unreachable = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-]);
-
 function hasLabel(error: unknown, label: string): boolean {
-  return error instanceof MongoError && error.hasErrorLabel(label) && !unreachable.has(error.name);
+  return error instanceof MongoError && error.hasErrorLabel(label) && !isConnectionError(error);
 }
 
 async function commit(session: ClientSession): Promise<void> {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import mongoose from 'mongoose';
 import { ZodError } from 'zod';
-import { isDuplicateKey } from '../database/errors';
+import { isConnectionError, isDuplicateKey } from '../database/errors';
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { zodIssuesToDetails } from '../utils/zod-details';
 
@@ -25,16 +25,6 @@ function isDecompressionError(error: Error): boolean {
   return typeof code === 'string' && /^(Z_|ERR__ERROR_)/.test(code);
 }
 
-const databaseUnavailableErrors = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-]);
-
 // Socket-level failures that reach a request can only come from the database connection: it is the only
 // socket a request handler uses (mail goes through the outbox worker). The driver lets a write on a
 // half-closed socket surface as Node's plain EPIPE error.
@@ -53,7 +43,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof mongoose.mongo.MongoServerError && sqliteBusy.test(error.message)) return true;
   if (error instanceof mongoose.mongo.MongoServerError && typeof error.code === 'number' && serverUnavailableCodes.has(error.code))
     return true;
-  if (databaseUnavailableErrors.has(error.name)) return true;
+  if (isConnectionError(error)) return true;
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
   return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);
