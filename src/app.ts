@@ -57,7 +57,16 @@ export function createApp(options: AppOptions = {}): Express {
   app.use(
     cors({
       origin: corsOrigins.includes('*') ? true : [...corsOrigins],
-      exposedHeaders: ['X-Request-Id', 'X-Total-Count', 'Link', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
+      exposedHeaders: [
+        'X-Request-Id',
+        'X-Total-Count',
+        'Link',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'Retry-After',
+        'Idempotent-Replayed',
+      ],
       maxAge: 600,
     }),
   );
