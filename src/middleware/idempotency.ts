@@ -39,8 +39,9 @@ function tapBody(req: Request): BodyDigest {
   const digest: BodyDigest = { complete: Promise.resolve('') };
   if (req.readableLength > 0) {
     const buffered: unknown = req.read();
-    if (Buffer.isBuffer(buffered)) {
-      hash.update(buffered);
+    if (buffered !== null) {
+      // A Buffer, or a string had someone set an encoding on the request.
+      if (Buffer.isBuffer(buffered) || typeof buffered === 'string') hash.update(buffered);
       req.unshift(buffered);
     }
   }
@@ -103,7 +104,8 @@ export async function idempotency(req: Request, res: Response, next: NextFunctio
   const principal = currentPrincipal(res);
   const digest = digests.get(req) ?? tapBody(req);
   const outcome = await claimIdempotencyKey({
-    principal: `${principal.type}:${principal.id}`,
+    // A key is a client of its own: its retries replay its answers, not those its owner got with a token.
+    principal: principal.apiKey ? `apikey:${principal.apiKey.id}` : `${principal.type}:${principal.id}`,
     key,
     request: `${req.method} ${req.originalUrl}`,
     bodyHash: digest.value,

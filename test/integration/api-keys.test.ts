@@ -193,6 +193,8 @@ describe('authenticating with an API key', () => {
     const secret = key.split('_').slice(2).join('_');
     expect(lines.length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(lines)).toContain('"x-api-key":"[redacted]"');
+    const prefix = key.split('_')[1];
+    expect(lines.filter((line) => line.api_key_prefix === prefix && line.msg === 'request completed')).toHaveLength(2);
     expect(JSON.stringify(lines)).not.toContain(secret.slice(0, 20));
   });
 });

@@ -3,6 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { engineCapabilities } from '../../src/database/capabilities';
+import { sweepExpired } from '../../src/database/connect';
 import { Customer } from '../../src/models/customer.model';
 import { IdempotencyKey } from '../../src/models/idempotency-key.model';
 import { ImportJob } from '../../src/models/import-job.model';
@@ -85,6 +87,24 @@ describe('POST with Idempotency-Key', () => {
     expect(theirs.body.id).not.toBe(mine.body.id);
   });
 
+  it('keeps an API key’s answers to itself: its retries replay, its owner’s token with the same key runs anew', async () => {
+    const created = await request(app)
+      .post('/api-keys')
+      .set(actors.user.headers)
+      .send({ name: 'retrying script', scopes: ['customers:read', 'customers:write'] });
+    const apiKey: string = created.body.key;
+    const key = uniqueKey('api-key');
+    const body = buildCustomer();
+    const first = await request(app).post('/customers').set('X-API-Key', apiKey).set('Idempotency-Key', key).send(body);
+    const retry = await request(app).post('/customers').set('X-API-Key', apiKey).set('Idempotency-Key', key).send(body);
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    const viaToken = await request(app).post('/customers').set(actors.user.headers).set('Idempotency-Key', key).send(body);
+    expect(viaToken.headers['idempotent-replayed']).toBeUndefined();
+    expect(viaToken.status).toBe(409);
+    expect(viaToken.body.code).toBe('DUPLICATE');
+  });
+
   it('creates exactly one customer out of 10 parallel requests with one key', async () => {
     const key = uniqueKey('parallel');
     const body = buildCustomer({ company: 'RACECO' });
@@ -158,6 +178,26 @@ describe('POST with Idempotency-Key', () => {
     const replay = await request(app).post('/customers').set(actors.user.headers).set('Idempotency-Key', key).send(body);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body.id).toBe(retried.body.id);
+  });
+
+  it('forgets a key after its 24 h: an expired record counts as absent, and the server (TTL) or the sweeper removes it', async () => {
+    const key = uniqueKey('expired');
+    const body = buildCustomer();
+    const first = await request(app).post('/customers').set(actors.user.headers).set('Idempotency-Key', key).send(body);
+    const id = `user:${actors.user.id}:${createHash('sha256').update(key).digest('hex')}`;
+    await IdempotencyKey.updateOne({ _id: id }, { $set: { expires_at: new Date(Date.now() - 1000) } });
+    const other = buildCustomer();
+    const anew = await request(app).post('/customers').set(actors.user.headers).set('Idempotency-Key', key).send(other);
+    expect(anew.status).toBe(201);
+    expect(anew.body.id).not.toBe(first.body.id);
+    await IdempotencyKey.updateOne({ _id: id }, { $set: { expires_at: new Date(Date.now() - 1000) } });
+    if (engineCapabilities().ttlIndexes) {
+      const indexes = await IdempotencyKey.collection.indexes();
+      expect(indexes.find((index) => index.key.expires_at === 1)?.expireAfterSeconds).toBe(0);
+    } else {
+      await sweepExpired();
+      expect(await IdempotencyKey.exists({ _id: id })).toBeNull();
+    }
   });
 
   it('ignores the header where the answer holds a secret (POST /api-keys): nothing is stored', async () => {

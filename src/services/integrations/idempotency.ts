@@ -14,7 +14,7 @@ export interface StoredResponse {
 }
 
 export interface IdempotentRequest {
-  /** `<type>:<id>` of the caller: keys are per principal. */
+  /** `<type>:<id>` of the caller (`apikey:<id>` for an API key): keys are per principal. */
   principal: string;
   key: string;
   /** Method and URL. */
