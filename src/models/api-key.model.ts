@@ -15,7 +15,6 @@ const apiKeySchema = new mongoose.Schema(
     scopes: { type: [{ type: String, enum: permissionList }], required: true },
     expires_at: { type: Date, default: null },
     revoked_at: { type: Date, default: null },
-    last_used_at: { type: Date, default: null },
   },
   { collection: 'api_keys', timestamps, versionKey: false },
 );
@@ -28,8 +27,17 @@ apiKeySchema.index({ created_at: 1, _id: 1 });
 export type ApiKeyRecord = InferSchemaType<typeof apiKeySchema> & { _id: Types.ObjectId };
 export const ApiKey = mongoose.model('ApiKey', apiKeySchema);
 
+// When each key was last used, apart from the keys themselves: these writes (throttled, at most one a minute
+// per key and instance) must not drop the cached key records, which any write to `api_keys` does.
+const apiKeyUsageSchema = new mongoose.Schema(
+  { _id: { type: mongoose.Schema.Types.ObjectId, required: true }, last_used_at: { type: Date, required: true } },
+  { collection: 'api_key_usage', versionKey: false },
+);
+
+export const ApiKeyUsage = mongoose.model('ApiKeyUsage', apiKeyUsageSchema);
+
 /** The public shape of a key: never the secret or its hash. */
-export function apiKeyView(key: ApiKeyRecord) {
+export function apiKeyView(key: ApiKeyRecord, lastUsedAt: Date | null = null) {
   const id = key._id.toHexString();
   return {
     id,
@@ -40,7 +48,7 @@ export function apiKeyView(key: ApiKeyRecord) {
     scopes: [...key.scopes],
     expires_at: key.expires_at ?? null,
     revoked_at: key.revoked_at ?? null,
-    last_used_at: key.last_used_at ?? null,
+    last_used_at: lastUsedAt,
     created_at: key.created_at,
     updated_at: key.updated_at,
   };

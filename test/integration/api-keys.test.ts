@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { ApiKey } from '../../src/models/api-key.model';
+import { ApiKey, ApiKeyUsage } from '../../src/models/api-key.model';
 import { Customer } from '../../src/models/customer.model';
 import { buildTestApp, captureLogger } from '../helpers/app';
 import { createActors, createStaff, type Actor, type Actors } from '../helpers/auth';
@@ -173,15 +173,17 @@ describe('authenticating with an API key', () => {
   it('records last_used_at, at most once per interval', async () => {
     const { key, id } = await createKey(actors.user, ['customers:read']);
     await request(app).get('/customers').set('X-API-Key', key);
-    let first: Date | null | undefined;
+    let first: Date | undefined;
     for (let i = 0; i < 50 && !first; i += 1) {
-      first = (await ApiKey.findById(id).lean())?.last_used_at;
+      first = (await ApiKeyUsage.findById(id).lean())?.last_used_at;
       if (!first) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     expect(first).toBeInstanceOf(Date);
     await request(app).get('/customers').set('X-API-Key', key);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await ApiKey.findById(id).lean())?.last_used_at).toEqual(first);
+    expect((await ApiKeyUsage.findById(id).lean())?.last_used_at).toEqual(first);
+    const listed = await request(app).get('/api-keys?limit=100').set(actors.user.headers);
+    expect(listed.body.find((k: { id: string }) => k.id === id)?.last_used_at).toBe(first?.toISOString());
   });
 
   it('never writes the key to the logs', async () => {

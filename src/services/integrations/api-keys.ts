@@ -5,7 +5,7 @@ import type { Permission, StaffRole } from '../../config/permissions';
 import { paginate } from '../../database/paginate';
 import { createRecordCache } from '../../database/principal-cache';
 import { insertedFirst } from '../../database/unique-insert';
-import { ApiKey, apiKeyView, type ApiKeyRecord } from '../../models/api-key.model';
+import { ApiKey, ApiKeyUsage, apiKeyView, type ApiKeyRecord } from '../../models/api-key.model';
 import type { CreateApiKeyBody, ListApiKeysQuery } from '../../schemas/api-key.schema';
 import { AppError } from '../../utils/app-error';
 import type { Page } from '../../utils/paging';
@@ -75,7 +75,15 @@ export async function listApiKeys(query: ListApiKeysQuery, caller: Principal): P
   if (!all && query.owner_id && query.owner_id !== caller.id) return { items: [], total: 0, page: query.page ?? 1, limit: query.limit };
   const owner = all ? query.owner_id : caller.id;
   const page = await paginate(ApiKey, owner ? { owner: new mongoose.Types.ObjectId(owner) } : {}, query);
-  return { ...page, items: page.items.map(apiKeyView) };
+  const usage = await lastUsedTimes(page.items.map((key) => key._id));
+  return { ...page, items: page.items.map((key) => apiKeyView(key, usage.get(key._id.toHexString()) ?? null)) };
+}
+
+async function lastUsedTimes(ids: mongoose.Types.ObjectId[]): Promise<Map<string, Date>> {
+  if (ids.length === 0) return new Map();
+  // sanitizeFilter would turn an operator into a literal: this one is ours, not input.
+  const rows = await ApiKeyUsage.find({ _id: mongoose.trusted({ $in: ids }) }).lean();
+  return new Map(rows.map((row) => [row._id.toHexString(), row.last_used_at]));
 }
 
 /** Revokes a key at once (idempotent). Another owner's key is 404 unless the caller may manage all keys. */
@@ -86,7 +94,7 @@ export async function revokeApiKey(id: string, caller: Principal) {
   if (!key.revoked_at) await ApiKey.updateOne({ _id: key._id, revoked_at: null }, { $set: { revoked_at: new Date() } });
   const revoked = await ApiKey.findById(key._id).lean<ApiKeyRecord>();
   if (!revoked) throw AppError.notFound('API key');
-  return apiKeyView(revoked);
+  return apiKeyView(revoked, (await lastUsedTimes([key._id])).get(id) ?? null);
 }
 
 interface KeyState {
@@ -128,7 +136,8 @@ function touchLastUsed(keyId: string, now: number): void {
   if (last !== undefined && now - last < config.integrations.apiKeyLastUsedIntervalMs) return;
   if (lastUsedWrites.size >= 10_000) lastUsedWrites.clear();
   lastUsedWrites.set(keyId, now);
-  ApiKey.updateOne({ _id: keyId }, { $set: { last_used_at: new Date(now) } }, { timestamps: false }).catch(() =>
+  // Two instances may upsert a key's first use at once; the loser's duplicate-key error changes nothing.
+  ApiKeyUsage.updateOne({ _id: keyId }, { $set: { last_used_at: new Date(now) } }, { upsert: true }).catch(() =>
     lastUsedWrites.delete(keyId),
   );
 }
