@@ -117,13 +117,18 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     });
   }
 
-  // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
   return inTransaction(async () => {
-    const { matchedCount } = await Customer.updateOne({ _id: id }, updateDocument({ set, unset }), { runValidators: true });
-    if (matchedCount === 0) throw AppError.notFound('Customer');
-    if (changes.password !== undefined) await bumpTokenVersion('customer', id);
-    const updated = await Customer.findById(id).lean<CustomerRecord>();
+    // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
+    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: the hidden fields are dropped here.
+    const updated = await Customer.findOneAndUpdate({ _id: id }, updateDocument({ set, unset }), {
+      returnDocument: 'after',
+      runValidators: true,
+    })
+      .select('+password_hash +search_terms')
+      .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
+    for (const hidden of ['password_hash', 'search_terms']) Reflect.deleteProperty(updated, hidden);
+    if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
