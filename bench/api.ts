@@ -350,8 +350,11 @@ async function extraFigures(service: Proc, seeded: Seeded, size: number, token: 
   const two = await load(cluster, token, read, { seconds, connections });
   const exit = await cluster.stop();
   procs.pop();
+  // A second worker can only help when one process is CPU-bound (near 100% of a core) and a core is spare.
+  const busy = (one.cpuMs * one.rps) / 10;
   lines.push(
-    `${read.name} (${size} customers): one instance ${fmt(one.rps)} req/s (p99 ${one.p99} ms), ` +
+    `${read.name} (${size} customers): one instance ${fmt(one.rps)} req/s (p99 ${one.p99} ms, service at ${fmt(busy)}% of a core, ` +
+      `load average ${fmt(os.loadavg()[0] ?? 0, 1)} on ${os.cpus().length} CPUs), ` +
       `WEB_CONCURRENCY=2 ${fmt(two.rps)} req/s (p99 ${two.p99} ms), x${(two.rps / one.rps).toFixed(2)}; cluster exit code after SIGTERM ${exit}`,
   );
   console.log(`  ${lines.at(-1)}`);
