@@ -13,6 +13,7 @@
 //   BENCH_ONLY=POST,PATCH        only the scenarios whose name contains one of these
 //   BENCH_EXTRAS_ONLY=1          only the /healthz-under-sign-ins and cluster figures
 //   BENCH_EXTRAS=0               without them
+//   BENCH_ROUNDS=2               each scenario twice per target (A B, then B A) and averaged: for busy machines
 //   BENCH_CPU_PROF=dir           the service writes a V8 CPU profile there when it stops (see bench:profile)
 //
 // The script builds the service (dist/, as in production), uses a fresh database and drops it at the end.
@@ -38,6 +39,8 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
 const signins = Number(process.env.BENCH_SIGNINS ?? 50);
 const slowConnections = Number(process.env.BENCH_SLOW_CONNECTIONS ?? 2);
+/** BENCH_ROUNDS=2: each scenario measured twice per target, in A B B A order, and averaged. */
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 /** BENCH_ONLY="POST,PATCH": only the scenarios whose name contains one of these. */
 const only = process.env.BENCH_ONLY?.split(',')
   .map((s) => s.trim())
@@ -257,15 +260,36 @@ async function compare(targets: Proc[], token: string, scenario: Scenario, rever
     latency < 250
       ? { seconds, connections }
       : { connections: slowConnections, amount: slowConnections * Math.max(1, Math.min(10, Math.ceil((seconds * 1000) / latency))) };
-  const figures: Record<string, Figures> = {};
-  for (const target of reversed ? [...targets].reverse() : targets) {
-    // Warm-up, as a client's steady state: 1 s of load for fast scenarios; one request for slow ones (the
-    // baseline's was the probe above).
-    if (latency < 250) await load(target, token, scenario, { seconds: 1, connections });
-    else if (target !== reference) await probe(target.base, token, scenario);
-    figures[target.name] = await load(target, token, scenario, plan);
+  const measured: Record<string, Figures[]> = {};
+  for (let round = 0; round < rounds; round += 1) {
+    // Each round reverses the order of the one before (A B, B A, …): drift on the machine favours no one.
+    const order = (round % 2 === 1) !== reversed ? [...targets].reverse() : targets;
+    for (const target of order) {
+      // Warm-up, as a client's steady state: 1 s of load for fast scenarios; one request for slow ones (the
+      // baseline's was the probe above).
+      if (latency < 250) await load(target, token, scenario, { seconds: 1, connections });
+      else if (target !== reference) await probe(target.base, token, scenario);
+      (measured[target.name] ??= []).push(await load(target, token, scenario, plan));
+    }
   }
-  return { figures, plan: plan.amount ? `${plan.amount} req at ${plan.connections} conn` : `${seconds} s at ${connections} conn` };
+  const figures = Object.fromEntries(Object.entries(measured).map(([name, runs]) => [name, combine(runs)]));
+  const per = rounds > 1 ? ` ×${rounds} rounds` : '';
+  return {
+    figures,
+    plan: plan.amount ? `${plan.amount} req at ${plan.connections} conn${per}` : `${seconds} s at ${connections} conn${per}`,
+  };
+}
+
+/** Several rounds of one target as one figure: mean req/s and CPU per request, the worse p50 and p99. */
+function combine(runs: Figures[]): Figures {
+  const mean = (pick: (f: Figures) => number) => runs.reduce((sum, f) => sum + pick(f), 0) / runs.length;
+  return {
+    rps: mean((f) => f.rps),
+    p50: Math.max(...runs.map((f) => f.p50)),
+    p99: Math.max(...runs.map((f) => f.p99)),
+    failures: runs.reduce((sum, f) => sum + f.failures, 0),
+    cpuMs: mean((f) => f.cpuMs),
+  };
 }
 
 /** /healthz latency while `signins` sign-ins (bcrypt at the service's cost) are in flight. */
