@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { httpClient, percentile } from './lib/http';
-import { root, startNodeArgs } from './lib/service';
+import { cpuTimeMs, root, startNodeArgs } from './lib/service';
 import { describeEngine } from './lib/engine';
 import { epoch, seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
 
@@ -147,16 +147,6 @@ interface Figures {
   failures: number;
   /** CPU time (user + system) the server process spent per completed request, in ms. */
   cpuMs: number;
-}
-
-/** User + system CPU time of a process so far, in ms (Linux /proc; 0 elsewhere). */
-function cpuTimeMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 function scenarios(seeded: Seeded, size: number): Scenario[] {

@@ -19,7 +19,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { describeEngine } from './lib/engine';
 import { seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
-import { benchEnv, root, startService } from './lib/service';
+import { benchEnv, cpuTimeMs, root, startService } from './lib/service';
 
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
 const customers = Number(process.env.BENCH_CUSTOMERS ?? 10_000);
@@ -167,9 +167,11 @@ async function profileOne(env: Record<string, string>, target: Target, seeded: S
     const chosen = targets(data).find((t) => t.name === target.name) ?? target;
     await load(service.base, token, chosen, 1);
     const from = monotonicMicros();
+    const cpuBefore = cpuTimeMs(service.child.pid);
     const result = await load(service.base, token, chosen, seconds);
+    const cpuMs = cpuTimeMs(service.child.pid) - cpuBefore;
     const to = monotonicMicros();
-    return { data, from, to, result, dir, exit: await service.stop() };
+    return { data, from, to, result, cpuMs, dir, exit: await service.stop() };
   } catch (error) {
     await service.stop();
     throw error;
@@ -203,16 +205,17 @@ async function main() {
       const requests = run.result.requests.total;
       const wall = (run.to - run.from) / 1e6;
       lines.push(
-        `\n## ${target.name}: ${(requests / wall).toFixed(1)} req/s, service CPU ${(summary.cpuMs / requests).toFixed(3)} ms/request ` +
-          `(${((summary.cpuMs / 1000 / wall) * 100).toFixed(0)}% of a core), non-2xx ${run.result.non2xx}; ${path.join(run.dir, file)}`,
+        `\n## ${target.name}: ${(requests / wall).toFixed(1)} req/s; service CPU ${(run.cpuMs / requests).toFixed(2)} ms/request (all threads, ` +
+          `from /proc); main thread busy ${(summary.cpuMs / requests).toFixed(2)} ms/request (${((summary.cpuMs / 1000 / wall) * 100).toFixed(0)}% ` +
+          `of the time, including time preempted on a loaded machine); non-2xx ${run.result.non2xx}; ${path.join(run.dir, file)}`,
         '',
-        '| self ms | % | frame |',
+        '| self ms | % of busy | frame |',
         '|---:|---:|---|',
         ...summary.frames
           .slice(0, top)
           .map(([frame, micros]) => `| ${ms(micros)} | ${((micros / 1000 / summary.cpuMs) * 100).toFixed(1)} | \`${frame}\` |`),
         '',
-        '| package | % of service CPU |',
+        '| package | % of busy |',
         '|---|---:|',
         ...summary.packages.slice(0, 12).map(([pkg, micros]) => `| ${pkg} | ${((micros / 1000 / summary.cpuMs) * 100).toFixed(1)} |`),
       );
