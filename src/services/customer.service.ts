@@ -73,21 +73,20 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   const { password, owner_id: ownerId, ...fields } = input;
   if (ownerId) await assertStaffUser(ownerId, 'owner_id');
   const passwordHash = password ? await hashPassword(password) : undefined;
+  // The model casts and checks the record (defaults, trims, storage rules) and the driver inserts it: a
+  // document's save (hooks, change tracking, its own copy of the record) cost POST more than any insert.
+  const now = new Date();
+  const customer = new Customer({
+    ...fields,
+    owner: ownerId ?? principal.id,
+    password_hash: passwordHash,
+    search_terms: searchTermsFor(fields),
+    created_at: now,
+    updated_at: now,
+  });
+  await customer.validate();
+  const record = customer.toObject<CustomerRecord>();
   return inTransaction(async () => {
-    // The model casts and checks the record (defaults, trims, storage rules) and the driver inserts it: a
-    // document's save (hooks, change tracking, async validation) cost POST more than any of its inserts.
-    const now = new Date();
-    const customer = new Customer({
-      ...fields,
-      owner: ownerId ?? principal.id,
-      password_hash: passwordHash,
-      search_terms: searchTermsFor(fields),
-      created_at: now,
-      updated_at: now,
-    });
-    const invalid = customer.validateSync();
-    if (invalid) throw invalid;
-    const record = customer.toObject<CustomerRecord>();
     await Customer.collection.insertOne(record, sessionOption());
     await concurrently(
       () => applyCustomerChanges([{ before: null, after: record }]),
