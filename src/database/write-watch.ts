@@ -8,7 +8,7 @@ import { Collection } from 'mongodb';
 // processes (other instances, cluster workers) are not seen; those caches bound that staleness with a TTL.
 //
 // This used to be the driver's command monitoring (`monitorCommands`), which also builds an event per command
-// and deserialises every reply a second time for it: ~5% of a lookup's CPU on a fast engine (bench:profile).
+// and deserialises every reply a second time for it: ~4% of a lookup's CPU on a fast engine (bench:profile).
 
 const writeMethods = [
   'insertOne',
