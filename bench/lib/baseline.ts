@@ -5,11 +5,14 @@
 // same fields and serialises the same JSON — and nothing else (no framework, no validation library, no
 // logging, no rate limit). Lists do not count: the service's X-Total-Count has to earn its keep.
 //
+// With BASELINE_TRANSACTIONS=1 each customer write and its two side entries commit in one transaction (the
+// driver's withTransaction), as the service's do on a replica set: the "baseline+tx" column of bench:api.
+//
 // Run as its own process: node --import tsx bench/lib/baseline.ts, with MONGODB_URI, JWT_SECRET,
 // DATA_ENCRYPTION_KEY and PORT in its environment. Prints {"port":N} when listening.
 import http from 'node:http';
 import jwt from 'jsonwebtoken';
-import { MongoClient, ObjectId, type Filter } from 'mongodb';
+import { MongoClient, ObjectId, type ClientSession, type Filter } from 'mongodb';
 import { createKeyring, decryptText } from '../../src/utils/crypto';
 
 const env = process.env;
@@ -64,25 +67,47 @@ const interactions = db.collection<InteractionDoc>('interactions');
 const activity = db.collection('activity');
 const deltas = db.collection('analytics_deltas');
 
+const transactions = env.BASELINE_TRANSACTIONS === '1';
+
+/** `work` in one transaction with BASELINE_TRANSACTIONS=1, else plainly; it gets the session options to pass. */
+async function write<T>(work: (options: { session?: ClientSession }) => Promise<T>): Promise<T> {
+  if (!transactions) return work({});
+  const session = client.startSession();
+  try {
+    return await session.withTransaction(() => work({ session }));
+  } finally {
+    await session.endSession();
+  }
+}
+
 /** The service's two side writes for a customer change: a delta of its counters and an activity entry. */
-async function recordCustomerChange(actor: string, before: CustomerDoc | null, after: CustomerDoc, fields: string[]) {
+async function recordCustomerChange(
+  actor: string,
+  before: CustomerDoc | null,
+  after: CustomerDoc,
+  fields: string[],
+  options: { session?: ClientSession },
+) {
   const day = after.created_at.toISOString().slice(0, 10);
   const owner = hex(after.owner) ?? '';
   const entries = (doc: CustomerDoc, sign: number) => [
     { id: `c:${day.slice(0, 7)}`, e: 'c', p: day, f: { [`st|${doc.status}|${owner}`]: sign, [`co|${doc.company ?? ''}|${owner}`]: sign } },
     { id: 'c:all', e: 'c', p: 'all', f: { [`st|${doc.status}|${owner}`]: sign } },
   ];
-  await deltas.insertOne({ u: [...(before ? entries(before, -1) : []), ...entries(after, 1)] });
-  await activity.insertOne({
-    at: new Date(),
-    actor_type: 'user',
-    actor: new ObjectId(actor),
-    action: before ? 'update' : 'create',
-    entity: 'customer',
-    entity_id: after._id,
-    customer: after._id,
-    fields,
-  });
+  await deltas.insertOne({ u: [...(before ? entries(before, -1) : []), ...entries(after, 1)] }, options);
+  await activity.insertOne(
+    {
+      at: new Date(),
+      actor_type: 'user',
+      actor: new ObjectId(actor),
+      action: before ? 'update' : 'create',
+      entity: 'customer',
+      entity_id: after._id,
+      customer: after._id,
+      fields,
+    },
+    options,
+  );
 }
 
 interface Claims {
@@ -253,8 +278,10 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       created_at: now,
       updated_at: now,
     };
-    await customers.insertOne(doc);
-    await recordCustomerChange(claims.sub, null, doc, []);
+    await write(async (options) => {
+      await customers.insertOne(doc, options);
+      await recordCustomerChange(claims.sub, null, doc, [], options);
+    });
     const view = customerView(doc);
     return send(res, 201, view, { Location: `/customers/${view.id}` });
   }
@@ -268,11 +295,14 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
       const body = await readBody(req);
       const before = await customers.findOne({ _id }, hidden);
       if (!before) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
-      const result = await customers.updateOne({ _id }, { $set: { ...body, updated_at: new Date() } });
-      if (result.matchedCount === 0) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
-      const updated = await customers.findOne({ _id }, hidden);
+      const updated = await write(async (options) => {
+        const result = await customers.updateOne({ _id }, { $set: { ...body, updated_at: new Date() } }, options);
+        if (result.matchedCount === 0) return null;
+        const after = await customers.findOne({ _id }, { ...hidden, ...options });
+        if (after) await recordCustomerChange(claims.sub, before, after, Object.keys(body).sort(), options);
+        return after;
+      });
       if (!updated) return send(res, 404, { error: 'Customer not found', code: 'NOT_FOUND' });
-      await recordCustomerChange(claims.sub, before, updated, Object.keys(body).sort());
       return send(res, 200, { message: 'Customer updated successfully', customer: customerView(updated) });
     }
   }

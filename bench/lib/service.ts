@@ -17,6 +17,16 @@ export interface RunningService {
   stop: () => Promise<number | null>;
 }
 
+/** User + system CPU time of a process so far, in ms (Linux /proc; 0 elsewhere). */
+export function cpuTimeMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size of a process in MB, read from /proc (Linux). */
 export function rssMbOf(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

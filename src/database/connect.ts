@@ -43,8 +43,6 @@ export async function connectDatabase(uri: string, options: ConnectOptions): Pro
     // A stopped server refuses or resets connections at once; this only bounds a slow or silent one, and is
     // generous so that a busy server is not mistaken for a dead one.
     connectTimeoutMS: Math.max(10_000, options.timeoutMs),
-    // Write commands invalidate cached list totals (count-cache.ts).
-    monitorCommands: true,
   });
 }
 

@@ -7,7 +7,8 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { patchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, inTransaction } from '../database/transaction';
+import { concurrently, inTransaction, sessionOption } from '../database/transaction';
+import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
@@ -46,10 +47,20 @@ export async function listCustomers(query: ListCustomersQuery): Promise<Page<Cus
   return { ...page, items: page.items.map(customerView) };
 }
 
-/** A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). */
+/** What a plain read of a customer leaves out (the schema's `select: false` fields). */
+const hiddenCustomerFields = { password_hash: 0, search_terms: 0 } as const;
+
+/**
+ * A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). Read
+ * with the driver: `id` is a checked ObjectId, and the lean Mongoose query around the same findOne (casting,
+ * the projection of hidden fields, hooks) was the largest package in a lookup's own CPU (bench:profile).
+ */
 async function findVisibleCustomer(id: string, principal: Principal): Promise<CustomerRecord> {
   if (principal.type === 'customer' && principal.id !== id) throw AppError.notFound('Customer');
-  const customer = await Customer.findById(id).lean<CustomerRecord>();
+  const customer = await typedCollection<CustomerRecord>(Customer).findOne(
+    { _id: new mongoose.Types.ObjectId(id) },
+    { projection: hiddenCustomerFields, ...sessionOption() },
+  );
   if (!customer) throw AppError.notFound('Customer');
   return customer;
 }
@@ -62,14 +73,21 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   const { password, owner_id: ownerId, ...fields } = input;
   if (ownerId) await assertStaffUser(ownerId, 'owner_id');
   const passwordHash = password ? await hashPassword(password) : undefined;
+  // The model casts and checks the record (defaults, trims, storage rules) and the driver inserts it: a
+  // document's save (hooks, change tracking, its own copy of the record) cost POST more than any insert.
+  const now = new Date();
+  const customer = new Customer({
+    ...fields,
+    owner: ownerId ?? principal.id,
+    password_hash: passwordHash,
+    search_terms: searchTermsFor(fields),
+    created_at: now,
+    updated_at: now,
+  });
+  await customer.validate();
+  const record = customer.toObject<CustomerRecord>();
   return inTransaction(async () => {
-    const customer = await Customer.create({
-      ...fields,
-      owner: ownerId ?? principal.id,
-      password_hash: passwordHash,
-      search_terms: searchTermsFor(fields),
-    });
-    const record = customer.toObject<CustomerRecord>();
+    await Customer.collection.insertOne(record, sessionOption());
     await concurrently(
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange(principal, 'customer', null, record),
@@ -117,13 +135,18 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     });
   }
 
-  // updateOne + read: FerretDB 1.x cannot project in findAndModify (see user.service).
   return inTransaction(async () => {
-    const { matchedCount } = await Customer.updateOne({ _id: id }, updateDocument({ set, unset }), { runValidators: true });
-    if (matchedCount === 0) throw AppError.notFound('Customer');
-    if (changes.password !== undefined) await bumpTokenVersion('customer', id);
-    const updated = await Customer.findById(id).lean<CustomerRecord>();
+    // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
+    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: the hidden fields are dropped here.
+    const updated = await Customer.findOneAndUpdate({ _id: id }, updateDocument({ set, unset }), {
+      returnDocument: 'after',
+      runValidators: true,
+    })
+      .select('+password_hash +search_terms')
+      .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
+    for (const hidden of ['password_hash', 'search_terms']) Reflect.deleteProperty(updated, hidden);
+    if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
