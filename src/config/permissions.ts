@@ -39,6 +39,7 @@ export const permissionList = [
   'activity:read', // a customer's timeline
   'activity:read-all', // the whole audit trail
   'outbox:manage',
+  'webhooks:manage', // webhook endpoints, their secrets and deliveries
 ] as const;
 export type Permission = (typeof permissionList)[number];
 
@@ -71,7 +72,7 @@ const managerExtra = [
 ] as const satisfies readonly Permission[];
 
 export const rolePermissions = {
-  ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage'],
+  ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage', 'webhooks:manage'],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],
   CUSTOMER: [
