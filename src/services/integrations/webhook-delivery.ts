@@ -34,10 +34,13 @@ export function webhookPolicyFromConfig(): WebhookPolicy {
 const MAX_BACKOFF_MS = 12 * 3_600_000;
 /** What is read of an answer's body before the connection is let go (the body is not used). */
 const MAX_ANSWER_BYTES = 64 * 1024;
-// Keep-alive per protocol: a reused socket was connected to an address checked when it was opened.
+// Keep-alive per protocol: a reused socket was connected to an address checked when it was opened. An idle
+// socket is dropped after 4 s, before a receiver's own idle timeout (Node's default is 5 s) can close it just
+// as an attempt reuses it (which fails that attempt with "socket hang up").
+const IDLE_SOCKET_MS = 4000;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS }),
 };
 
 interface Outcome {
