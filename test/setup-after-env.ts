@@ -2,15 +2,22 @@ import { expect } from '@jest/globals';
 import request from 'supertest';
 
 // Every response any test receives through supertest is checked here: no password, no hash, no stored
-// token material may ever leave the service (SPEC §2). Refresh tokens may appear only where they are issued.
+// token material may ever leave the service (SPEC §2). Refresh tokens may appear only where they are issued,
+// and so may a webhook's signing secret (shown once, when created or rotated).
 
 const forbiddenKeys = /^(password|password_hash|current_password|hash|token_hash|.*_hash|secret|jwt_secret)$/i;
 const issuesRefreshTokens = /^\/(user|customer)\/signin$|^\/auth\/refresh$/;
+const issuesWebhookSecrets = /^\/webhooks(\/[0-9a-f]{24}\/rotate-secret)?$/;
 const bcryptHash = /\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}/;
 
-function findSecrets(value: unknown, path: string, allowRefresh: boolean, found: string[]): void {
+interface Allowed {
+  refresh: boolean;
+  webhookSecret: boolean;
+}
+
+function findSecrets(value: unknown, path: string, allowed: Allowed, found: string[]): void {
   if (Array.isArray(value)) {
-    value.forEach((item, index) => findSecrets(item, `${path}[${index}]`, allowRefresh, found));
+    value.forEach((item, index) => findSecrets(item, `${path}[${index}]`, allowed, found));
     return;
   }
   if (typeof value === 'string') {
@@ -19,15 +26,16 @@ function findSecrets(value: unknown, path: string, allowRefresh: boolean, found:
   }
   if (typeof value !== 'object' || value === null) return;
   for (const [key, item] of Object.entries(value)) {
-    if (forbiddenKeys.test(key)) found.push(`${path}.${key}`);
-    if (key === 'refresh_token' && !allowRefresh) found.push(`${path}.${key}`);
-    findSecrets(item, `${path}.${key}`, allowRefresh, found);
+    const issuedSecret = key === 'secret' && allowed.webhookSecret && path === '$' && typeof item === 'string' && item.startsWith('whsec_');
+    if (forbiddenKeys.test(key) && !issuedSecret) found.push(`${path}.${key}`);
+    if (key === 'refresh_token' && !allowed.refresh) found.push(`${path}.${key}`);
+    findSecrets(item, `${path}.${key}`, allowed, found);
   }
 }
 
 export function secretsIn(body: unknown, requestPath: string): string[] {
   const found: string[] = [];
-  findSecrets(body, '$', issuesRefreshTokens.test(requestPath), found);
+  findSecrets(body, '$', { refresh: issuesRefreshTokens.test(requestPath), webhookSecret: issuesWebhookSecrets.test(requestPath) }, found);
   return found;
 }
 

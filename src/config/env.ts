@@ -121,6 +121,14 @@ const envSchema = z.object({
   OUTBOX_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(6),
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  WEBHOOK_ALLOW_PRIVATE: booleanFromEnv.default(false),
+  WEBHOOK_ALLOW_HTTP: booleanFromEnv.optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
+  WEBHOOK_RETRY_HOURS: z.coerce.number().min(0).max(720).default(24),
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(100_000).default(50),
+  WEBHOOK_SECRET_GRACE_HOURS: z.coerce.number().min(0).max(720).default(24),
+  WEBHOOK_ENDPOINT_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   DATA_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
   DATA_RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
 
@@ -295,6 +303,17 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       leaseMs: env.OUTBOX_LEASE_MS,
       backoffMs: env.OUTBOX_BACKOFF_MS,
+    }),
+    webhooks: Object.freeze({
+      allowPrivate: env.WEBHOOK_ALLOW_PRIVATE,
+      // Plain http is refused in production unless WEBHOOK_ALLOW_HTTP says otherwise; allowed elsewhere.
+      allowHttp: env.WEBHOOK_ALLOW_HTTP ?? !production,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      backoffMs: env.WEBHOOK_BACKOFF_MS,
+      retryWindowMs: env.WEBHOOK_RETRY_HOURS * 3_600_000,
+      disableAfterFailures: env.WEBHOOK_DISABLE_AFTER_FAILURES,
+      secretGraceMs: env.WEBHOOK_SECRET_GRACE_HOURS * 3_600_000,
+      endpointCacheMs: env.WEBHOOK_ENDPOINT_CACHE_MS,
     }),
   });
 }

@@ -42,6 +42,7 @@ export const permissionList = [
   // integrations
   'api-keys:manage', // create, list and revoke one's own API keys
   'api-keys:manage-all', // list and revoke anyone's
+  'webhooks:manage', // webhook endpoints, their secrets and deliveries
 ] as const;
 export type Permission = (typeof permissionList)[number];
 
@@ -75,7 +76,16 @@ const managerExtra = [
 ] as const satisfies readonly Permission[];
 
 export const rolePermissions = {
-  ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage', 'api-keys:manage-all'],
+  ADMIN: [
+    ...staffCommon,
+    ...managerExtra,
+    'users:create',
+    'users:manage',
+    'activity:read-all',
+    'outbox:manage',
+    'api-keys:manage-all',
+    'webhooks:manage',
+  ],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],
   CUSTOMER: [

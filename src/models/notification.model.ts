@@ -10,7 +10,7 @@ const notificationSchema = new mongoose.Schema(
     title: { type: String, required: true },
     body: { type: String, required: true },
     // What it is about, so a client can link to it.
-    entity: { type: String, required: true, enum: ['user', 'customer', 'interaction', 'ticket'] },
+    entity: { type: String, required: true, enum: ['user', 'customer', 'interaction', 'ticket', 'webhook'] },
     entity_id: { type: mongoose.Schema.Types.ObjectId, required: true },
     read_at: { type: Date, default: null },
   },

@@ -2,17 +2,31 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
 export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
+export const outboxChannels = ['mail', 'webhook'] as const;
 
-// The durable outbox (SPEC §5): one document per e-mail and recipient, written by the request that caused
-// it; the worker (services/outbox.worker.ts) delivers it. `attempts` counts attempts started; each one is
-// claimed in `outbox_claims` first, so two workers can never own the same attempt.
+// The durable outbox (SPEC §5, §8): one document per e-mail and recipient, or per webhook event and
+// endpoint, written by the request that caused it; the worker (services/outbox.worker.ts) delivers it.
+// `attempts` counts attempts started; each one is claimed in `outbox_claims` first, so two workers can
+// never own the same attempt.
+function isMail(this: { channel?: string }): boolean {
+  return this.channel !== 'webhook';
+}
 const outboxSchema = new mongoose.Schema(
   {
+    // Messages written before webhooks existed have no channel: they are e-mail.
+    channel: { type: String, enum: outboxChannels, default: 'mail' },
     event: { type: String, required: true },
-    to: { type: String, required: true },
-    subject: { type: String, required: true },
-    text: { type: String, required: true },
-    html: { type: String, required: true },
+    to: { type: String, required: isMail },
+    subject: { type: String, required: isMail },
+    text: { type: String, required: isMail },
+    html: { type: String, required: isMail },
+    // Webhook deliveries: the endpoint, the event's id (the `webhook-id` header, the same for every endpoint
+    // and every attempt) and its JSON body as signed; the last attempt's HTTP status and duration.
+    endpoint: { type: mongoose.Schema.Types.ObjectId, default: undefined },
+    event_id: { type: String, default: undefined },
+    payload: { type: String, default: undefined },
+    last_status_code: { type: Number, default: undefined },
+    last_duration_ms: { type: Number, default: undefined },
     status: { type: String, required: true, enum: outboxStatuses, default: 'pending' },
     attempts: { type: Number, required: true, default: 0 },
     max_attempts: { type: Number, required: true },
@@ -28,6 +42,9 @@ const outboxSchema = new mongoose.Schema(
 outboxSchema.index({ status: 1, next_attempt_at: 1 });
 outboxSchema.index({ status: 1, created_at: 1, _id: 1 });
 outboxSchema.index({ created_at: 1, _id: 1 });
+// GET /webhooks/:id/deliveries, with and without a status filter.
+outboxSchema.index({ endpoint: 1, created_at: 1, _id: 1 });
+outboxSchema.index({ endpoint: 1, status: 1, created_at: 1, _id: 1 });
 
 export type OutboxRecord = InferSchemaType<typeof outboxSchema> & { _id: Types.ObjectId };
 export const OutboxMessage = mongoose.model('OutboxMessage', outboxSchema);
@@ -59,8 +76,8 @@ export function outboxView(message: OutboxRecord) {
     id,
     message_id: id,
     event: message.event,
-    to: message.to,
-    subject: message.subject,
+    to: message.to ?? '',
+    subject: message.subject ?? '',
     status: message.status,
     attempts: message.attempts,
     max_attempts: message.max_attempts,

@@ -11,6 +11,7 @@ import { outboxRoutes } from './outbox.routes';
 import type { RouteDeclaration } from './route';
 import { ticketRoutes } from './ticket.routes';
 import { userRoutes } from './user.routes';
+import { webhookRoutes } from './webhook.routes';
 
 /**
  * Every route of the API, in the order openapi.yaml lists them. The same declarations make the Express
@@ -27,6 +28,7 @@ export const apiRoutes: readonly RouteDeclaration[] = [
   ...notificationRoutes,
   ...activityRoutes,
   ...outboxRoutes,
+  ...webhookRoutes,
   ...importExportRoutes,
   ...analyticsRoutes,
   ...apiKeyRoutes,

@@ -6,7 +6,7 @@ const dateTime = z.string().meta({ format: 'date-time' });
 const events = z.string().meta({
   description:
     'meeting.scheduled, meeting.rescheduled, meeting.completed, meeting.cancelled, ticket.raised, ' +
-    'ticket.status_changed, customer.welcome or account.password_changed',
+    'ticket.status_changed, customer.welcome, account.password_changed or webhook.disabled (ADMINs)',
   example: 'ticket.raised',
 });
 
@@ -17,7 +17,7 @@ export const notificationResponse = z
     event: events,
     title: z.string().meta({ example: 'New ticket: Invoice shows the wrong amount' }),
     body: z.string(),
-    entity: z.enum(['user', 'customer', 'interaction', 'ticket']).meta({ description: 'What it is about' }),
+    entity: z.enum(['user', 'customer', 'interaction', 'ticket', 'webhook']).meta({ description: 'What it is about' }),
     entity_id: objectId,
     read: z.boolean(),
     read_at: dateTime.nullable(),

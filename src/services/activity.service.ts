@@ -8,6 +8,7 @@ import {
   type ActivityView,
 } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
+import { publishChange, type ChangeRecords } from './integrations';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
@@ -18,7 +19,8 @@ import type { Principal } from '../utils/principal';
 // The audit trail. Services call `recordChange` once per create, update or delete, after the write it
 // describes, in the same transaction where the engine has them (database/transaction.ts); elsewhere the
 // entity is written first, then its trail entry. Only field
-// names are kept, never values; secret fields appear under a neutral name (`password`).
+// names are kept, never values; secret fields appear under a neutral name (`password`). Each change recorded
+// here is also published to webhook endpoints (services/integrations), in the same write path.
 
 export type Actor = Principal | 'system';
 
@@ -90,11 +92,11 @@ interface Recordable {
  * Records one create (before = null), update or delete (after = null). `extraFields` names changes the
  * records cannot show (a password hash is never read back).
  */
-export async function recordChange<T extends Recordable>(
+export async function recordChange<E extends ActivityEntity>(
   actor: Actor,
-  entity: ActivityEntity,
-  before: T | null,
-  after: T | null,
+  entity: E,
+  before: (ChangeRecords[E] & Recordable) | null,
+  after: (ChangeRecords[E] & Recordable) | null,
   extraFields: string[] = [],
 ): Promise<void> {
   const record = after ?? before;
@@ -117,6 +119,8 @@ export async function recordChange<T extends Recordable>(
     fields,
   };
   await Activity.collection.insertOne(entry, sessionOption());
+  // The same change as a webhook event, in the same transaction (no round trip while nobody subscribes).
+  await publishChange(entity, before, after);
 }
 
 function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import mongoose from 'mongoose';
 import { config } from '../config/env';
 import { OutboxMessage, outboxView, type OutboxRecord, type OutboxView } from '../models/outbox.model';
 import type { ListOutboxQuery } from '../schemas/outbox.schema';
@@ -31,7 +32,9 @@ export async function enqueueMail(messages: OutgoingMail[]): Promise<void> {
 }
 
 export async function listOutbox(query: ListOutboxQuery): Promise<Page<OutboxView>> {
-  const filter = query.status ? { status: query.status } : {};
+  // E-mail only: webhook deliveries are listed per endpoint (GET /webhooks/:id/deliveries).
+  const notWebhook: { $ne: 'webhook' } = { $ne: 'webhook' };
+  const filter = { channel: mongoose.trusted(notWebhook), ...(query.status ? { status: query.status } : {}) };
   const page = await paginate(OutboxMessage, filter, query);
   return { ...page, items: page.items.map(outboxView) };
 }

@@ -8,6 +8,7 @@ import { engineCapabilities } from '../database/capabilities';
 import { isDuplicateKey } from '../database/errors';
 import { OutboxClaim, OutboxMessage, type OutboxRecord } from '../models/outbox.model';
 import { outboxSignals } from './outbox.service';
+import { deliverWebhook, webhookPolicyFromConfig, type WebhookPolicy } from './integrations';
 
 // The outbox worker (SPEC §5): runs inside every service instance and delivers due messages.
 //
@@ -24,6 +25,9 @@ import { outboxSignals } from './outbox.service';
 // change streams (a replica set), the worker also watches the collection, so a message written by any
 // instance wakes it when its transaction commits; it then only sleeps until the next scheduled retry (at most
 // OUTBOX_IDLE_POLL_MS). Elsewhere (FerretDB, a standalone mongod) it polls every OUTBOX_POLL_MS.
+//
+// Channels: an e-mail goes out through SMTP here; a webhook delivery (channel `webhook`) is POSTed, and its
+// outcome recorded, by services/integrations (webhook-delivery.ts), under the same claim and lease.
 
 export interface SmtpSettings {
   host: string;
@@ -44,6 +48,8 @@ export interface OutboxWorkerOptions {
   leaseMs?: number;
   backoffMs?: number;
   workerId?: string;
+  /** Webhook deliveries: timeout, backoff, failures before an endpoint is disabled (default: config.webhooks). */
+  webhooks?: Partial<WebhookPolicy>;
 }
 
 const CLAIM_RETENTION_MS = 30 * 86_400_000;
@@ -82,6 +88,7 @@ export class OutboxWorker {
   private readonly batchSize: number;
   private readonly leaseMs: number;
   private readonly backoffMs: number;
+  private readonly webhookPolicy: WebhookPolicy;
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | undefined;
@@ -106,6 +113,9 @@ export class OutboxWorker {
     this.batchSize = options.batchSize ?? config.outbox.batchSize;
     this.leaseMs = options.leaseMs ?? config.outbox.leaseMs;
     this.backoffMs = options.backoffMs ?? config.outbox.backoffMs;
+    const policy = { ...webhookPolicyFromConfig(), ...options.webhooks };
+    // Like SMTP's: an attempt ends well within its lease, so no other worker can start the next one meanwhile.
+    this.webhookPolicy = { ...policy, timeoutMs: Math.min(policy.timeoutMs, Math.floor(this.leaseMs / 3)) };
     const smtp = options.smtp === undefined ? config.mail.smtp : options.smtp;
     // No connection is opened here; the pool connects on the first message.
     const timeout = Math.max(1000, Math.floor(this.leaseMs / 3));
@@ -254,7 +264,10 @@ export class OutboxWorker {
     await Promise.all(
       picked.map(async (message) => {
         const attempt = await this.claim(message);
-        if (attempt && (await this.deliver(attempt))) {
+        if (!attempt) return;
+        if (message.channel === 'webhook') {
+          await deliverWebhook(message, attempt.attempt, this.webhookPolicy, this.log);
+        } else if (await this.deliver(attempt)) {
           await OutboxMessage.updateOne({ _id: message._id }, { $set: { status: 'sent', sent_at: new Date(), last_error: null } });
         }
       }),
@@ -295,10 +308,10 @@ export class OutboxWorker {
       if (this.transport) {
         await this.transport.sendMail({
           from: this.from,
-          to: message.to,
-          subject: message.subject,
-          text: message.text,
-          html: message.html,
+          to: message.to ?? '',
+          subject: message.subject ?? '',
+          text: message.text ?? '',
+          html: message.html ?? '',
           // Stable across attempts, so a receiving system can recognise a repeat.
           messageId: `<outbox-${id}@crm.local>`,
           headers: { 'X-CRM-Event': message.event },

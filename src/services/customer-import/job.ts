@@ -6,10 +6,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import mongoose, { type Types } from 'mongoose';
 import { config } from '../../config/env';
+import { inTransaction, sessionOption } from '../../database/transaction';
 import { ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
 import { logger } from '../../utils/logger';
 import type { Principal } from '../../utils/principal';
+import { publishEvent } from '../integrations';
 import { emptyReport, type ImportReport } from './report';
 import { ImportRun } from './run';
 import type { Upload } from './upload';
@@ -192,8 +194,20 @@ class JobExecution {
         report = await this.newRun(this.options.dryRun).run(open());
         this.assertNotEmpty(report);
       }
-      const now = new Date();
-      await ImportJob.collection.updateOne(
+      await this.complete(report, applied);
+    } catch (error) {
+      await this.fail(error);
+      throw error;
+    } finally {
+      clearInterval(this.timer);
+    }
+  }
+
+  /** Records the outcome and, for an import that wrote (not a dry run), publishes `import.completed` with it. */
+  private async complete(report: ImportReport, applied: boolean) {
+    const now = new Date();
+    await inTransaction(async () => {
+      const result = await ImportJob.collection.updateOne(
         { _id: this.jobId, status: 'running' },
         {
           $set: {
@@ -206,13 +220,12 @@ class JobExecution {
             updated_at: now,
           },
         },
+        sessionOption(),
       );
-    } catch (error) {
-      await this.fail(error);
-      throw error;
-    } finally {
-      clearInterval(this.timer);
-    }
+      if (result.modifiedCount === 0 || this.options.dryRun) return;
+      const job = await ImportJob.findById(this.jobId).lean<StoredJob>();
+      if (job) await publishEvent('import.completed', () => ({ object: jobView(job) }));
+    });
   }
 
   async fail(error: unknown) {

@@ -184,3 +184,25 @@ export async function passwordChanged(
     entity_id: after._id,
   });
 }
+
+const disabledWords: Record<'gone' | 'failures', string> = {
+  gone: 'its receiver answered 410 Gone',
+  failures: 'too many deliveries in a row failed',
+};
+
+/** A webhook endpoint the worker disabled: every ADMIN hears of it in-app (no e-mail). */
+export async function webhookDisabled(endpoint: { _id: Types.ObjectId; url: string }, reason: 'gone' | 'failures'): Promise<void> {
+  const admins = await User.find({ role: 'ADMIN' }, { _id: 1 }).lean<Pick<UserRecord, '_id'>[]>();
+  if (admins.length === 0) return;
+  await Notification.insertMany(
+    admins.map((admin) => ({
+      recipient_type: 'user',
+      recipient: admin._id,
+      event: 'webhook.disabled',
+      title: 'Webhook endpoint disabled',
+      body: `The webhook endpoint ${endpoint.url} was disabled because ${disabledWords[reason]}. Fix the receiver, then re-enable it with PATCH /webhooks/${endpoint._id.toHexString()} {"active": true}.`,
+      entity: 'webhook',
+      entity_id: endpoint._id,
+    })),
+  );
+}

@@ -9,5 +9,6 @@ export {
   signupForExistingContact,
   ticketRaised,
   ticketUpdated,
+  webhookDisabled,
 } from './events';
 export { listNotifications, markAllRead, markRead } from './inbox';

@@ -1,0 +1,133 @@
+import mongoose, { type Types } from 'mongoose';
+import { config } from '../../config/env';
+import { sessionOption } from '../../database/transaction';
+import { typedCollection } from '../../database/typed-collection';
+import { OutboxMessage, type OutboxRecord } from '../../models/outbox.model';
+import { WebhookEndpoint, type WebhookEventType } from '../../models/webhook-endpoint.model';
+import { outboxSignals } from '../outbox.service';
+
+// Events → webhook deliveries (SPEC §8). The services' write path calls `publishEvent` where it records
+// activity, in the same transaction on a replica set: the event's deliveries are outbox messages, one per
+// subscribed endpoint, committed with the entity or not at all (without transactions: written right after
+// the entity, like the activity entry). Fanning out here rather than in the worker means no second step that
+// could be lost or repeated: once the entity is committed, every delivery exists and is claimed attempt by
+// attempt like any outbox message.
+//
+// Which endpoints subscribe is read from a per-process cache (WEBHOOK_ENDPOINT_CACHE_MS, default 2 s), so a
+// write costs no extra round trip while no endpoint listens, and one insert when some do. Changes made by
+// this process drop the cache at once; an endpoint created on another instance hears that instance's events
+// at once and this one's within the cache period. A delivery to an endpoint disabled or deleted meanwhile is
+// dropped by the worker (it re-reads the endpoint for each attempt).
+
+interface Subscriber {
+  id: Types.ObjectId;
+  events: string[];
+}
+interface StoredEndpoint {
+  _id: Types.ObjectId;
+  events: string[];
+}
+
+let cached: { loadedAt: number; subscribers: Subscriber[] } | undefined;
+let loading: Promise<Subscriber[]> | undefined;
+let generation = 0;
+
+async function loadSubscribers(): Promise<Subscriber[]> {
+  const startedAt = Date.now();
+  const started = generation;
+  // The raw collection with no session: read outside any transaction in progress, so one request's
+  // transaction aborting cannot fail the others waiting for this load.
+  const rows = await typedCollection<StoredEndpoint>(WebhookEndpoint)
+    .find({ active: true }, { projection: { events: 1 } })
+    .toArray();
+  const subscribers = rows.map((row) => ({ id: row._id, events: row.events }));
+  if (started === generation) cached = { loadedAt: startedAt, subscribers };
+  return subscribers;
+}
+
+async function activeSubscribers(): Promise<Subscriber[]> {
+  if (cached && Date.now() - cached.loadedAt < config.webhooks.endpointCacheMs) return cached.subscribers;
+  loading ??= loadSubscribers().finally(() => {
+    loading = undefined;
+  });
+  return loading;
+}
+
+/** Called after any change to endpoints in this process: the next event reads them afresh. */
+export function forgetSubscribers(): void {
+  cached = undefined;
+  loading = undefined;
+  generation += 1;
+}
+
+/** Attempts a delivery gets: the first, then retries whose doubling delays fit in the retry window (~24 h). */
+export function maxAttemptsFor(backoffMs: number, retryWindowMs: number): number {
+  let attempts = 1;
+  let elapsed = 0;
+  for (let delay = backoffMs; elapsed + delay <= retryWindowMs && attempts < 100; delay *= 2) {
+    elapsed += delay;
+    attempts += 1;
+  }
+  return attempts;
+}
+
+export type WebhookMessage = Omit<OutboxRecord, '_id'> & { _id: Types.ObjectId };
+
+/** One outbox delivery per endpoint for an event already serialised; inserted in the current transaction. */
+export async function enqueueDeliveries(
+  endpoints: Types.ObjectId[],
+  eventId: string,
+  type: string,
+  payload: string,
+): Promise<Types.ObjectId[]> {
+  if (endpoints.length === 0) return [];
+  const now = new Date();
+  const maxAttempts = maxAttemptsFor(config.webhooks.backoffMs, config.webhooks.retryWindowMs);
+  const docs: WebhookMessage[] = endpoints.map((endpoint) => ({
+    _id: new mongoose.Types.ObjectId(),
+    channel: 'webhook',
+    event: type,
+    endpoint,
+    event_id: eventId,
+    payload,
+    status: 'pending',
+    attempts: 0,
+    max_attempts: maxAttempts,
+    next_attempt_at: now,
+    last_error: null,
+    sent_at: null,
+    created_at: now,
+    updated_at: now,
+  }));
+  // Straight to the collection, like the activity entry: typed values, one insert on the write path.
+  await typedCollection<WebhookMessage>(OutboxMessage).insertMany(docs, sessionOption());
+  outboxSignals.emit('enqueued');
+  return docs.map((d) => d._id);
+}
+
+export function newEventId(): string {
+  return `evt_${new mongoose.Types.ObjectId().toHexString()}`;
+}
+
+/** The body every endpoint receives: `{id, type, created_at, data: {object, previous?}}`. */
+export function eventPayload(eventId: string, type: string, object: object, previous?: object): string {
+  return JSON.stringify({
+    id: eventId,
+    type,
+    created_at: new Date().toISOString(),
+    data: previous === undefined ? { object } : { object, previous },
+  });
+}
+
+/**
+ * Queues `type` for every active endpoint subscribed to it (or to `*`). `build` makes the event's data only
+ * when someone listens, so an unsubscribed event costs nothing but the cache check.
+ */
+export async function publishEvent(type: WebhookEventType, build: () => { object: object; previous?: object }): Promise<void> {
+  const subscribers = await activeSubscribers();
+  const endpoints = subscribers.filter((s) => s.events.includes(type) || s.events.includes('*')).map((s) => s.id);
+  if (endpoints.length === 0) return;
+  const { object, previous } = build();
+  const eventId = newEventId();
+  await enqueueDeliveries(endpoints, eventId, type, eventPayload(eventId, type, object, previous));
+}
