@@ -5,7 +5,7 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
-import { patchFields, updateDocument } from '../utils/update-document';
+import { mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
@@ -93,16 +93,20 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   }
   if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
 
-  const { set, unset } = patchFields({
-    name: changes.name,
-    email: changes.email,
-    company: changes.company,
-    phone: changes.phone,
-    tags: changes.tags,
-    address: changes.address,
-    status: changes.status,
-    owner: changes.owner_id,
-  });
+  // JSON merge patch (RFC 7396): `address` changes only the parts it names.
+  const { set, unset } = mergePatchFields(
+    {
+      name: changes.name,
+      email: changes.email,
+      company: changes.company,
+      phone: changes.phone,
+      tags: changes.tags,
+      address: changes.address,
+      status: changes.status,
+      owner: changes.owner_id,
+    },
+    current,
+  );
   if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
   const emailChanged = changes.email !== undefined && changes.email !== current.email;
   if (isSelf && (changes.password !== undefined || emailChanged)) {
