@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
-import { searchTermsFor } from '../src/models/customer.model';
+import { companyKey, searchTermsFor } from '../src/models/customer.model';
 import { createKeyring, encryptText } from '../src/utils/crypto';
 import { dateBuckets } from '../src/utils/date-buckets';
 import { httpClient, percentile } from './lib/http';
@@ -157,6 +157,7 @@ async function seedCustomers(client: MongoClient, seeded: Seeded, upTo: number) 
         address: { street: `${i} Main St`, city: 'Springfield', country: 'US' },
         token_version: 0,
         search_terms: searchTermsFor({ name, email, company }),
+        company_key: companyKey(company),
         created_at: at,
         updated_at: at,
       });

@@ -148,7 +148,13 @@ export const listCustomers = {
       ...pagingQuery(['created_at', 'updated_at', 'name'] as const, 'created_at'),
       q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix search over the words of name, e-mail and company' }),
       status: status.optional(),
-      company: z.string().trim().min(1).max(200).optional(),
+      company: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .optional()
+        .meta({ description: 'The exact company name, in any case (`acme` finds `ACME`)' }),
       owner: objectId.optional().meta({ description: 'Owner staff user id' }),
       tag: z.string().trim().min(1).max(50).optional(),
     })

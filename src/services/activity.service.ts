@@ -29,6 +29,7 @@ const ignoredFields = new Set([
   'updated_at',
   'token_version',
   'search_terms',
+  'company_key',
   'last_login_at',
   'occurs_at',
   'day',

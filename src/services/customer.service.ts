@@ -1,5 +1,5 @@
 import mongoose from 'mongoose';
-import { Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
+import { companyKey, Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
@@ -13,6 +13,7 @@ import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notifications';
+import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
 import { assertStaffUser } from './user.service';
 
@@ -24,7 +25,8 @@ function escapeRegex(text: string): string {
 export function customerFilter(filters: CustomerFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
-  if (filters.company) filter.company = filters.company;
+  // Case-insensitive, like `q`: the stored lower-cased key, on its own index.
+  if (filters.company) filter.company_key = companyKey(filters.company);
   if (filters.owner) filter.owner = new mongoose.Types.ObjectId(filters.owner);
   if (filters.tag) filter.tags = filters.tag;
   if (filters.q) {
@@ -68,6 +70,7 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
       owner: ownerId ?? principal.id,
       password_hash: passwordHash,
       search_terms: searchTermsFor(fields),
+      company_key: companyKey(fields.company),
     });
     const record = customer.toObject<CustomerRecord>();
     await concurrently(
@@ -75,6 +78,8 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
       () => activity.recordChange(principal, 'customer', null, record),
     );
     return customerView(record);
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
 }
 
@@ -113,6 +118,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     await assertCurrentPassword('customer', id, changes.current_password);
   }
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
+  if (changes.company === null) unset.company_key = '';
+  else if (changes.company !== undefined) set.company_key = companyKey(changes.company);
   if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
     set.search_terms = searchTermsFor({
       name: changes.name ?? current.name,
@@ -134,6 +141,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
     );
     return customerView(updated);
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'customer', changes.email, principal);
   });
 }
 

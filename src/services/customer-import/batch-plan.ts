@@ -1,5 +1,5 @@
 import mongoose, { type Types } from 'mongoose';
-import { searchTermsFor } from '../../models/customer.model';
+import { companyKey, searchTermsFor } from '../../models/customer.model';
 import type { ImportMode } from '../../models/import-job.model';
 import {
   applyFieldChanges,
@@ -78,6 +78,7 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
     ...(fields.address !== undefined && { address: fields.address }),
     token_version: 0,
     search_terms: searchTermsFor(fields),
+    ...(fields.company !== undefined && { company_key: companyKey(fields.company) }),
     created_at: now,
     updated_at: now,
   };
@@ -151,6 +152,8 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
       company: 'company' in unset ? undefined : 'company' in set ? candidate.fields.company : current.company,
     });
   }
+  if ('company' in unset) unset.company_key = '';
+  else if ('company' in set) set.company_key = companyKey(candidate.fields.company);
   set.updated_at = context.now;
   const before: Record<string, unknown> = {};
   for (const field of trackedFields) before[field] = current[field] ?? null;
@@ -175,7 +178,7 @@ export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan 
       plan.inserts.push(doc);
       plan.insertRows.set(doc._id.toHexString(), row);
     } else if (context.mode === 'insert')
-      plan.failures.push({ row, field: 'email', message: 'a customer with this e-mail already exists' });
+      plan.failures.push({ row, field: 'email', message: `a customer with this e-mail already exists (id ${current._id.toHexString()})` });
     else if (context.mode === 'skip') plan.skipped += 1;
     else planUpdate(plan, candidate, current, context);
   }

@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { config } from '../../config/env';
 import { typedCollection } from '../../database/typed-collection';
-import { Customer } from '../../models/customer.model';
+import { companyKey, Customer } from '../../models/customer.model';
 import { ImportChange, ImportClaim, ImportJob } from '../../models/import-job.model';
 import { AppError, type ErrorDetail } from '../../utils/app-error';
 import type { Principal } from '../../utils/principal';
@@ -69,7 +69,10 @@ async function currentUpdatedAt(changes: ChangeDoc[]): Promise<Map<string, Date 
  * before-image holds every tracked field, null where the row had none (batch-plan.ts).
  */
 function restoreOperation(change: ChangeDoc) {
-  const update = updateDocument(patchFields(change.before ?? {}));
+  const before = change.before ?? {};
+  // The company's lower-cased key follows the company put back (before-images do not carry it).
+  const key = 'company' in before ? { company_key: typeof before.company === 'string' ? (companyKey(before.company) ?? null) : null } : {};
+  const update = updateDocument(patchFields({ ...before, ...key }));
   return { updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } };
 }
 
