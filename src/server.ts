@@ -18,7 +18,7 @@ import { ensureConfiguredAdmin } from './services/auth.service';
 import { markSetupDone } from './services/health.service';
 import { runMigrations } from './services/migrations.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
-import { failStaleJobs, startStaleJobSweeper } from './services/customer-import';
+import { failStaleJobs, failStaleReverts, startStaleJobSweeper } from './services/customer-import';
 import { logger } from './utils/logger';
 
 async function listen(loweredThreads: number): Promise<Server> {
@@ -56,8 +56,10 @@ async function setUp(uri: string, signal: AbortSignal): Promise<OutboxWorker | u
   sweepWhereNoTtl();
   // Data written by an earlier version brought up to this one's shape (idempotent, see migrations.service.ts).
   await runMigrations();
-  // Imports whose process died (this one's previous run, or a lost instance) end as failed.
+  // Imports whose process died (this one's previous run, or a lost instance) end as failed; reverts whose
+  // process died are marked interrupted (the next request for them resumes them).
   await failStaleJobs();
+  await failStaleReverts();
   startStaleJobSweeper();
   const admin = await ensureConfiguredAdmin();
   if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');

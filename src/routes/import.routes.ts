@@ -107,9 +107,14 @@ export const importExportRoutes = [
       'Deletes the customers the import created and restores the previous values of those it updated (before-images kept with the job). ' +
       'A row changed since the import, or a created customer that has interactions or tickets now, is left as it is and reported: ' +
       'the answer is then 409 REVERT_CONFLICT with one detail per such row, the other rows reverted. ' +
-      '409 also for a running, dry-run or already reverted job.',
+      '409 also for a running, dry-run or already reverted job, and for one whose revert is in progress (REVERT_RUNNING). ' +
+      '`async=true` answers 202 with the job at once (status `reverting`); `GET /import/jobs/{job_id}` then shows `revert` progress ' +
+      '(rows_processed of total_rows, counts, the conflicts) until the job is `reverted`. A revert whose process died (heartbeat older ' +
+      'than IMPORT_JOB_STALE_MS) or that failed shows `revert.status: failed`; asking for it again resumes it after the last batch it finished. ' +
+      'Every revert adds an `import_job` entry (action `revert`) and one entry per customer it deleted or restored to the activity trail.',
     responses: {
       200: ok('Reverted', schemas.revertResult),
+      202: ok('Accepted as a background job (async=true); poll GET /import/jobs/{job_id}', schemas.revertAccepted),
       ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
     },
   }),

@@ -9,7 +9,7 @@ import {
   updateDocument,
   type FieldChanges,
 } from '../../utils/update-document';
-import type { CustomerLike } from '../analytics';
+import { changedFields as changedFieldNames } from '../activity.service';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
 import type { RowError } from './report';
@@ -30,8 +30,8 @@ export interface BatchPlan {
   updates: { filter: Record<string, unknown>; update: Record<string, unknown> }[];
   /** The change records (written before the changes, so a revert finds every write). */
   changes: Record<string, unknown>[];
-  /** Each update's before and after, for the analytics counters. */
-  analytics: { before: CustomerLike; after: CustomerLike }[];
+  /** Each update's before and after, for the analytics counters and the activity trail. */
+  analytics: { before: StoredCustomerDoc; after: StoredCustomerDoc }[];
   /** One error per failed row. */
   failures: RowError[];
   skipped: number;
@@ -157,8 +157,18 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
   set.updated_at = context.now;
   const before: Record<string, unknown> = {};
   for (const field of trackedFields) before[field] = current[field] ?? null;
-  plan.changes.push({ job: context.jobId, customer: current._id, row: candidate.row, action: 'updated', written_at: context.now, before });
   const after = applyFieldChanges(current, { set, unset });
+  // `fields`: the names the activity entry lists, for the revert's entry when it puts them back.
+  const fields = changedFieldNames(current, after);
+  plan.changes.push({
+    job: context.jobId,
+    customer: current._id,
+    row: candidate.row,
+    action: 'updated',
+    written_at: context.now,
+    before,
+    fields,
+  });
   plan.analytics.push({ before: current, after });
   plan.updates.push({ filter: { _id: current._id }, update: updateDocument({ set, unset }) });
 }
