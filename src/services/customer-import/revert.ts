@@ -11,9 +11,6 @@ import { customersWithDependents } from '../dependents.service';
 // Undoing one import's rows, batch by batch: which created customers go, which updated ones get their
 // before-image back, which are conflicts. revert-job.ts runs it as a job (claim, progress, async, resume).
 
-/** Change records read and undone together (at least; a record of created rows is never split). */
-const REVERT_BATCH = 1000;
-
 interface ChangeDoc {
   customer: Types.ObjectId;
   row: number;
@@ -109,7 +106,8 @@ export class JobRevert {
     for await (const stored of ImportChange.collection.find<StoredChange>(filter).sort({ _id: 1 }).batchSize(100)) {
       batch.push(...perRow(stored));
       last = stored._id;
-      if (batch.length >= REVERT_BATCH) {
+      // Rows undone together: IMPORT_BATCH_SIZE, as the import wrote them (a record of created rows is never split).
+      if (batch.length >= config.dataImport.batchSize) {
         await this.revertBatch(batch, last);
         batch = [];
       }
