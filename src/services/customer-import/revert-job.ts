@@ -15,7 +15,8 @@ import { JobRevert, type RevertProgress } from './revert';
 // every batch (and by a timer), and it ends `reverted`. `async=true` answers 202 at once. Each attempt is
 // claimed by inserting `revert:<job id>:<attempt>` into import_job_claims (a unique insert: one winner on every
 // engine). A revert whose process died (stale heartbeat), or that failed, is resumed by the next request for
-// it, from the last change record its checkpoint names: what is done stays done, and nothing is done twice.
+// it, from the last change record its checkpoint names: what is done stays done, and a row already reverted is
+// not touched again (restored rows no longer carry the import's updated_at; deleted ones are gone).
 
 const ObjectId = mongoose.Types.ObjectId;
 
@@ -103,7 +104,10 @@ class RevertExecution {
         $set: { status: 'reverted', reverted_at: now, updated_at: now, revert_report: progress, revert_heartbeat_at: now },
       });
       const fields = (['deleted', 'restored', 'conflicts'] as const).filter((count) => progress[count] > 0);
-      await recordJob(this.actor, 'revert', this.job._id, fields);
+      // The revert is done whatever happens here.
+      await recordJob(this.actor, 'revert', this.job._id, fields).catch((error: unknown) =>
+        logger.warn({ err: error, job: this.job._id.toHexString() }, 'could not record the revert on the activity trail'),
+      );
       return progress;
     } catch (error) {
       await this.fail(error);
