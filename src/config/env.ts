@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { loadOrCreateSecretFile } from '../utils/secret-file';
@@ -129,6 +129,12 @@ const envSchema = z.object({
   IMPORT_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
   IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+
+  // Keyed hash of API keys (HMAC-SHA256); unset: derived from JWT_SECRET.
+  API_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
+  API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
 
 /**
@@ -271,6 +277,15 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
           })
         : undefined,
       from: env.MAIL_FROM,
+    }),
+    integrations: Object.freeze({
+      // A separate key for API key hashes, so that knowing a stored hash never helps against the JWT secret.
+      apiKeyPepper: env.API_KEY_PEPPER
+        ? Buffer.from(env.API_KEY_PEPPER)
+        : Buffer.from(hkdfSync('sha256', jwtSecret, '', 'crm-api-key-pepper', 32)),
+      apiKeyLastUsedIntervalMs: env.API_KEY_LAST_USED_INTERVAL_MS,
+      idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+      idempotencyLeaseMs: env.IDEMPOTENCY_LEASE_MS,
     }),
     outbox: Object.freeze({
       enabled: env.OUTBOX_ENABLED,

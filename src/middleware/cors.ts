@@ -25,6 +25,7 @@ const exposedHeaders = [
   'RateLimit-Remaining',
   'RateLimit-Reset',
   'Retry-After',
+  'Idempotent-Replayed',
 ];
 
 /** A request from the page's own origin (Swagger UI's "Try it out" on /docs sends one): not a CORS refusal. */
