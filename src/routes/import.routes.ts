@@ -60,7 +60,10 @@ export const importExportRoutes = [
       'It is parsed while it uploads and written in batches (IMPORT_BATCH_SIZE). Headers/keys are matched case-insensitively with aliases ' +
       '(`Name`/`full_name`, `Email`/`e-mail`, `street`/`address_street`, …); unknown columns are reported once and ignored; password columns are ignored. ' +
       'Each row is validated like `POST /customers`; e-mails are normalised; a repeated e-mail in the file fails the later row. ' +
-      'An empty cell clears company, phone, tags, address or owner_id of an existing customer. Rows equal to the stored customer are skipped, so re-importing a file changes nothing. ' +
+      'An empty cell clears company, phone, tags, address or owner_id of an existing customer. In upsert mode the address is merged ' +
+      'like a PATCH (JSON merge patch, RFC 7396): a file with only city/country columns keeps street, state and postal code; an empty ' +
+      'address part cell clears that part, an empty `address` cell the whole address. ' +
+      'Every applied import adds an `import_job` entry and one entry per created or updated customer (with `job_id`) to the activity trail. Rows equal to the stored customer are skipped, so re-importing a file changes nothing. ' +
       'Every import is recorded as a job (its id is in `X-Import-Job-Id`). Over IMPORT_MAX_BYTES → 413; malformed file → 400 naming the line/row; empty → 400; unsupported type → 415.',
     documentedBody: {
       required: true,
