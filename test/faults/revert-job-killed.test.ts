@@ -96,7 +96,11 @@ describe('SIGKILL during an async revert', () => {
     server = await startServer(env);
     base = `http://127.0.0.1:${server.port}`;
     token = await signin(base);
-    const after = await getJob(base, token, jobId);
+    // The revert shows as interrupted once its last heartbeat is IMPORT_JOB_STALE_MS old (a fast restart comes sooner).
+    const after = await until(
+      () => getJob(base, token, jobId),
+      (job) => job.revert?.status !== 'running',
+    );
     expect(after.status).toBe('reverting');
     expect(after.revert).toMatchObject({ status: 'failed', error: { code: 'INTERRUPTED' } });
     expect(after.revert?.rows_processed).toBeGreaterThan(0);
