@@ -9,8 +9,9 @@ import { connectWithRetry, disconnectDatabase, prepareDatabase, sweepExpired, tt
 import { embeddedMongoAdvice, EmbeddedMongoError, startEmbeddedMongo, type EmbeddedMongo } from './database/embedded-mongo';
 import { ensureConfiguredAdmin } from './services/auth.service';
 import { markSetupDone } from './services/health.service';
+import { runMigrations } from './services/migrations.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
-import { failStaleJobs, startStaleJobSweeper } from './services/customer-import';
+import { failStaleJobs, failStaleReverts, startStaleJobSweeper } from './services/customer-import';
 import { logger } from './utils/logger';
 
 async function listen(loweredThreads: number): Promise<Server> {
@@ -39,15 +40,19 @@ function sweepWhereNoTtl(): void {
 
 /**
  * Everything between "listening" and "ready": the database (retried until it answers), its engine's features,
- * indexes, interrupted imports, the configured ADMIN and the outbox worker. /readyz answers 200 only after it.
+ * indexes, data migrations, interrupted imports, the configured ADMIN and the outbox worker. /readyz answers 200 only after it.
  */
 async function setUp(uri: string, signal: AbortSignal): Promise<OutboxWorker | undefined> {
   await connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, signal);
   const engine = await prepareDatabase(config.db.features);
   logger.info({ engine }, 'database connected, engine features detected, indexes ensured');
   sweepWhereNoTtl();
-  // Imports whose process died (this one's previous run, or a lost instance) end as failed.
+  // Data written by an earlier version brought up to this one's shape (idempotent, see migrations.service.ts).
+  await runMigrations();
+  // Imports whose process died (this one's previous run, or a lost instance) end as failed; reverts whose
+  // process died are marked interrupted (the next request for them resumes them).
   await failStaleJobs();
+  await failStaleReverts();
   startStaleJobSweeper();
   const admin = await ensureConfiguredAdmin();
   if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');

@@ -1,5 +1,5 @@
 import { ObjectId, type MongoClient } from 'mongodb';
-import { searchTermsFor } from '../../src/models/customer.model';
+import { companyKey, searchTermsFor } from '../../src/models/customer.model';
 import { encryptText, type Keyring } from '../../src/utils/crypto';
 import { dateBuckets } from '../../src/utils/date-buckets';
 
@@ -48,6 +48,7 @@ export async function seedCustomers(client: MongoClient, seeded: Seeded, upTo: n
         address: { street: `${i} Main St`, city: 'Springfield', country: 'US' },
         token_version: 0,
         search_terms: searchTermsFor({ name, email, company }),
+        company_key: companyKey(company),
         created_at: at,
         updated_at: at,
       });

@@ -34,5 +34,13 @@ export async function getImportJob(_req: Request, res: Response) {
 
 export async function revertImportJob(req: Request, res: Response) {
   req.resume();
-  res.json(await revertJob(parsedParams(res, schemas.revertImportJob).job_id, currentPrincipal(res)));
+  const { job_id: id } = parsedParams(res, schemas.revertImportJob);
+  const { async } = parsedQuery(res, schemas.revertImportJob);
+  const outcome = await revertJob(id, currentPrincipal(res), { async });
+  if (outcome.status === 202) {
+    const { job } = outcome;
+    res.status(202).location(`/import/jobs/${job.id}`).json({ message: 'Revert accepted', job_id: job.id, status: job.status, job });
+    return;
+  }
+  res.json(outcome.result);
 }

@@ -1,8 +1,9 @@
 import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 
-export const activityEntities = ['user', 'customer', 'interaction', 'ticket'] as const;
+// `import_job`: one entry per import (action `import`) and per revert of one (action `revert`).
+export const activityEntities = ['user', 'customer', 'interaction', 'ticket', 'import_job'] as const;
 export type ActivityEntity = (typeof activityEntities)[number];
-export const activityActions = ['create', 'update', 'delete'] as const;
+export const activityActions = ['create', 'update', 'delete', 'import', 'revert'] as const;
 export type ActivityAction = (typeof activityActions)[number];
 export const actorTypes = ['user', 'customer', 'system'] as const;
 
@@ -20,6 +21,8 @@ const activitySchema = new mongoose.Schema(
     // The customer the entry belongs to (a customer, or its interaction or ticket): the timeline's key.
     customer: { type: mongoose.Schema.Types.ObjectId, default: null },
     fields: { type: [String], default: [] },
+    // The import job whose import or revert made this change (null for a change made by a request).
+    job: { type: mongoose.Schema.Types.ObjectId, default: null },
   },
   { collection: 'activity', versionKey: false },
 );
@@ -46,6 +49,7 @@ export function activityView(entry: ActivityRecord) {
     entity_id: entry.entity_id.toHexString(),
     customer_id: entry.customer ? entry.customer.toHexString() : null,
     fields: entry.fields ?? [],
+    job_id: entry.job ? entry.job.toHexString() : null,
   };
 }
 export type ActivityView = ReturnType<typeof activityView>;

@@ -30,6 +30,10 @@ const customerSchema = new mongoose.Schema(
     // Lower-cased words of name, e-mail and company: `q` search is an anchored prefix match on this
     // multikey index (no text index on FerretDB, and unanchored regexes cannot use an index).
     search_terms: { type: [String], default: [], select: false },
+    // The company lower-cased (companyKey below): the `company` list filter is case-insensitive and served by
+    // the (company_key, created_at, _id) index on every engine (FerretDB has no collations). Kept in step with
+    // `company` on every write; documents written before it existed get it at start (services/migrations.service.ts).
+    company_key: { type: String, select: false },
   },
   { collection: 'customers', timestamps, versionKey: false },
 );
@@ -40,12 +44,18 @@ customerSchema.index({ updated_at: 1, _id: 1 });
 customerSchema.index({ name: 1, _id: 1 });
 customerSchema.index({ status: 1, created_at: 1, _id: 1 });
 customerSchema.index({ owner: 1, created_at: 1, _id: 1 });
-customerSchema.index({ company: 1, created_at: 1, _id: 1 });
+customerSchema.index({ company_key: 1, created_at: 1, _id: 1 });
 customerSchema.index({ search_terms: 1 });
 
 export type CustomerFields = InferSchemaType<typeof customerSchema>;
 export type CustomerRecord = CustomerFields & { _id: Types.ObjectId };
 export const Customer = mongoose.model('Customer', customerSchema);
+
+/** The stored key of a company: what the case-insensitive `company` filter compares (undefined: no company). */
+export function companyKey(company: string | null | undefined): string | undefined {
+  const key = company?.trim().toLowerCase();
+  return key ? key : undefined;
+}
 
 export function searchTermsFor(fields: { name?: string | null; email?: string | null; company?: string | null }): string[] {
   const text = [fields.name, fields.email, fields.email?.split('@')[0], fields.company].filter(Boolean).join(' ');

@@ -1,7 +1,7 @@
 import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
-export const importJobStatuses = ['running', 'completed', 'failed', 'reverted'] as const;
+export const importJobStatuses = ['running', 'completed', 'failed', 'reverting', 'reverted'] as const;
 export const importModes = ['upsert', 'insert', 'skip'] as const;
 export type ImportMode = (typeof importModes)[number];
 export const importFormats = ['csv', 'json', 'ndjson'] as const;
@@ -42,7 +42,28 @@ const importJobSchema = new mongoose.Schema(
     heartbeat_at: { type: Date, required: true },
     finished_at: { type: Date },
     reverted_at: { type: Date },
-    revert_report: { type: { _id: false, deleted: Number, restored: Number, conflicts: Number } },
+    /** The revert's progress, saved after every batch (customer-import/revert-job.ts). */
+    revert_report: {
+      type: {
+        _id: false,
+        deleted: Number,
+        restored: Number,
+        conflicts: Number,
+        rows_processed: Number,
+        details: { type: [{ _id: false, location: String, field: String, message: String }], default: undefined },
+      },
+    },
+    /** Rows a revert has to go through: the import's inserted + updated. */
+    revert_total_rows: { type: Number },
+    revert_async: { type: Boolean },
+    reverted_by: { type: mongoose.Schema.Types.ObjectId },
+    /** Attempt number of the revert in progress (each is claimed in import_job_claims), and its heartbeat. */
+    revert_attempt: { type: Number },
+    revert_heartbeat_at: { type: Date },
+    /** The last change record a revert has finished: a resumed revert starts after it. */
+    revert_checkpoint: { type: mongoose.Schema.Types.ObjectId },
+    /** Why a revert stopped (process died, database error); the next revert request resumes it. */
+    revert_error: { type: { _id: false, status: Number, code: String, message: String } },
   },
   { collection: 'import_jobs', timestamps, versionKey: false },
 );
@@ -70,6 +91,8 @@ const importChangeSchema = new mongoose.Schema(
     action: { type: String, required: true, enum: ['created', 'updated'] },
     written_at: { type: Date, required: true },
     before: { type: mongoose.Schema.Types.Mixed },
+    /** An updated row: the names of the fields the import changed (the revert's activity entry lists them). */
+    fields: { type: [String], default: undefined },
   },
   { collection: 'import_job_changes', versionKey: false },
 );
@@ -77,6 +100,6 @@ importChangeSchema.index({ job: 1, _id: 1 });
 
 export const ImportChange = mongoose.model('ImportChange', importChangeSchema);
 
-/** Claims (unique `_id`), the only race-free lock on FerretDB: one revert per job. */
+/** Claims (unique `_id`), the only race-free lock on FerretDB: one attempt at a time per job's revert. */
 const importClaimSchema = new mongoose.Schema({ _id: String, at: Date }, { collection: 'import_job_claims', versionKey: false });
 export const ImportClaim = mongoose.model('ImportClaim', importClaimSchema);

@@ -1,7 +1,8 @@
 import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 import { timestamps } from './timestamps';
 
-export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
+// `logged`: delivered to the log because no SMTP server is configured (SMTP_HOST unset), never sent.
+export const outboxStatuses = ['pending', 'sent', 'logged', 'failed'] as const;
 export const outboxChannels = ['mail', 'webhook'] as const;
 
 // The durable outbox (SPEC §5, §8): one document per e-mail and recipient, or per webhook event and
@@ -33,6 +34,7 @@ const outboxSchema = new mongoose.Schema(
     // When the next attempt may start: creation, the end of a backoff, or the end of a claimed attempt's lease.
     next_attempt_at: { type: Date, required: true },
     last_error: { type: String, default: null },
+    // When the message left: accepted by the SMTP server (`sent`) or written to the log (`logged`).
     sent_at: { type: Date, default: null },
   },
   { collection: 'outbox', timestamps, versionKey: false },

@@ -39,6 +39,10 @@ export const errorSchema = z
             location: z.string().optional().meta({ example: 'body' }),
             field: z.string().meta({ example: 'email' }),
             message: z.string().meta({ example: 'Invalid email address' }),
+            existing_id: z
+              .string()
+              .optional()
+              .meta({ description: 'On a 409 DUPLICATE for a staff caller: the id of the record that already holds the value' }),
           })
           .strict(),
       )

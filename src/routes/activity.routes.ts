@@ -15,7 +15,8 @@ export const activityRoutes = [
     tags,
     summary: "A customer's timeline (staff)",
     description:
-      'Creates, updates and deletes of the customer record and of its interactions and tickets, newest first: ' +
+      'Creates, updates and deletes of the customer record and of its interactions and tickets, newest first ' +
+      '(made by a request, or by an import or its revert: then `job_id` names the import job): ' +
       'who acted, when, and the names of the fields set or changed (never their values). Any staff user may ' +
       'read it; customers get 403; an unknown customer 404.',
     responses: {
@@ -32,7 +33,8 @@ export const activityRoutes = [
     tags,
     summary: 'The whole audit trail (ADMIN)',
     description:
-      'Every create, update and delete of users, customers, interactions and tickets, newest first. Filters: ' +
+      'Every create, update and delete of users, customers, interactions and tickets, and every import and revert ' +
+      '(entity `import_job`, action `import` or `revert`; the customers they changed carry its `job_id`), newest first. Filters: ' +
       '`actor_id`, `entity`, `entity_id`, `action`, `from`/`to`. Anyone but an ADMIN gets 403.',
     responses: {
       200: listOf('Trail entries', schemas.activityResponse),

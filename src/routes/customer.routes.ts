@@ -61,7 +61,9 @@ export const customerRoutes = [
     tags,
     summary: 'Update a customer',
     description:
-      'Staff may change any field. A customer may change its own contact details and password (with `current_password`, ' +
+      'A JSON merge patch (RFC 7396) at every depth: a field not sent is kept, a field sent as `null` is cleared, and ' +
+      '`address` is merged part by part (`{"address":{"city":"X"}}` keeps street, state and postal code; `"address": null` ' +
+      'clears it whole). Staff may change any field. A customer may change its own contact details and password (with `current_password`, ' +
       'needed for a password or e-mail change), never `owner_id` or `status` (403). A wrong `current_password` counts as ' +
       'a failed sign-in of the account (same lock as sign-in: 429 with Retry-After once locked).',
     responses: {

@@ -60,7 +60,10 @@ export const importExportRoutes = [
       'It is parsed while it uploads and written in batches (IMPORT_BATCH_SIZE). Headers/keys are matched case-insensitively with aliases ' +
       '(`Name`/`full_name`, `Email`/`e-mail`, `street`/`address_street`, …); unknown columns are reported once and ignored; password columns are ignored. ' +
       'Each row is validated like `POST /customers`; e-mails are normalised; a repeated e-mail in the file fails the later row. ' +
-      'An empty cell clears company, phone, tags, address or owner_id of an existing customer. Rows equal to the stored customer are skipped, so re-importing a file changes nothing. ' +
+      'An empty cell clears company, phone, tags, address or owner_id of an existing customer. In upsert mode the address is merged ' +
+      'like a PATCH (JSON merge patch, RFC 7396): a file with only city/country columns keeps street, state and postal code; an empty ' +
+      'address part cell clears that part, an empty `address` cell the whole address. ' +
+      'Every applied import adds an `import_job` entry and one entry per created or updated customer (with `job_id`) to the activity trail. Rows equal to the stored customer are skipped, so re-importing a file changes nothing. ' +
       'Every import is recorded as a job (its id is in `X-Import-Job-Id`). Over IMPORT_MAX_BYTES → 413; malformed file → 400 naming the line/row; empty → 400; unsupported type → 415.',
     documentedBody: {
       required: true,
@@ -107,9 +110,14 @@ export const importExportRoutes = [
       'Deletes the customers the import created and restores the previous values of those it updated (before-images kept with the job). ' +
       'A row changed since the import, or a created customer that has interactions or tickets now, is left as it is and reported: ' +
       'the answer is then 409 REVERT_CONFLICT with one detail per such row, the other rows reverted. ' +
-      '409 also for a running, dry-run or already reverted job.',
+      '409 also for a running, dry-run or already reverted job, and for one whose revert is in progress (REVERT_RUNNING). ' +
+      '`async=true` answers 202 with the job at once (status `reverting`); `GET /import/jobs/{job_id}` then shows `revert` progress ' +
+      '(rows_processed of total_rows, counts, the conflicts) until the job is `reverted`. A revert whose process died (heartbeat older ' +
+      'than IMPORT_JOB_STALE_MS) or that failed shows `revert.status: failed`; asking for it again resumes it after the last batch it finished. ' +
+      'Every revert adds an `import_job` entry (action `revert`) and one entry per customer it deleted or restored to the activity trail.',
     responses: {
       200: ok('Reverted', schemas.revertResult),
+      202: ok('Accepted as a background job (async=true); poll GET /import/jobs/{job_id}', schemas.revertAccepted),
       ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),
     },
   }),

@@ -17,7 +17,8 @@ export const outboxRoutes = [
     tags,
     summary: 'E-mail outbox (ADMIN)',
     description:
-      'Messages waiting (`pending`), delivered (`sent`) or given up after their last attempt (`failed`), newest ' +
+      'Messages waiting (`pending`), delivered (`sent`), written to the log because no SMTP server is configured (`logged`: ' +
+      'never sent), or given up after their last attempt (`failed`), newest ' +
       'first; bodies are not included. Filter with `status`.',
     responses: {
       200: listOf('Outbox messages', schemas.outboxResponse),

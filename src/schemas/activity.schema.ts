@@ -22,6 +22,10 @@ export const activityResponse = z
       description: 'Names of the fields set or changed (never values; secrets appear as e.g. `password`)',
       example: ['status', 'notes'],
     }),
+    job_id: objectId.nullable().meta({
+      description:
+        'The import job whose import or revert made the change (`GET /import/jobs/{job_id}`); null for a change made by a request',
+    }),
   })
   .strict()
   .meta({ id: 'Activity' });

@@ -22,9 +22,12 @@ export const name = z.string().trim().min(1).max(200).meta({ example: 'ramlal' }
 /** Query flags arrive as strings. */
 export const booleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-export const isoDate = z.iso
-  .datetime({ offset: true })
-  .or(z.iso.date())
+/** What a bad date is told (a union's own message would be zod's bare "Invalid input"). */
+export const isoDateMessage =
+  'expected an ISO 8601 / RFC 3339 date-time such as 2024-09-01T10:00:00Z or 2024-09-01T15:30:00+05:30, or a date such as 2024-09-01';
+
+export const isoDate = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: isoDateMessage })
   .transform((v) => new Date(v))
   .meta({ example: '2024-09-01T00:00:00Z' });
 

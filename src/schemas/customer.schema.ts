@@ -15,16 +15,40 @@ const tags = z
   .array(z.string().trim().min(1).max(50))
   .max(50)
   .meta({ example: ['vip'] });
+const addressPart = {
+  street: z.string().trim().max(200),
+  city: z.string().trim().max(100),
+  state: z.string().trim().max(100),
+  postal_code: z.string().trim().max(20),
+  country: z.string().trim().max(100),
+} satisfies Record<AddressPart, z.ZodType>;
 const address = z
   .object({
-    street: z.string().trim().max(200).optional(),
-    city: z.string().trim().max(100).optional(),
-    state: z.string().trim().max(100).optional(),
-    postal_code: z.string().trim().max(20).optional(),
-    country: z.string().trim().max(100).optional(),
+    street: addressPart.street.optional(),
+    city: addressPart.city.optional(),
+    state: addressPart.state.optional(),
+    postal_code: addressPart.postal_code.optional(),
+    country: addressPart.country.optional(),
   })
   .strict()
   .meta({ id: 'Address' });
+/** An address in a PATCH body: a JSON merge patch (RFC 7396) of the stored one. */
+const addressPatch = z
+  .object({
+    street: addressPart.street.nullable().optional(),
+    city: addressPart.city.nullable().optional(),
+    state: addressPart.state.nullable().optional(),
+    postal_code: addressPart.postal_code.nullable().optional(),
+    country: addressPart.country.nullable().optional(),
+  })
+  .strict()
+  .meta({
+    id: 'AddressPatch',
+    description:
+      'Merged into the stored address (JSON merge patch, RFC 7396): a part not sent is kept, a part sent as null is cleared; ' +
+      '`"address": null` clears the whole address',
+    example: { city: 'Pune' },
+  });
 
 const nullableString = z.string().nullable();
 
@@ -107,7 +131,7 @@ export const updateCustomer = {
       company: company.nullable().optional(),
       phone: phone.nullable().optional(),
       tags: tags.optional(),
-      address: address.nullable().optional(),
+      address: addressPatch.nullable().optional(),
       status: status.optional(),
       owner_id: objectId.nullable().optional(),
       password: password.optional(),
@@ -124,7 +148,13 @@ export const listCustomers = {
       ...pagingQuery(['created_at', 'updated_at', 'name'] as const, 'created_at'),
       q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix search over the words of name, e-mail and company' }),
       status: status.optional(),
-      company: z.string().trim().min(1).max(200).optional(),
+      company: z
+        .string()
+        .trim()
+        .min(1)
+        .max(200)
+        .optional()
+        .meta({ description: 'The exact company name, in any case (`acme` finds `ACME`)' }),
       owner: objectId.optional().meta({ description: 'Owner staff user id' }),
       tag: z.string().trim().min(1).max(50).optional(),
     })

@@ -19,7 +19,16 @@ export const importCustomers = {
 
 export const jobParams = z.object({ job_id: objectId }).strict();
 export const getImportJob = { params: jobParams };
-export const revertImportJob = { params: jobParams };
+export const revertImportJob = {
+  params: jobParams,
+  query: z
+    .object({
+      async: booleanQuery
+        .default(false)
+        .meta({ description: 'Answer 202 with the job at once; the revert runs on, its progress in GET /import/jobs/{job_id}' }),
+    })
+    .strict(),
+};
 
 const rowError = z.object({ row: z.number().int(), field: z.string(), message: z.string() }).strict().meta({ id: 'ImportRowError' });
 
@@ -51,7 +60,25 @@ export const importJobResponse = z
     total_rows: z.number().int().nullable().meta({ description: 'Known once the whole file has been read' }),
     report: importReport,
     error: z.object({ status: z.number().int(), code: z.string(), message: z.string() }).strict().nullable(),
-    revert: z.object({ deleted: z.number().int(), restored: z.number().int(), conflicts: z.number().int() }).strict().nullable(),
+    revert: z
+      .object({
+        status: z.enum(['running', 'completed', 'failed']).meta({
+          description: 'failed: the revert stopped (process died, database error): POST the revert again to resume it where it stopped',
+        }),
+        async: z.boolean(),
+        rows_processed: z.number().int().meta({ description: 'Rows of the import gone through so far' }),
+        total_rows: z.number().int().nullable().meta({ description: 'Rows the import inserted or updated' }),
+        deleted: z.number().int(),
+        restored: z.number().int(),
+        conflicts: z.number().int(),
+        conflict_details: z
+          .array(z.object({ location: z.string(), field: z.string(), message: z.string() }).strict())
+          .meta({ description: 'The rows left as they are (first IMPORT_MAX_ERRORS), as a synchronous revert lists them in its 409' }),
+        error: z.object({ status: z.number().int(), code: z.string(), message: z.string() }).strict().nullable(),
+      })
+      .strict()
+      .nullable()
+      .meta({ description: 'null until a revert is asked for' }),
     created_at: z.string().meta({ format: 'date-time' }),
     updated_at: z.string().meta({ format: 'date-time' }),
     finished_at: z.string().meta({ format: 'date-time' }).nullable(),
@@ -68,6 +95,11 @@ export const importAccepted = z
   .object({ message: z.string(), job_id: objectId, status: z.enum(importJobStatuses), job: importJobResponse })
   .strict()
   .meta({ id: 'ImportAccepted' });
+
+export const revertAccepted = z
+  .object({ message: z.string(), job_id: objectId, status: z.enum(importJobStatuses), job: importJobResponse })
+  .strict()
+  .meta({ id: 'ImportRevertAccepted' });
 
 export const revertResult = z
   .object({ message: z.string(), job_id: objectId, deleted: z.number().int(), restored: z.number().int(), conflicts: z.number().int() })

@@ -8,7 +8,7 @@ import {
   type ActivityView,
 } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
-import { publishChange, type ChangeRecords } from './integrations';
+import { publishChange, type ChangedEntity, type ChangeRecords } from './integrations';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
@@ -31,6 +31,7 @@ const ignoredFields = new Set([
   'updated_at',
   'token_version',
   'search_terms',
+  'company_key',
   'last_login_at',
   'occurs_at',
   'day',
@@ -88,39 +89,74 @@ interface Recordable {
   customer?: Types.ObjectId | null;
 }
 
+type Entry = Omit<ActivityRecord, '_id'>;
+
+function actorFields(actor: Actor): Pick<Entry, 'actor_type' | 'actor'> {
+  return {
+    actor_type: actor === 'system' ? 'system' : actor.type,
+    actor: actor === 'system' ? null : new mongoose.Types.ObjectId(actor.id),
+  };
+}
+
+/** The trail entry of one create, update or delete; none for an update that changed no field. */
+function entryFor<T extends Recordable>(
+  actor: Actor,
+  entity: ActivityEntity,
+  change: { before: T | null; after: T | null; extraFields?: string[] },
+  at: Date,
+  job: Types.ObjectId | null,
+): Entry | undefined {
+  const { before, after, extraFields = [] } = change;
+  const record = after ?? before;
+  if (!record) return undefined;
+  const action: ActivityAction = before === null ? 'create' : after === null ? 'delete' : 'update';
+  const fields = action === 'delete' ? [] : [...new Set([...changedFields(before, after), ...extraFields])].sort();
+  if (action === 'update' && fields.length === 0) return undefined;
+  const customer = entity === 'customer' ? record._id : (record.customer ?? null);
+  return { at, ...actorFields(actor), action, entity, entity_id: record._id, customer, fields, job };
+}
+
 /**
  * Records one create (before = null), update or delete (after = null). `extraFields` names changes the
  * records cannot show (a password hash is never read back).
  */
-export async function recordChange<E extends ActivityEntity>(
+export async function recordChange<E extends ChangedEntity>(
   actor: Actor,
   entity: E,
   before: (ChangeRecords[E] & Recordable) | null,
   after: (ChangeRecords[E] & Recordable) | null,
   extraFields: string[] = [],
 ): Promise<void> {
-  const record = after ?? before;
-  if (!record) return;
-  const action: ActivityAction = before === null ? 'create' : after === null ? 'delete' : 'update';
-  const fields = action === 'delete' ? [] : [...new Set([...changedFields(before, after), ...extraFields])].sort();
-  if (action === 'update' && fields.length === 0) return;
-  const customer = entity === 'customer' ? record._id : (record.customer ?? null);
+  const entry = entryFor(actor, entity, { before, after, extraFields }, new Date(), null);
   // Every field is set here from typed values, so the entry goes straight to the collection: one per write
   // request, and a Mongoose document (casting, defaults, validation, save hooks) would cost more than the
   // insert itself (bench:api, POST /customers).
-  const entry: Omit<ActivityRecord, '_id'> = {
-    at: new Date(),
-    actor_type: actor === 'system' ? 'system' : actor.type,
-    actor: actor === 'system' ? null : new mongoose.Types.ObjectId(actor.id),
-    action,
-    entity,
-    entity_id: record._id,
-    customer,
-    fields,
-  };
+  if (!entry) return;
   await Activity.collection.insertOne(entry, sessionOption());
   // The same change as a webhook event, in the same transaction (no round trip while nobody subscribes).
   await publishChange(entity, before, after);
+}
+
+/**
+ * The entries of many changes made by one import job (or its revert), written in one round trip: a batch of
+ * rows gives one insert, not one per row, and each entry names the job.
+ */
+export async function recordJobChanges<T extends Recordable>(
+  actor: Actor,
+  entity: ActivityEntity,
+  changes: { before: T | null; after: T | null; extraFields?: string[] }[],
+  job: Types.ObjectId,
+): Promise<void> {
+  const at = new Date();
+  const entries = changes.map((change) => entryFor(actor, entity, change, at, job)).filter((e): e is Entry => e !== undefined);
+  // insertMany stops at the first error on FerretDB whatever `ordered` says; these inserts cannot collide.
+  if (entries.length > 0) await Activity.collection.insertMany(entries);
+}
+
+/** The one entry of an import (`import`) or of its revert (`revert`) on the trail; `fields` names what it did. */
+export async function recordJob(actor: Actor, action: 'import' | 'revert', job: Types.ObjectId, fields: string[]): Promise<void> {
+  const entry: Entry = { at: new Date(), ...actorFields(actor), action, entity: 'import_job', entity_id: job, customer: null, fields, job };
+  await Activity.collection.insertOne(entry);
 }
 
 function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {

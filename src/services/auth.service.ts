@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { config } from '../config/env';
 import { rolePermissions, type StaffRole } from '../config/permissions';
-import { Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
+import { companyKey, Customer, customerView, searchTermsFor, type CustomerRecord } from '../models/customer.model';
 import { SystemFlag } from '../models/system-flag.model';
 import { User, userView, type UserRecord } from '../models/user.model';
 import type { SigninBody } from '../schemas/auth.schema';
@@ -12,6 +12,7 @@ import { hashPassword, verifyPassword } from '../utils/password';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
+import { duplicateEmailError } from './duplicate-email.service';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -119,7 +120,10 @@ export async function signupUser(input: SignupUserBody, caller: Principal | unde
   if (!can(caller, 'users:create')) {
     throw AppError.forbidden(input.role ? 'Only an ADMIN may assign a role' : 'Only an ADMIN can create staff users');
   }
-  return userView(await createStaffUser({ ...input, role: input.role ?? 'USER' }, caller));
+  const user = await createStaffUser({ ...input, role: input.role ?? 'USER' }, caller).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'user', input.email, caller);
+  });
+  return userView(user);
 }
 
 /**
@@ -145,6 +149,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
       password_hash: passwordHash,
       status: 'lead',
       search_terms: searchTermsFor(fields),
+      company_key: companyKey(fields.company),
     });
     const record = customer.toObject<CustomerRecord>();
     const id = record._id.toHexString();
@@ -154,6 +159,8 @@ export async function signupCustomer(input: SignupCustomerBody) {
       () => notify.customerSignedUp(record),
     );
     return id;
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'customer', fields.email, undefined);
   });
 }
 

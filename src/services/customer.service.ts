@@ -1,11 +1,11 @@
 import mongoose from 'mongoose';
-import { Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
+import { companyKey, Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
-import { patchFields, updateDocument } from '../utils/update-document';
+import { mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
@@ -14,6 +14,7 @@ import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notifications';
+import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
 import { assertStaffUser } from './user.service';
 
@@ -25,7 +26,8 @@ function escapeRegex(text: string): string {
 export function customerFilter(filters: CustomerFilters): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   if (filters.status) filter.status = filters.status;
-  if (filters.company) filter.company = filters.company;
+  // Case-insensitive, like `q`: the stored lower-cased key, on its own index.
+  if (filters.company) filter.company_key = companyKey(filters.company);
   if (filters.owner) filter.owner = new mongoose.Types.ObjectId(filters.owner);
   if (filters.tag) filter.tags = filters.tag;
   if (filters.q) {
@@ -81,6 +83,7 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     owner: ownerId ?? principal.id,
     password_hash: passwordHash,
     search_terms: searchTermsFor(fields),
+    company_key: companyKey(fields.company),
     created_at: now,
     updated_at: now,
   });
@@ -93,6 +96,8 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
       () => activity.recordChange(principal, 'customer', null, record),
     );
     return customerView(record);
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
 }
 
@@ -111,22 +116,28 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   }
   if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
 
-  const { set, unset } = patchFields({
-    name: changes.name,
-    email: changes.email,
-    company: changes.company,
-    phone: changes.phone,
-    tags: changes.tags,
-    address: changes.address,
-    status: changes.status,
-    owner: changes.owner_id,
-  });
+  // JSON merge patch (RFC 7396): `address` changes only the parts it names.
+  const { set, unset } = mergePatchFields(
+    {
+      name: changes.name,
+      email: changes.email,
+      company: changes.company,
+      phone: changes.phone,
+      tags: changes.tags,
+      address: changes.address,
+      status: changes.status,
+      owner: changes.owner_id,
+    },
+    current,
+  );
   if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
   const emailChanged = changes.email !== undefined && changes.email !== current.email;
   if (isSelf && (changes.password !== undefined || emailChanged)) {
     await assertCurrentPassword('customer', id, changes.current_password);
   }
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
+  if (changes.company === null) unset.company_key = '';
+  else if (changes.company !== undefined) set.company_key = companyKey(changes.company);
   if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
     set.search_terms = searchTermsFor({
       name: changes.name ?? current.name,
@@ -153,6 +164,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
     );
     return customerView(updated);
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'customer', changes.email, principal);
   });
 }
 

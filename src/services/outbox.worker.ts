@@ -267,8 +267,11 @@ export class OutboxWorker {
         if (!attempt) return;
         if (message.channel === 'webhook') {
           await deliverWebhook(message, attempt.attempt, this.webhookPolicy, this.log);
-        } else if (await this.deliver(attempt)) {
-          await OutboxMessage.updateOne({ _id: message._id }, { $set: { status: 'sent', sent_at: new Date(), last_error: null } });
+          return;
+        }
+        const outcome = await this.deliver(attempt);
+        if (outcome) {
+          await OutboxMessage.updateOne({ _id: message._id }, { $set: { status: outcome, sent_at: new Date(), last_error: null } });
         }
       }),
     );
@@ -301,8 +304,11 @@ export class OutboxWorker {
     return { message, attempt, leaseUntil };
   }
 
-  /** Sends one claimed attempt; true when the SMTP server accepted it (a failure is recorded here). */
-  private async deliver({ message, attempt }: ClaimedAttempt): Promise<boolean> {
+  /**
+   * Sends one claimed attempt: `sent` when the SMTP server accepted it, `logged` when there is no SMTP server
+   * and the message went to the log; undefined after a failure (recorded here).
+   */
+  private async deliver({ message, attempt }: ClaimedAttempt): Promise<'sent' | 'logged' | undefined> {
     const id = message._id.toHexString();
     try {
       if (this.transport) {
@@ -321,11 +327,12 @@ export class OutboxWorker {
           { outbox_id: id, event: message.event, to: message.to, subject: message.subject, text: message.text },
           'e-mail (no SMTP_HOST set): logged, not sent',
         );
+        return 'logged';
       }
-      return true;
+      return 'sent';
     } catch (error) {
       await this.recordFailure(message, attempt, error);
-      return false;
+      return undefined;
     }
   }
 

@@ -13,6 +13,7 @@ import { prepareReassignment } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
 import * as notify from './notifications';
+import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
@@ -86,6 +87,8 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
     await activity.recordChange(principal, 'user', target, updated, changes.password !== undefined ? ['password'] : []);
     if (changes.password !== undefined) await notify.passwordChanged('user', target, updated);
     return userView(updated);
+  }).catch(async (error: unknown) => {
+    throw await duplicateEmailError(error, 'user', changes.email, principal);
   });
 }
 

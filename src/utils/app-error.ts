@@ -3,6 +3,8 @@ export interface ErrorDetail {
   location?: string;
   field: string;
   message: string;
+  /** A duplicate's 409: the id of the record that already holds the value (staff callers only). */
+  existing_id?: string;
 }
 
 /** The one error type services throw. The error middleware turns it into the SPEC §5 body. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
-import { Customer, searchTermsFor } from '../../src/models/customer.model';
+import { companyKey, Customer, searchTermsFor } from '../../src/models/customer.model';
 
 export interface CustomerInput {
   name: string;
@@ -26,6 +26,7 @@ export async function insertCustomer(overrides: Partial<CustomerInput> & { creat
     ...fields,
     owner: owner ? new mongoose.Types.ObjectId(owner) : undefined,
     search_terms: searchTermsFor(fields),
+    company_key: companyKey(fields.company),
     ...(overrides.created_at ? { created_at: overrides.created_at } : {}),
   });
   return doc;

@@ -42,6 +42,11 @@ describe('an import that reads every stored e-mail once (IMPORT_LOOKUP_BUDGET_MS
     const res = await importCsv(csv([...rows(170, 190)]), '?mode=insert');
     expect(res.body).toMatchObject({ total: 20, inserted: 10, failed: 10 });
     expect(res.body.errors).toHaveLength(10);
-    expect(res.body.errors[0]).toEqual({ row: 1, field: 'email', message: 'a customer with this e-mail already exists' });
+    const holder = await Customer.findOne({ email: 'scan170@import.test' }).lean();
+    expect(res.body.errors[0]).toEqual({
+      row: 1,
+      field: 'email',
+      message: `a customer with this e-mail already exists (id ${holder?._id.toHexString()})`,
+    });
   });
 });

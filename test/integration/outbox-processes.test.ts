@@ -73,7 +73,7 @@ describe('outbox worker in the service process', () => {
         text: expect.stringContaining('Welcome, Logged!'),
       });
       expect(server.output()).not.toContain('logged password 1');
-      await eventually(async () => (await OutboxMessage.exists({ to: 'logged@example.com', status: 'sent' })) ?? undefined);
+      await eventually(async () => (await OutboxMessage.exists({ to: 'logged@example.com', status: 'logged' })) ?? undefined);
     } finally {
       expect((await stop(server)).code).toBe(0);
     }

@@ -65,6 +65,7 @@ describe('short in-process caches', () => {
       name: 'Cached Two',
       email: 'cached.two@example.com',
       company: 'Cache Co',
+      company_key: 'cache co',
       status: 'lead',
       tags: [],
       token_version: 0,

@@ -1,8 +1,15 @@
 import mongoose, { type Types } from 'mongoose';
-import { searchTermsFor } from '../../models/customer.model';
+import { companyKey, searchTermsFor } from '../../models/customer.model';
 import type { ImportMode } from '../../models/import-job.model';
-import { updateDocument } from '../../utils/update-document';
-import type { CustomerLike } from '../analytics';
+import {
+  applyFieldChanges,
+  isPlainObject,
+  mergePatch,
+  mergePatchFields,
+  updateDocument,
+  type FieldChanges,
+} from '../../utils/update-document';
+import { changedFields as changedFieldNames } from '../activity.service';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
 import type { RowError } from './report';
@@ -23,8 +30,8 @@ export interface BatchPlan {
   updates: { filter: Record<string, unknown>; update: Record<string, unknown> }[];
   /** The change records (written before the changes, so a revert finds every write). */
   changes: Record<string, unknown>[];
-  /** Each update's before and after, for the analytics counters. */
-  analytics: { before: CustomerLike; after: CustomerLike }[];
+  /** Each update's before and after, for the analytics counters and the activity trail. */
+  analytics: { before: StoredCustomerDoc; after: StoredCustomerDoc }[];
   /** One error per failed row. */
   failures: RowError[];
   skipped: number;
@@ -52,7 +59,6 @@ function idText(value: unknown): string {
 }
 
 function sameValue(field: string, current: unknown, next: unknown): boolean {
-  if (field === 'address') return normalisedAddress(current) === normalisedAddress(next);
   if (field === 'owner') return idText(current) === idText(next);
   if (field === 'tags') return JSON.stringify(current ?? []) === JSON.stringify(next ?? []);
   return (current ?? undefined) === (next ?? undefined);
@@ -72,6 +78,7 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
     ...(fields.address !== undefined && { address: fields.address }),
     token_version: 0,
     search_terms: searchTermsFor(fields),
+    ...(fields.company !== undefined && { company_key: companyKey(fields.company) }),
     created_at: now,
     updated_at: now,
   };
@@ -79,8 +86,34 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
 
 export type NewCustomerDoc = ReturnType<typeof newCustomerDoc>;
 
+/**
+ * The row's address as a merge patch of the stored one (RFC 7396, as PATCH /customers/:id): a part with a
+ * value is set, a cleared part removed, a part the file has no column for kept. Undefined: no address column.
+ */
+function addressPatch({ fields, clears }: Candidate): Record<string, unknown> | null | undefined {
+  const patch: Record<string, unknown> = {};
+  for (const field of clears) if (field.startsWith('address.')) patch[field.slice('address.'.length)] = null;
+  Object.assign(patch, fields.address);
+  if (clears.includes('address')) return fields.address && Object.keys(fields.address).length > 0 ? fields.address : null;
+  return Object.keys(patch).length > 0 ? patch : undefined;
+}
+
+/** The address part of a row's update: nothing when the merged address equals the stored one. */
+function addressChanges(candidate: Candidate, current: StoredCustomerDoc): FieldChanges {
+  const patch = addressPatch(candidate);
+  const stored = isPlainObject(current.address) ? current.address : undefined;
+  if (patch === undefined) return { set: {}, unset: {} };
+  // A whole-address clear followed by parts (an empty `address` cell next to `address_city`) replaces it.
+  const replace = patch !== null && candidate.clears.includes('address');
+  const merged = patch === null ? {} : mergePatch(replace ? {} : (stored ?? {}), patch);
+  if (normalisedAddress(stored) === normalisedAddress(merged)) return { set: {}, unset: {} };
+  if (replace || patch === null)
+    return Object.keys(merged).length > 0 ? { set: { address: merged }, unset: {} } : { set: {}, unset: { address: '' } };
+  return mergePatchFields({ address: patch }, { address: current.address });
+}
+
 /** What a row changes on its stored customer: the fields it sets to new values and those it empties. */
-function changedFields(candidate: Candidate, current: StoredCustomerDoc) {
+function changedFields(candidate: Candidate, current: StoredCustomerDoc): FieldChanges {
   const { fields, clears } = candidate;
   const next: Record<string, unknown> = {
     name: fields.name,
@@ -88,15 +121,14 @@ function changedFields(candidate: Candidate, current: StoredCustomerDoc) {
     phone: fields.phone,
     status: fields.status,
     tags: fields.tags,
-    address: fields.address,
     owner: fields.owner_id ? new ObjectId(fields.owner_id) : undefined,
   };
-  const set: Record<string, unknown> = {};
-  const unset: Record<string, ''> = {};
+  const { set, unset } = addressChanges(candidate, current);
   for (const [field, value] of Object.entries(next)) {
     if (value !== undefined && !sameValue(field, current[field], value)) set[field] = value;
   }
   for (const field of clears) {
+    if (field.startsWith('address')) continue;
     const target = field === 'owner_id' ? 'owner' : field;
     if (target === 'tags') {
       if (Array.isArray(current.tags) && current.tags.length > 0) set.tags = [];
@@ -120,12 +152,23 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
       company: 'company' in unset ? undefined : 'company' in set ? candidate.fields.company : current.company,
     });
   }
+  if ('company' in unset) unset.company_key = '';
+  else if ('company' in set) set.company_key = companyKey(candidate.fields.company);
   set.updated_at = context.now;
   const before: Record<string, unknown> = {};
   for (const field of trackedFields) before[field] = current[field] ?? null;
-  plan.changes.push({ job: context.jobId, customer: current._id, row: candidate.row, action: 'updated', written_at: context.now, before });
-  const after = { ...current, ...set };
-  for (const field of Object.keys(unset)) delete after[field];
+  const after = applyFieldChanges(current, { set, unset });
+  // `fields`: the names the activity entry lists, for the revert's entry when it puts them back.
+  const fields = changedFieldNames(current, after);
+  plan.changes.push({
+    job: context.jobId,
+    customer: current._id,
+    row: candidate.row,
+    action: 'updated',
+    written_at: context.now,
+    before,
+    fields,
+  });
   plan.analytics.push({ before: current, after });
   plan.updates.push({ filter: { _id: current._id }, update: updateDocument({ set, unset }) });
 }
@@ -145,7 +188,7 @@ export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan 
       plan.inserts.push(doc);
       plan.insertRows.set(doc._id.toHexString(), row);
     } else if (context.mode === 'insert')
-      plan.failures.push({ row, field: 'email', message: 'a customer with this e-mail already exists' });
+      plan.failures.push({ row, field: 'email', message: `a customer with this e-mail already exists (id ${current._id.toHexString()})` });
     else if (context.mode === 'skip') plan.skipped += 1;
     else planUpdate(plan, candidate, current, context);
   }

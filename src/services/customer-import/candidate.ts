@@ -1,3 +1,4 @@
+import { addressParts, type AddressPart } from '../../models/customer.model';
 import type { ImportFormat } from '../../models/import-job.model';
 import { createCustomer } from '../../schemas/customer.schema';
 import { zodIssuesToDetails } from '../../utils/zod-details';
@@ -6,7 +7,10 @@ import type { SourceRow } from './source-row';
 
 // A row of the file turned into what POST /customers would take, validated by the same schema.
 
-/** A valid row: the create body (without a password) and the optional fields the row empties. */
+/**
+ * A valid row: the create body (without a password) and the optional fields the row empties (`address.city`
+ * for one part of the address, `address` for all of it).
+ */
 export interface Candidate {
   row: number;
   email: string;
@@ -43,12 +47,21 @@ function parseTags(value: string): unknown {
     .filter(Boolean);
 }
 
+function isAddressPart(name: string): name is AddressPart {
+  return addressParts.some((part) => part === name);
+}
+
 function isEmptyCell(value: unknown): boolean {
   return value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
 }
 
-/** An `address` value: a JSON object (text in CSV) without its absent parts; `clear` when none is left. */
-function addressValue(value: unknown): { value: unknown } | 'clear' | 'not-json' {
+type AddressValue = { parts: Record<string, unknown>; cleared: string[] } | { value: unknown } | 'clear' | 'not-json';
+
+/**
+ * An `address` value (a JSON object, text in CSV) as a merge patch: its parts with a value, and the parts it
+ * clears (null or empty). An empty cell or `null` clears the whole address; `{}` changes nothing.
+ */
+function addressValue(value: unknown): AddressValue {
   let parsed = value;
   if (typeof value === 'string') {
     try {
@@ -57,41 +70,55 @@ function addressValue(value: unknown): { value: unknown } | 'clear' | 'not-json'
       return 'not-json';
     }
   }
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    // An exported address lists every part, absent ones as null.
-    const parts = Object.entries(parsed).filter(([, v]) => v !== null && v !== undefined && v !== '');
-    return parts.length === 0 ? 'clear' : { value: Object.fromEntries(parts) };
+  if (parsed === null) return 'clear';
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) return { value: parsed };
+  const parts: Record<string, unknown> = {};
+  const cleared: string[] = [];
+  // An exported address lists every part, absent ones as null: re-imported, it comes back the same.
+  for (const [part, v] of Object.entries(parsed)) {
+    // An unknown part stays in `parts`, where validation reports it.
+    if (isEmptyCell(v) && isAddressPart(part)) cleared.push(`address.${part}`);
+    else parts[part] = v;
   }
-  return { value: parsed };
+  return { parts, cleared };
 }
 
-/** The row's values as a create body (address parts gathered), and the fields it empties. */
+/** The address columns of a row (`address` JSON, or `address_city`…) merged into `input` and `clears`. */
+function addAddress(input: Record<string, unknown>, clears: string[], json: AddressValue | undefined, columns: Record<string, unknown>) {
+  const parts: Record<string, unknown> = { ...columns };
+  if (json === 'clear') clears.push('address');
+  else if (json && json !== 'not-json' && 'parts' in json) {
+    Object.assign(parts, json.parts);
+    clears.push(...json.cleared);
+  } else if (json && json !== 'not-json') input.address = json.value;
+  if (input.address === undefined && Object.keys(parts).length > 0) input.address = parts;
+}
+
+/**
+ * The row's values as a create body (address parts gathered), and the fields it empties: an empty cell (or
+ * `null`) clears its field, an address part its part (`address.city`); a column the file lacks keeps it.
+ */
 function rowInput(source: SourceRow, format: ImportFormat): { input: Record<string, unknown>; clears: string[] } | RowError[] {
   const input: Record<string, unknown> = {};
   const clears: string[] = [];
-  const address: Record<string, unknown> = {};
-  let addressPart = false;
+  const addressColumns: Record<string, unknown> = {};
+  let addressJson: AddressValue | undefined;
   for (const [field, raw] of Object.entries(source.values)) {
     const value = typeof raw === 'string' && format === 'csv' && NEUTRALISED.test(raw) ? raw.slice(1) : raw;
     const empty = isEmptyCell(value);
     if (field.startsWith('address.')) {
-      addressPart = true;
-      if (!empty) address[field.slice('address.'.length)] = value;
+      if (empty) clears.push(field);
+      else addressColumns[field.slice('address.'.length)] = value;
+    } else if (field === 'address') {
+      addressJson = empty ? 'clear' : addressValue(value);
+      if (addressJson === 'not-json') return [{ row: source.row, field: 'address', message: 'expected a JSON object' }];
     } else if (empty) {
       if (clearable.has(field)) clears.push(field);
       else if (field === 'name' || field === 'email') input[field] = value ?? '';
     } else if (field === 'tags' && typeof value === 'string') input.tags = parseTags(value);
-    else if (field === 'address') {
-      const parsed = addressValue(value);
-      if (parsed === 'not-json') return [{ row: source.row, field: 'address', message: 'expected a JSON object' }];
-      if (parsed === 'clear') clears.push('address');
-      else input.address = parsed.value;
-    } else input[field] = value;
+    else input[field] = value;
   }
-  if (addressPart && input.address === undefined) {
-    if (Object.keys(address).length > 0) input.address = address;
-    else clears.push('address');
-  }
+  addAddress(input, clears, addressJson, addressColumns);
   return { input, clears };
 }
 

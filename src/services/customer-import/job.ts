@@ -8,10 +8,11 @@ import mongoose, { type Types } from 'mongoose';
 import { config } from '../../config/env';
 import { inTransaction, sessionOption } from '../../database/transaction';
 import { ImportJob, type ImportFormat, type ImportJobRecord, type ImportMode } from '../../models/import-job.model';
-import { AppError } from '../../utils/app-error';
+import { AppError, type ErrorDetail } from '../../utils/app-error';
 import { logger } from '../../utils/logger';
 import type { Principal } from '../../utils/principal';
 import { publishEvent } from '../integrations';
+import { recordJob } from '../activity.service';
 import { emptyReport, type ImportReport } from './report';
 import { ImportRun } from './run';
 import type { Upload } from './upload';
@@ -29,7 +30,19 @@ export interface ImportOptions {
  * An import job as read (lean). The schema's inferred type describes a hydrated document (the report's errors
  * a DocumentArray of nullable fields); as stored, the report is the ImportReport the job wrote.
  */
-export type StoredJob = Omit<ImportJobRecord, 'report'> & { report?: Partial<ImportReport> | null };
+export type StoredJob = Omit<ImportJobRecord, 'report' | 'revert_report'> & {
+  report?: Partial<ImportReport> | null;
+  revert_report?: StoredRevertReport | null;
+};
+
+/** A revert's progress as stored (revert.ts RevertProgress; older jobs hold only the three counts). */
+export interface StoredRevertReport {
+  deleted?: number;
+  restored?: number;
+  conflicts?: number;
+  rows_processed?: number;
+  details?: ErrorDetail[];
+}
 
 export function jobView(job: StoredJob) {
   return {
@@ -47,9 +60,7 @@ export function jobView(job: StoredJob) {
     error: job.error?.message
       ? { status: job.error.status ?? 500, code: job.error.code ?? 'IMPORT_FAILED', message: job.error.message }
       : null,
-    revert: job.revert_report
-      ? { deleted: job.revert_report.deleted ?? 0, restored: job.revert_report.restored ?? 0, conflicts: job.revert_report.conflicts ?? 0 }
-      : null,
+    revert: revertView(job),
     created_at: job.created_at,
     updated_at: job.updated_at,
     finished_at: job.finished_at ?? null,
@@ -57,6 +68,24 @@ export function jobView(job: StoredJob) {
   };
 }
 export type JobView = ReturnType<typeof jobView>;
+
+/** A job's revert: null until one is asked for; its progress while it runs; its outcome after. */
+function revertView(job: StoredJob) {
+  if (job.status !== 'reverting' && job.status !== 'reverted') return null;
+  const report = job.revert_report;
+  const error = job.status === 'reverting' && job.revert_error?.code ? job.revert_error : undefined;
+  return {
+    status: job.status === 'reverted' ? ('completed' as const) : error ? ('failed' as const) : ('running' as const),
+    async: job.revert_async ?? false,
+    rows_processed: report?.rows_processed ?? 0,
+    total_rows: job.revert_total_rows ?? null,
+    deleted: report?.deleted ?? 0,
+    restored: report?.restored ?? 0,
+    conflicts: report?.conflicts ?? 0,
+    conflict_details: (report?.details ?? []).map((d) => ({ location: d.location ?? '', field: d.field, message: d.message })),
+    error: error ? { status: error.status ?? 500, code: error.code ?? 'INTERNAL_ERROR', message: error.message ?? '' } : null,
+  };
+}
 
 /** A job is declared dead when its heartbeat is older than this (restart, crash, lost instance). */
 function staleBefore(): Date {
@@ -96,10 +125,27 @@ export async function failStaleJobs(): Promise<number> {
   return result.modifiedCount;
 }
 
+const revertInterrupted = {
+  status: 500,
+  code: 'INTERRUPTED',
+  message: 'The revert stopped before it finished (service restart or crash); ask for it again to resume where it stopped',
+};
+
+/** Marks the reverts whose heartbeat has stopped as interrupted: the next revert request resumes them. */
+export async function failStaleReverts(): Promise<number> {
+  const result = await ImportJob.collection.updateMany(
+    { status: 'reverting', revert_heartbeat_at: { $lt: staleBefore() }, 'revert_error.code': { $exists: false } },
+    { $set: { revert_error: revertInterrupted, updated_at: new Date() } },
+  );
+  if (result.modifiedCount > 0) logger.warn({ jobs: result.modifiedCount }, 'import reverts interrupted: marked for resumption');
+  return result.modifiedCount;
+}
+
 export function startStaleJobSweeper(): NodeJS.Timeout {
   const timer = setInterval(
     () => {
       failStaleJobs().catch((error: unknown) => logger.warn({ err: error }, 'stale import job sweep failed'));
+      failStaleReverts().catch((error: unknown) => logger.warn({ err: error }, 'stale import revert sweep failed'));
     },
     Math.max(1000, config.dataImport.jobStaleMs / 2),
   );
@@ -162,7 +208,7 @@ class JobExecution {
   private newRun(dryRun: boolean) {
     this.current = new ImportRun({
       jobId: this.jobId,
-      importerId: this.principal.id,
+      importer: this.principal,
       mode: this.options.mode,
       dryRun,
       format: this.format,
@@ -195,6 +241,7 @@ class JobExecution {
         this.assertNotEmpty(report);
       }
       await this.complete(report, applied);
+      await this.recordOnTrail(report);
     } catch (error) {
       await this.fail(error);
       throw error;
@@ -228,6 +275,18 @@ class JobExecution {
     });
   }
 
+  /**
+   * The job's own entry on the activity trail (its rows have theirs, written with each batch), naming the
+   * report's non-zero counts. A dry run changed nothing and has none. The import is done whatever happens here.
+   */
+  private async recordOnTrail(report: ImportReport) {
+    if (this.options.dryRun) return;
+    const fields = (['inserted', 'updated', 'skipped', 'failed'] as const).filter((count) => report[count] > 0);
+    await recordJob(this.principal, 'import', this.jobId, fields).catch((error: unknown) =>
+      logger.warn({ err: error, job: this.jobId.toHexString() }, 'could not record the import on the activity trail'),
+    );
+  }
+
   async fail(error: unknown) {
     const appError = asAppError(error);
     if (!appError) logger.error({ err: error, job: this.jobId.toHexString() }, 'import job failed');
@@ -251,6 +310,7 @@ class JobExecution {
         },
       )
       .catch((dbError: unknown) => logger.warn({ err: dbError }, 'could not record the import job failure'));
+    await this.recordOnTrail(report);
   }
 
   stop() {
@@ -263,6 +323,10 @@ export async function findJob(id: string, principal: Principal): Promise<StoredJ
   if (!job) throw AppError.notFound('Import job');
   if (job.status === 'running' && job.heartbeat_at < staleBefore()) {
     await failStaleJobs();
+    return (await ImportJob.findById(id).lean<StoredJob>()) ?? job;
+  }
+  if (job.status === 'reverting' && !job.revert_error?.code && (!job.revert_heartbeat_at || job.revert_heartbeat_at < staleBefore())) {
+    await failStaleReverts();
     return (await ImportJob.findById(id).lean<StoredJob>()) ?? job;
   }
   return job;

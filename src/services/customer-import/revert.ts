@@ -1,17 +1,15 @@
 import type { Types } from 'mongoose';
 import { config } from '../../config/env';
-import { typedCollection } from '../../database/typed-collection';
-import { Customer } from '../../models/customer.model';
-import { ImportChange, ImportClaim, ImportJob } from '../../models/import-job.model';
-import { AppError, type ErrorDetail } from '../../utils/app-error';
+import { companyKey, Customer } from '../../models/customer.model';
+import { ImportChange } from '../../models/import-job.model';
+import type { ErrorDetail } from '../../utils/app-error';
 import type { Principal } from '../../utils/principal';
 import { patchFields, updateDocument } from '../../utils/update-document';
-import { markCountersStale } from '../analytics';
+import { recordJobChanges } from '../activity.service';
 import { customersWithDependents } from '../dependents.service';
-import { findJob, type StoredJob } from './job';
 
-/** Change records read and undone together. */
-const REVERT_BATCH = 1000;
+// Undoing one import's rows, batch by batch: which created customers go, which updated ones get their
+// before-image back, which are conflicts. revert-job.ts runs it as a job (claim, progress, async, resume).
 
 interface ChangeDoc {
   customer: Types.ObjectId;
@@ -20,6 +18,8 @@ interface ChangeDoc {
   written_at: Date;
   /** Every tracked field, null where the row had none (batch-plan.ts). */
   before?: Record<string, unknown> & { updated_at?: Date | null };
+  /** The names of the fields the import changed (absent in records written before they were kept). */
+  fields?: string[];
 }
 
 /** A stored change record (batch-plan.ts): one per updated row, or one per batch of created rows. */
@@ -69,64 +69,88 @@ async function currentUpdatedAt(changes: ChangeDoc[]): Promise<Map<string, Date 
  * before-image holds every tracked field, null where the row had none (batch-plan.ts).
  */
 function restoreOperation(change: ChangeDoc) {
-  const update = updateDocument(patchFields(change.before ?? {}));
+  const before = change.before ?? {};
+  // The company's lower-cased key follows the company put back (before-images do not carry it).
+  const key = 'company' in before ? { company_key: typeof before.company === 'string' ? (companyKey(before.company) ?? null) : null } : {};
+  const update = updateDocument(patchFields({ ...before, ...key }));
   return { updateOne: { filter: { _id: change.customer, updated_at: change.written_at }, update } };
 }
 
-/** Refuses a revert that has nothing (or nothing yet) to undo, and claims the job: one revert per job. */
-async function claimRevert(job: StoredJob, id: string): Promise<void> {
-  if (job.status === 'running') throw AppError.conflict('The import is still running; wait for it to finish', undefined, 'JOB_RUNNING');
-  if (job.status === 'reverted') throw AppError.conflict('This import has already been reverted', undefined, 'ALREADY_REVERTED');
-  if (job.dry_run) throw AppError.conflict('A dry run wrote nothing to revert', undefined, 'NOTHING_TO_REVERT');
-  try {
-    await typedCollection<{ _id: string; at: Date }>(ImportClaim).insertOne({ _id: `revert:${id}`, at: new Date() });
-  } catch {
-    throw AppError.conflict('This import is already being reverted', undefined, 'ALREADY_REVERTED');
-  }
+/** What a revert has done so far: kept with its job after every batch, so a resumed revert counts on. */
+export interface RevertProgress {
+  deleted: number;
+  restored: number;
+  conflicts: number;
+  rows_processed: number;
+  details: ErrorDetail[];
 }
 
-/** One revert's work, batch by batch: its counts, and the rows it left alone (conflicts). */
-class JobRevert {
-  deleted = 0;
-  restored = 0;
-  conflicts = 0;
-  readonly details: ErrorDetail[] = [];
+/** Names the activity entry of a restored row lists when its change record predates `fields`. */
+const restorableFields = ['address', 'company', 'name', 'owner', 'phone', 'status', 'tags'];
 
-  /** Reads the job's change records in the order they were written and undoes them batch by batch. */
-  async revertAll(jobId: Types.ObjectId): Promise<void> {
+/** One revert's work, batch by batch: its counts, and the rows it left alone (conflicts). */
+export class JobRevert {
+  constructor(
+    private readonly jobId: Types.ObjectId,
+    private readonly actor: Principal,
+    readonly progress: RevertProgress,
+    /** Called after each batch with the last change record it finished: the checkpoint a resumed revert starts after. */
+    private readonly onBatch: (checkpoint: Types.ObjectId) => Promise<void>,
+  ) {}
+
+  /** Reads the job's change records in the order they were written (after `checkpoint`) and undoes them batch by batch. */
+  async revertAll(checkpoint: Types.ObjectId | undefined): Promise<void> {
     let batch: ChangeDoc[] = [];
-    for await (const stored of ImportChange.collection.find<StoredChange>({ job: jobId }).sort({ _id: 1 }).batchSize(100)) {
-      for (const change of perRow(stored)) {
-        batch.push(change);
-        if (batch.length >= REVERT_BATCH) {
-          await this.revertBatch(batch);
-          batch = [];
-        }
+    let last: Types.ObjectId | undefined;
+    const filter = checkpoint ? { job: this.jobId, _id: { $gt: checkpoint } } : { job: this.jobId };
+    for await (const stored of ImportChange.collection.find<StoredChange>(filter).sort({ _id: 1 }).batchSize(100)) {
+      batch.push(...perRow(stored));
+      last = stored._id;
+      // Rows undone together: IMPORT_BATCH_SIZE, as the import wrote them (a record of created rows is never split).
+      if (batch.length >= config.dataImport.batchSize) {
+        await this.revertBatch(batch, last);
+        batch = [];
       }
     }
-    if (batch.length > 0) await this.revertBatch(batch);
+    if (batch.length > 0 && last) await this.revertBatch(batch, last);
   }
 
   private conflict(change: ChangeDoc, message: string): void {
-    this.conflicts += 1;
-    if (this.details.length < config.dataImport.maxErrors)
-      this.details.push({ location: `row ${change.row}`, field: change.customer.toHexString(), message });
+    this.progress.conflicts += 1;
+    if (this.progress.details.length < config.dataImport.maxErrors)
+      this.progress.details.push({ location: `row ${change.row}`, field: change.customer.toHexString(), message });
   }
 
-  private async revertBatch(changes: ChangeDoc[]): Promise<void> {
+  private async revertBatch(changes: ChangeDoc[], last: Types.ObjectId): Promise<void> {
     const current = await currentUpdatedAt(changes);
     const created: ChangeDoc[] = [];
-    const restores: ReturnType<typeof restoreOperation>[] = [];
+    const restored: ChangeDoc[] = [];
     for (const change of changes) {
       if (!this.revertible(change, current)) continue;
       if (change.action === 'created') created.push(change);
-      else restores.push(restoreOperation(change));
+      else restored.push(change);
     }
     const toDelete = await withoutDependents(created, (change) =>
       this.conflict(change, 'the customer has interactions or tickets since the import; kept'),
     );
-    if (toDelete.length > 0) this.deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
-    if (restores.length > 0) this.restored += (await Customer.collection.bulkWrite(restores)).modifiedCount;
+    if (toDelete.length > 0) this.progress.deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
+    if (restored.length > 0) this.progress.restored += (await Customer.collection.bulkWrite(restored.map(restoreOperation))).modifiedCount;
+    // The customers' timelines: one insert for the batch, each entry naming the job.
+    await recordJobChanges(
+      this.actor,
+      'customer',
+      [
+        ...toDelete.map((_id) => ({ before: { _id }, after: null })),
+        ...restored.map((change) => ({
+          before: { _id: change.customer },
+          after: { _id: change.customer },
+          extraFields: change.fields ?? restorableFields,
+        })),
+      ],
+      this.jobId,
+    );
+    this.progress.rows_processed += changes.length;
+    await this.onBatch(last);
   }
 
   /** Whether the row still carries the import's own `updated_at`; the rows changed since are conflicts. */
@@ -138,39 +162,10 @@ class JobRevert {
     }
     const updatedAt = current.get(key);
     if (updatedAt?.getTime() === change.written_at.getTime()) return true;
-    // An update recorded but never applied (crash in between) leaves the row as it was: nothing to do.
+    // An update recorded but never applied (crash in between), or already put back by an interrupted revert
+    // of this job, leaves the row as it was before: nothing to do.
     if (change.action === 'updated' && updatedAt?.getTime() === change.before?.updated_at?.getTime()) return false;
     this.conflict(change, 'the customer was changed after the import; left as it is');
     return false;
   }
-}
-
-/**
- * Undoes an import: deletes the rows it created and puts back the before-images of the rows it updated,
- * but only where the row still carries the import's own `updated_at`; rows changed since, and created rows
- * that have interactions or tickets now, are reported (409) and left alone, the rest reverted.
- */
-export async function revertJob(id: string, principal: Principal) {
-  const job = await findJob(id, principal);
-  await claimRevert(job, id);
-  const revert = new JobRevert();
-  await revert.revertAll(job._id);
-  const { deleted, restored, conflicts } = revert;
-  // The before-images hold only the tracked fields, not enough for exact counter deltas: the analytics
-  // counters are rebuilt from the collections on their next read instead.
-  if (deleted + restored > 0) await markCountersStale();
-
-  const now = new Date();
-  await ImportJob.collection.updateOne(
-    { _id: job._id },
-    { $set: { status: 'reverted', reverted_at: now, updated_at: now, revert_report: { deleted, restored, conflicts } } },
-  );
-  if (conflicts > 0) {
-    throw AppError.conflict(
-      `${conflicts} row(s) changed since the import were left as they are; the other rows were reverted (deleted ${deleted}, restored ${restored})`,
-      revert.details,
-      'REVERT_CONFLICT',
-    );
-  }
-  return { message: 'Import reverted', job_id: id, deleted, restored, conflicts };
 }

@@ -5,7 +5,9 @@ import { isDuplicateKey } from '../../database/errors';
 import { Customer } from '../../models/customer.model';
 import { ImportChange, ImportJob, type ImportFormat, type ImportMode } from '../../models/import-job.model';
 import { AppError } from '../../utils/app-error';
+import type { Principal } from '../../utils/principal';
 import { CompactStringSet } from '../../utils/compact-string-set';
+import { recordJobChanges } from '../activity.service';
 import { applyCustomerChanges } from '../analytics';
 import { planBatch, type BatchPlan, type NewCustomerDoc } from './batch-plan';
 import { toCandidate, type Candidate } from './candidate';
@@ -16,7 +18,8 @@ import { emptyReport, type ImportReport, type RowError } from './report';
 
 export interface RunOptions {
   jobId: Types.ObjectId;
-  importerId: string;
+  /** Who runs the import: the actor of its activity entries, and the default owner of new customers. */
+  importer: Principal;
   mode: ImportMode;
   dryRun: boolean;
   format: ImportFormat;
@@ -114,10 +117,10 @@ export class ImportRun {
 
   /** Looks up what the batch needs, plans it, and (unless a dry run) writes it. */
   private async writeBatch(batch: Candidate[]): Promise<void> {
-    const { mode, dryRun, jobId, importerId } = this.options;
+    const { mode, dryRun, jobId, importer } = this.options;
     const existing = await this.stored.find(batch.map((c) => c.email));
     const owners = await existingOwners(batch);
-    const plan = planBatch(batch, { mode, jobId, importerId, existing, owners, now: new Date() });
+    const plan = planBatch(batch, { mode, jobId, importerId: importer.id, existing, owners, now: new Date() });
     for (const failure of plan.failures) this.fail([failure]);
     this.report.skipped += plan.skipped;
     if (dryRun) {
@@ -139,8 +142,11 @@ export class ImportRun {
       const result = await Customer.collection.bulkWrite(updates.map((u) => ({ updateOne: u })));
       this.report.updated += result.matchedCount;
     }
-    // Bulk writes bypass the per-request hooks, so the analytics counters get this batch's changes here.
-    await applyCustomerChanges([...inserted.map((doc) => ({ before: null, after: doc })), ...analytics]);
+    // Bulk writes bypass the per-request hooks, so the analytics counters and the activity trail (one insert of
+    // the batch's entries, each naming the job) get this batch's changes here.
+    const changed = [...inserted.map((doc) => ({ before: null, after: doc })), ...analytics];
+    await applyCustomerChanges(changed);
+    await recordJobChanges(this.options.importer, 'customer', changed, this.options.jobId);
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { ActivityEntity } from '../../models/activity.model';
 import { customerView, type CustomerRecord } from '../../models/customer.model';
 import { customerInteractionView, type InteractionRecord } from '../../models/interaction.model';
 import { ticketView, type TicketRecord } from '../../models/ticket.model';
@@ -17,9 +16,11 @@ export interface ChangeRecords {
   interaction: InteractionRecord;
   ticket: TicketRecord;
 }
+/** The entities whose single changes are recorded (an import job is recorded as one entry of its own). */
+export type ChangedEntity = keyof ChangeRecords;
 
-type PublicView<E extends ActivityEntity> = (record: ChangeRecords[E]) => Record<string, unknown>;
-const publicViews: { [E in ActivityEntity]: PublicView<E> | undefined } = {
+type PublicView<E extends ChangedEntity> = (record: ChangeRecords[E]) => Record<string, unknown>;
+const publicViews: { [E in ChangedEntity]: PublicView<E> | undefined } = {
   user: undefined,
   customer: customerView,
   interaction: customerInteractionView,
@@ -27,7 +28,7 @@ const publicViews: { [E in ActivityEntity]: PublicView<E> | undefined } = {
 };
 
 type Action = 'created' | 'updated' | 'deleted';
-const eventNames: { [E in ActivityEntity]: Record<Action, WebhookEventType> | undefined } = {
+const eventNames: { [E in ChangedEntity]: Record<Action, WebhookEventType> | undefined } = {
   user: undefined,
   customer: { created: 'customer.created', updated: 'customer.updated', deleted: 'customer.deleted' },
   interaction: { created: 'interaction.created', updated: 'interaction.updated', deleted: 'interaction.deleted' },
@@ -46,7 +47,7 @@ function previousValues(before: Record<string, unknown>, after: Record<string, u
 }
 
 /** Publishes `<entity>.created|updated|deleted` (and `ticket.status_changed`) for one recorded change. */
-export async function publishChange<E extends ActivityEntity>(
+export async function publishChange<E extends ChangedEntity>(
   entity: E,
   before: ChangeRecords[E] | null,
   after: ChangeRecords[E] | null,
