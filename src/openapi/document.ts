@@ -1,5 +1,6 @@
 import { OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import { openApiPath, type Route, type RouteDeclaration } from '../routes/route';
 import { authenticated, createRegistry, errorResponses, jsonBody } from './registry';
 
@@ -19,8 +20,26 @@ function documentedResponses(route: Route): Record<number, ResponseConfig> {
   );
 }
 
+type RequestParams = NonNullable<Route['request']>['params'];
+
+const parameterName = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) => match[1] ?? '');
+
+/**
+ * The path parameters under the names of `documentedPath`: the schema of each of `path`'s parameters, in
+ * order, under the documented name (its description says what the operation means by it).
+ */
+function documentedParams(route: Route): RequestParams {
+  const params = route.request?.params;
+  if (route.documentedPath === undefined || params === undefined) return params;
+  if (!(params instanceof z.ZodObject)) throw new Error(`documentedPath needs object params: ${route.path}`);
+  const shape: Record<string, z.ZodType> = params.shape;
+  const [names, documented] = [parameterName(route.path), parameterName(route.documentedPath)];
+  return z.strictObject(Object.fromEntries(names.map((name, i) => [documented[i] ?? name, shape[name] ?? z.never()])));
+}
+
 function documentedRequest(route: Route): RouteConfig['request'] {
-  const { params, query, body } = route.request ?? {};
+  const { query, body } = route.request ?? {};
+  const params = documentedParams(route);
   const request: RouteConfig['request'] = {
     ...(params && { params }),
     ...(query && { query }),
@@ -29,7 +48,8 @@ function documentedRequest(route: Route): RouteConfig['request'] {
   return Object.keys(request).length > 0 ? request : undefined;
 }
 
-const securityOf = { public: undefined, optional: [...authenticated, {}], required: authenticated };
+// `public` lists no requirement at all (an empty list), so that no operation inherits or omits security by accident.
+const securityOf = { public: [], optional: [...authenticated, {}], required: authenticated };
 
 /**
  * One operation of openapi.yaml, its keys in the order the document lists them. A curl alias is its GET's
@@ -37,18 +57,19 @@ const securityOf = { public: undefined, optional: [...authenticated, {}], requir
  */
 function operationOf(declaration: RouteDeclaration): RouteConfig {
   const [route, alias] = declaration.kind === 'route' ? [declaration, undefined] : [declaration.of, declaration];
-  const path = openApiPath(declaration.path);
+  const path = openApiPath(route.documentedPath ?? declaration.path);
   const description = alias ? alias.description : route.description;
   const security = securityOf[route.auth ?? 'required'];
   const request = documentedRequest(route);
   return {
     method: declaration.method,
     path,
+    operationId: declaration.operationId,
     tags: route.tags,
     summary: alias ? `Same as GET ${path}, for an empty-bodied POST (curl --data '')` : route.summary,
     ...(description !== undefined && { description }),
     ...(alias && { deprecated: true }),
-    ...(security && { security }),
+    security,
     ...(request && { request }),
     responses: alias ? { ...documentedResponses(route), ...errorResponses(415) } : documentedResponses(route),
   };
@@ -57,7 +78,12 @@ function operationOf(declaration: RouteDeclaration): RouteConfig {
 /** The OpenAPI document of the declared routes, in their order, from the zod schemas that validate them. */
 export function buildOpenApiDocument(routes: readonly RouteDeclaration[]) {
   const registry = createRegistry();
-  for (const declaration of routes) registry.registerPath(operationOf(declaration));
+  const operationIds = new Set<string>();
+  for (const declaration of routes) {
+    if (operationIds.has(declaration.operationId)) throw new Error(`operationId ${declaration.operationId} is declared twice`);
+    operationIds.add(declaration.operationId);
+    registry.registerPath(operationOf(declaration));
+  }
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',

@@ -18,6 +18,7 @@ export const importExportRoutes = [
   route({
     method: 'get',
     path: '/export/customer_data',
+    operationId: 'exportCustomers',
     permissions: ['data:export'],
     rateLimit: 'data',
     parseBody: false,
@@ -47,6 +48,7 @@ export const importExportRoutes = [
   route({
     method: 'post',
     path: '/import/customer_data',
+    operationId: 'importCustomers',
     permissions: ['data:import'],
     rateLimit: 'data',
     parseBody: false,
@@ -80,6 +82,7 @@ export const importExportRoutes = [
   route({
     method: 'get',
     path: '/import/jobs/:job_id',
+    operationId: 'getImportJob',
     permissions: ['data:import'],
     parseBody: false,
     request: schemas.getImportJob,
@@ -96,6 +99,7 @@ export const importExportRoutes = [
   route({
     method: 'post',
     path: '/import/jobs/:job_id/revert',
+    operationId: 'revertImportJob',
     permissions: ['data:import'],
     rateLimit: 'data',
     parseBody: false,

@@ -20,7 +20,15 @@ export const email = z.string().trim().toLowerCase().max(254).email().meta({ exa
 export const name = z.string().trim().min(1).max(200).meta({ example: 'ramlal' });
 
 /** Query flags arrive as strings. */
-export const booleanQuery = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const flagValues = z.enum(['true', 'false', '1', '0']);
+const isOn = (v: string) => v === 'true' || v === '1';
+export const booleanQuery = flagValues.transform(isOn);
+
+/**
+ * A flag that is off unless sent. The default is the query string's `false`, before the transform: a
+ * `.default(false)` after it would be documented as the boolean `false`, which a string parameter cannot be.
+ */
+export const booleanQueryOff = flagValues.default('false').transform(isOn);
 
 export const isoDate = z.iso
   .datetime({ offset: true })
@@ -29,3 +37,10 @@ export const isoDate = z.iso
   .meta({ example: '2024-09-01T00:00:00Z' });
 
 export const messageResponse = z.object({ message: z.string() }).strict().meta({ id: 'Message' });
+
+/**
+ * What the request bodies that the original README showed with capitalised keys say about them. Their
+ * examples use the schema's own (lower-case) names, so that they pass the schema they illustrate; the
+ * original's spelling is accepted all the same (middleware/validate.ts matches keys case-insensitively).
+ */
+export const originalKeys = "Field names match case-insensitively, as in the original service: its README's example sends";

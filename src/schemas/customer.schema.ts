@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { customerStatuses, type AddressPart, type PublicCustomerField } from '../models/customer.model';
 import { pagingQuery } from '../utils/paging';
-import { email, name, objectId, password } from './common.schema';
+import { email, name, objectId, originalKeys, password } from './common.schema';
 
 const status = z.enum(customerStatuses).meta({ example: 'lead' });
 const company = z.string().trim().max(200).meta({ example: 'TATA' });
@@ -82,7 +82,8 @@ export const signupCustomer = {
     .strict()
     .meta({
       id: 'CustomerSignup',
-      example: { Name: 'ramlal', Email: 'ram@gmail.com', Password: '$2a$15$lShiva', Company: 'TATA', Phone: '+91 35636621762' },
+      description: `${originalKeys} \`{"Name": …, "Email": …, "Password": …, "Company": …, "Phone": …}\`.`,
+      example: { name: 'ramlal', email: 'ram@gmail.com', password: '$2a$15$lShiva', company: 'TATA', phone: '+91 35636621762' },
     }),
 };
 

@@ -29,10 +29,10 @@ export const ticketResponse = z
   .strict()
   .meta({ id: 'Ticket' });
 
-const ticketParams = z.object({ ticket_id: objectId }).strict();
+const ticketParams = z.object({ ticket_id: objectId.meta({ description: 'The ticket' }) }).strict();
 
 export const createTicket = {
-  params: z.object({ interaction_id: objectId }).strict(),
+  params: z.object({ interaction_id: objectId.meta({ description: 'The interaction to raise the ticket on (not a ticket id)' }) }).strict(),
   body: z
     .object({
       title,

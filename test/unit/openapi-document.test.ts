@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'yaml';
+import { buildOpenApiDocument, openApiYaml } from '../../src/openapi/document';
+import { apiRoutes } from '../../src/routes/api';
+import { route } from '../../src/routes/route';
+
+// What client generators and validators need of openapi.yaml beyond "it parses" (CI also runs
+// openapi-spec-validator and `redocly lint` on the committed file).
+
+interface Operation {
+  operationId?: string;
+  parameters?: { name: string; in: string; schema: { type?: string; enum?: unknown[]; default?: unknown } }[];
+}
+type PathItem = Partial<Record<'get' | 'put' | 'post' | 'delete' | 'patch', Operation>>;
+
+const document: { paths: Record<string, PathItem> } = parse(openApiYaml(apiRoutes));
+const paths = Object.entries(document.paths);
+const operations = paths.flatMap(([path, item]) =>
+  Object.entries(item).map(([method, operation]) => ({ label: `${method.toUpperCase()} ${path}`, operation })),
+);
+
+describe('openapi.yaml', () => {
+  it('gives every operation a unique camelCase operationId', () => {
+    expect(operations.length).toBeGreaterThan(40);
+    expect(operations.filter(({ operation }) => !/^[a-z][a-zA-Z0-9]*$/.test(operation.operationId ?? ''))).toEqual([]);
+    const ids = operations.map(({ operation }) => operation.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(operations.find(({ label }) => label === 'POST /users')?.operation.operationId).toBe('listUsersViaPost');
+  });
+
+  it('has no two path templates that differ only by parameter names', () => {
+    const shapes = paths.map(([path]) => path.replace(/\{\w+\}/g, '{}'));
+    expect(shapes.filter((shape, i) => shapes.indexOf(shape) !== i)).toEqual([]);
+  });
+
+  it("lists the original's ticket routes as one template whose id means an interaction for POST, a ticket otherwise", () => {
+    const item = document.paths['/customers/ticket/{id}'];
+    expect(Object.keys(item ?? {}).sort()).toEqual(['delete', 'patch', 'post']);
+    const idOf = (operation: Operation | undefined) => operation?.parameters?.find((p) => p.in === 'path');
+    expect(idOf(item?.post)).toMatchObject({ name: 'id', description: expect.stringMatching(/interaction/) });
+    expect(idOf(item?.patch)).toMatchObject({ name: 'id', description: 'The ticket' });
+    expect(idOf(item?.delete)).toMatchObject({ name: 'id', description: 'The ticket' });
+  });
+
+  it('gives parameter defaults of the parameter type (query flags default to the string "false")', () => {
+    const parameters = operations.flatMap(({ label, operation }) => (operation.parameters ?? []).map((p) => ({ label, ...p })));
+    const wrong = parameters.filter(({ schema }) => {
+      if (schema.default === undefined) return false;
+      const typed = schema.type === 'integer' ? Number.isInteger(schema.default) : typeof schema.default === schema.type;
+      return !typed || (schema.enum !== undefined && !schema.enum.includes(schema.default));
+    });
+    expect(wrong).toEqual([]);
+    const dryRun = parameters.find((p) => p.label === 'POST /import/customer_data' && p.name === 'dry_run');
+    expect(dryRun?.schema).toMatchObject({ type: 'string', default: 'false' });
+  });
+
+  it('states security on every operation, an empty list on the public ones', () => {
+    const security = (label: string) => operations.find((o) => o.label === label)?.operation;
+    expect(operations.filter(({ operation }) => !('security' in operation))).toEqual([]);
+    expect(security('GET /healthz')).toMatchObject({ security: [] });
+    expect(security('GET /me')).toMatchObject({ security: [{ token: [] }, { bearer: [] }] });
+  });
+});
+
+describe('a route declaration', () => {
+  const declaration = {
+    method: 'get' as const,
+    path: '/probes/:probe_id',
+    operationId: 'getProbe',
+    auth: 'public' as const,
+    handler: () => undefined,
+    tags: ['probes'],
+    summary: 'Probe',
+    responses: { 200: { description: 'The probe' } },
+  };
+
+  it('refuses an operationId that is not camelCase', () => {
+    expect(() => route({ ...declaration, operationId: 'get_probe' })).toThrow(/camelCase/);
+  });
+
+  it('refuses a documented path of another shape', () => {
+    expect(() => route({ ...declaration, documentedPath: '/probes/:id/other' })).toThrow(/only by parameter names/);
+  });
+
+  it('refuses an operationId declared twice', () => {
+    expect(() => buildOpenApiDocument([route(declaration), route({ ...declaration, path: '/probes' })])).toThrow(/declared twice/);
+  });
+});
