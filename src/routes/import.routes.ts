@@ -13,6 +13,12 @@ import { route } from './route';
  */
 const tags = ['import/export'];
 const csvText = z.string().meta({ description: 'CSV with a header row; columns matched case-insensitively with aliases' });
+// What an import file must hold at least (an empty file, or a header without rows, answers 400): a header line
+// and a data row after it; one JSON object, or one NDJSON line.
+const csvFile = csvText.meta({
+  description: 'CSV: a header row, then at least one data row; columns matched case-insensitively with aliases',
+  pattern: '\\S[^\\r\\n]*\\r?\\n[\\s\\S]*\\S',
+});
 
 export const importExportRoutes = [
   route({
@@ -67,9 +73,9 @@ export const importExportRoutes = [
     documentedBody: {
       required: true,
       content: {
-        'text/csv': { schema: csvText },
-        'application/json': { schema: z.array(z.record(z.string(), z.unknown())) },
-        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line' }) },
+        'text/csv': { schema: csvFile },
+        'application/json': { schema: z.array(z.record(z.string(), z.unknown())).min(1) },
+        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line, at least one', pattern: '\\S' }) },
         'multipart/form-data': { schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
       },
     },

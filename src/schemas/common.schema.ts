@@ -13,11 +13,32 @@ export const password = z
   .max(72)
   .refine((v) => Buffer.byteLength(v, 'utf8') >= 8, 'must be at least 8 bytes')
   .refine((v) => Buffer.byteLength(v, 'utf8') <= 72, 'must be at most 72 bytes')
-  .meta({ format: 'password', description: '8 to 72 bytes of UTF-8', example: 'correct horse battery' });
+  .meta({
+    format: 'password',
+    description: '8 to 72 bytes of UTF-8',
+    example: 'correct horse battery',
+    // JSON Schema counts characters, not bytes: at most 18 characters of any kind (4 bytes each at most), or
+    // up to 72 ASCII ones, are surely within 72 bytes. Stricter than the service for a few mixed strings, never looser.
+    anyOf: [{ maxLength: 18 }, { pattern: '^[\\u0000-\\u007F]*$' }],
+  });
 
-export const email = z.string().trim().toLowerCase().max(254).email().meta({ example: 'ram@gmail.com' });
+/**
+ * States the regex zod checks a string format with (e-mail, ISO date and date-time) as the schema's `pattern`:
+ * the format's name alone admits values zod refuses. `\d` is written `[0-9]`, what it means in ECMAScript,
+ * since other regex engines (a fuzzer's, a client's) read it as any Unicode digit.
+ */
+export function withFormatPattern<T extends z.ZodType>(schema: T): T {
+  const { pattern } = z.toJSONSchema(schema, { io: 'input' });
+  if (pattern === undefined) throw new Error('withFormatPattern: the schema has no regex of its own');
+  return schema.meta({ pattern: pattern.replaceAll('\\d', '[0-9]') });
+}
 
-export const name = z.string().trim().min(1).max(200).meta({ example: 'ramlal' });
+/** What `.trim().min(1)` checks, as JSON Schema can say it: some character that trimming keeps. */
+export const notBlank = '\\S';
+
+export const email = withFormatPattern(z.string().trim().toLowerCase().max(254).email()).meta({ example: 'ram@gmail.com' });
+
+export const name = z.string().trim().min(1).max(200).meta({ pattern: notBlank, example: 'ramlal' });
 
 /** Query flags arrive as strings. */
 const flagValues = z.enum(['true', 'false', '1', '0']);
@@ -30,11 +51,21 @@ export const booleanQuery = flagValues.transform(isOn);
  */
 export const booleanQueryOff = flagValues.default('false').transform(isOn);
 
-export const isoDate = z.iso
-  .datetime({ offset: true })
-  .or(z.iso.date())
+export const isoDate = withFormatPattern(z.iso.datetime({ offset: true }))
+  .or(withFormatPattern(z.iso.date()))
   .transform((v) => new Date(v))
   .meta({ example: '2024-09-01T00:00:00Z' });
+
+/** The end of a `from`/`to` period: its example comes after `from`'s, so that the two together are valid. */
+export const isoDateAfter = isoDate.meta({ example: '2024-10-01T00:00:00Z' });
+
+/**
+ * PATCH bodies change something. The refine is zod's; `minProperties` says the same in openapi.yaml (a field
+ * sent as `null` counts: it clears).
+ */
+export function someField<T extends z.ZodObject>(body: T) {
+  return body.refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change').meta({ minProperties: 1 });
+}
 
 export const messageResponse = z.object({ message: z.string() }).strict().meta({ id: 'Message' });
 

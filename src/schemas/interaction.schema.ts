@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { pagingQuery } from '../utils/paging';
-import { isoDate, objectId } from './common.schema';
+import { isoDate, isoDateAfter, notBlank, objectId, someField } from './common.schema';
 
 const type = z.enum(interactionTypes).meta({ example: 'meeting' });
 const status = z.enum(interactionStatuses).meta({ example: 'scheduled' });
-const title = z.string().trim().min(1).max(200).meta({ example: 'Quarterly review' });
+const title = z.string().trim().min(1).max(200).meta({ pattern: notBlank, example: 'Quarterly review' });
 const notes = z
   .string()
   .max(10_000)
@@ -64,6 +64,7 @@ export const createInteraction = {
     .superRefine(completedAtNeedsCompleted)
     .meta({
       id: 'InteractionCreate',
+      dependentSchemas: { completed_at: { required: ['status'], properties: { status: { const: 'completed' } } } },
       example: { customer_id: '66d324c3e3d3bbd29769c154', type: 'call', title: 'Follow-up call', scheduled_at: '2024-09-02T10:00:00Z' },
     }),
 };
@@ -84,21 +85,21 @@ export const scheduleMeeting = {
 
 export const updateInteraction = {
   params: interactionParams,
-  body: z
-    .object({
-      type: type.optional(),
-      title: title.nullable().optional(),
-      notes: notes.nullable().optional(),
-      outcome: outcome.nullable().optional(),
-      status: status.optional(),
-      scheduled_at: isoDate.nullable().optional(),
-      due_at: isoDate.nullable().optional(),
-      completed_at: isoDate.nullable().optional(),
-      user_id: objectId.optional().meta({ description: 'Hand the interaction to another staff user (ADMIN, MANAGER)' }),
-    })
-    .strict()
-    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
-    .meta({ id: 'InteractionUpdate', example: { status: 'completed', outcome: 'Renewal agreed' } }),
+  body: someField(
+    z
+      .object({
+        type: type.optional(),
+        title: title.nullable().optional(),
+        notes: notes.nullable().optional(),
+        outcome: outcome.nullable().optional(),
+        status: status.optional(),
+        scheduled_at: isoDate.nullable().optional(),
+        due_at: isoDate.nullable().optional(),
+        completed_at: isoDate.nullable().optional(),
+        user_id: objectId.optional().meta({ description: 'Hand the interaction to another staff user (ADMIN, MANAGER)' }),
+      })
+      .strict(),
+  ).meta({ id: 'InteractionUpdate', example: { status: 'completed', outcome: 'Renewal agreed' } }),
 };
 
 export const listInteractions = {
@@ -108,7 +109,7 @@ export const listInteractions = {
       type: type.optional(),
       status: status.optional(),
       from: isoDate.optional().meta({ description: 'occurs_at on or after this instant (a date means its UTC midnight)' }),
-      to: isoDate.optional().meta({ description: 'occurs_at before this instant (exclusive)' }),
+      to: isoDateAfter.optional().meta({ description: 'occurs_at before this instant (exclusive)' }),
       user_id: objectId.optional().meta({ description: 'Owning staff user' }),
       customer_id: objectId.optional(),
     })

@@ -3,6 +3,8 @@ import { parse } from 'yaml';
 import { buildOpenApiDocument, openApiYaml } from '../../src/openapi/document';
 import { apiRoutes } from '../../src/routes/api';
 import { route } from '../../src/routes/route';
+import { isoDate } from '../../src/schemas/common.schema';
+import * as customerSchemas from '../../src/schemas/customer.schema';
 
 // What client generators and validators need of openapi.yaml beyond "it parses" (CI also runs
 // openapi-spec-validator and `redocly lint` on the committed file).
@@ -84,5 +86,35 @@ describe('a route declaration', () => {
 
   it('refuses an operationId declared twice', () => {
     expect(() => buildOpenApiDocument([route(declaration), route({ ...declaration, path: '/probes' })])).toThrow(/declared twice/);
+  });
+});
+
+describe('the documented string rules', () => {
+  // What openapi.yaml admits must pass zod too (a client or fuzzer following the document is never refused).
+  const samples = ['', ' ', '\t\n', ' a ', 'a', 'ram@gmail.com', 'RAM@Gmail.COM', 'a@b', 'a..b@c.io', '"a b"@c.io', 'x@-c.io'];
+  const dates = ['2024-09-01', '2024-02-30', '2023-02-29', '2024-09-01T00:00:00Z', '2024-09-01T00:00:00', '2024-09-01t00:00:00z'];
+  const dateTimes = ['2024-09-01T10:00:00.123+05:30', '2024-09-01T24:00:00Z', '2024-09-01 10:00:00Z', '٢٠٢٤-09-01'];
+
+  function admitted(schema: { pattern?: string; minLength?: number; maxLength?: number }, value: string): boolean {
+    if (schema.minLength !== undefined && [...value].length < schema.minLength) return false;
+    if (schema.maxLength !== undefined && [...value].length > schema.maxLength) return false;
+    return schema.pattern === undefined || new RegExp(schema.pattern, 'u').test(value);
+  }
+
+  it('admits only what zod accepts, for names, e-mails and dates', () => {
+    const full: { components: { schemas: Record<string, { properties: Record<string, never> }> } } = parse(openApiYaml(apiRoutes));
+    const customer = full.components.schemas.CustomerCreate?.properties ?? {};
+    const interaction = full.components.schemas.InteractionCreate?.properties ?? {};
+    const cases = [
+      { doc: customer.name, zod: customerSchemas.createCustomer.body.shape.name, values: samples },
+      { doc: customer.email, zod: customerSchemas.createCustomer.body.shape.email, values: samples },
+      ...[0, 1].map((i) => ({ doc: interaction.scheduled_at?.['anyOf']?.[i], zod: isoDate, values: [...dates, ...dateTimes] })),
+    ];
+    for (const { doc, zod, values } of cases) {
+      expect(doc).toBeDefined();
+      const looser = values.filter((value) => admitted(doc ?? {}, value) && !zod.safeParse(value).success);
+      expect(looser).toEqual([]);
+      expect(values.filter((value) => admitted(doc ?? {}, value)).length).toBeGreaterThan(0);
+    }
   });
 });
