@@ -11,6 +11,7 @@ import datetime
 import os
 import re
 import time
+import uuid
 
 import pymongo
 import requests
@@ -72,7 +73,9 @@ def _customer_token() -> str:
 # A customer, staff user or assignee named in a body or query (`customer_id` of a new interaction, `owner_id`,
 # `assigned_to`, `reassign_to`, …) must exist, or the service answers 400 for that field: something no schema
 # can say, and that random ids never satisfy. So a well-formed id there is swapped for an existing record's
-# (the fuzz ADMIN, the fuzz customer; looked up again every 30 s, as the fuzzer may delete either). Malformed
+# (the fuzz ADMIN; as ADMIN a customer created for the purpose, as the customer itself; looked up again every
+# 30 s, as the fuzzer may delete them). The ADMIN pass never names the customer principal: it would then reach
+# that record through links and could change its password, locking the customer pass out. Malformed
 # values are left alone, for the validation to refuse. Path ids stay random: those answer 404.
 REFERENCES = {
     "customer_id": "customer",
@@ -85,12 +88,23 @@ OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _existing: dict = {"at": 0.0}
 
 
+def _reference_customer(admin_token: str) -> str:
+    if PRINCIPAL == "customer":
+        return _customer_signin()["customer"]["id"]
+    email = f"fuzz.reference.{uuid.uuid4().hex}@example.com"
+    response = requests.post(
+        f"{BASE_URL}/customers", headers={"token": admin_token}, json={"name": "Fuzz Reference", "email": email}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()["id"]
+
+
 def _existing_ids() -> dict:
     if time.monotonic() - _existing["at"] > 30:
         try:
             token = _admin_token()
             me = requests.get(f"{BASE_URL}/me", headers={"token": token}, timeout=10).json()
-            _existing.update(user=me["id"], customer=_customer_signin()["customer"]["id"], at=time.monotonic())
+            _existing.update(user=me["id"], customer=_reference_customer(token), at=time.monotonic())
         except (requests.RequestException, KeyError, ValueError):
             pass  # keep the ids known so far; the next call tries again
     return _existing

@@ -39,6 +39,19 @@ export const interactionResponse = z
 
 export const interactionParams = z.object({ interaction_id: objectId }).strict();
 
+/**
+ * An update's `completed_at` comes with the status that allows it: a time with `completed`, null with any other.
+ * The service checks it against the status the interaction will have, which may be the stored one; the document
+ * cannot know that one, so it asks for the status alongside (stricter than the service, never looser).
+ */
+const completedAtGoesWithStatus = {
+  required: ['status'],
+  anyOf: [
+    { properties: { completed_at: { type: 'string' }, status: { const: 'completed' } } },
+    { properties: { completed_at: { type: 'null' }, status: { enum: interactionStatuses.filter((s) => s !== 'completed') } } },
+  ],
+};
+
 // completed_at belongs to completed interactions only (on update, the service checks against the stored status).
 function completedAtNeedsCompleted(body: { status?: string; completed_at?: Date }, ctx: z.RefinementCtx) {
   if (body.completed_at && body.status !== 'completed') {
@@ -99,7 +112,11 @@ export const updateInteraction = {
         user_id: objectId.optional().meta({ description: 'Hand the interaction to another staff user (ADMIN, MANAGER)' }),
       })
       .strict(),
-  ).meta({ id: 'InteractionUpdate', example: { status: 'completed', outcome: 'Renewal agreed' } }),
+  ).meta({
+    id: 'InteractionUpdate',
+    example: { status: 'completed', outcome: 'Renewal agreed' },
+    dependentSchemas: { completed_at: completedAtGoesWithStatus },
+  }),
 };
 
 export const listInteractions = {
