@@ -31,7 +31,11 @@ export const logout = {
       all: z.boolean().optional().meta({ description: 'End every session of the caller (needs an access token)' }),
     })
     .strict()
-    .meta({ id: 'LogoutRequest' }),
+    .meta({
+      id: 'LogoutRequest',
+      // The service's rule (services/auth.service.ts logout), stated for clients: a sign-in to end, or all of them.
+      anyOf: [{ required: ['refresh_token'] }, { required: ['all'], properties: { all: { const: true } } }],
+    }),
 };
 
 const tokenFields = {

@@ -118,3 +118,27 @@ describe('the documented string rules', () => {
     }
   });
 });
+
+describe('the documented body rules', () => {
+  const { components } = parse(openApiYaml(apiRoutes));
+  const schemas: Record<string, Record<string, unknown>> = components.schemas;
+
+  it('says that an update changes at least one field', () => {
+    for (const id of ['UserUpdate', 'CustomerUpdate', 'InteractionUpdate', 'TicketUpdate']) {
+      expect({ id, minProperties: schemas[id]?.minProperties }).toEqual({ id, minProperties: 1 });
+    }
+  });
+
+  it('says that a logout names a refresh token or asks for all sessions', () => {
+    expect(schemas.LogoutRequest?.anyOf).toEqual([
+      { required: ['refresh_token'] },
+      { required: ['all'], properties: { all: { const: true } } },
+    ]);
+  });
+
+  it("ties a new interaction's completed_at to status completed", () => {
+    expect(schemas.InteractionCreate?.dependentSchemas).toEqual({
+      completed_at: { required: ['status'], properties: { status: { const: 'completed' } } },
+    });
+  });
+});
