@@ -33,8 +33,13 @@ function documentedParams(route: Route): RequestParams {
   if (route.documentedPath === undefined || params === undefined) return params;
   if (!(params instanceof z.ZodObject)) throw new Error(`documentedPath needs object params: ${route.path}`);
   const shape: Record<string, z.ZodType> = params.shape;
-  const [names, documented] = [parameterName(route.path), parameterName(route.documentedPath)];
-  return z.strictObject(Object.fromEntries(names.map((name, i) => [documented[i] ?? name, shape[name] ?? z.never()])));
+  const documented = parameterName(route.documentedPath);
+  const renamed = parameterName(route.path).map((name, i) => {
+    const schema = shape[name];
+    if (schema === undefined) throw new Error(`${route.path}: no schema for its parameter ${name}`);
+    return [documented[i] ?? name, schema] as const;
+  });
+  return z.strictObject(Object.fromEntries(renamed));
 }
 
 function documentedRequest(route: Route): RouteConfig['request'] {
