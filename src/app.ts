@@ -1,13 +1,13 @@
-import cors from 'cors';
 import express, { type Express, type RequestHandler, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { config } from './config/env';
 import { bodyDeadline, type BodyDeadlineOptions } from './middleware/body-deadline';
+import { corsAllowList } from './middleware/cors';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { parseBody } from './middleware/parse-body';
 import { createRateLimiter } from './middleware/rate-limit';
 import { requestLogger } from './middleware/request-logger';
+import { securityHeaders } from './middleware/security-headers';
 import { openApiYaml } from './openapi/document';
 import { apiRoutes } from './routes/api';
 import type { RouteDeclaration } from './routes/route';
@@ -28,7 +28,13 @@ export interface AppOptions {
   bodyDeadline?: Partial<BodyDeadlineOptions>;
   /** Largest import file; defaults to IMPORT_MAX_BYTES. */
   importMaxBytes?: number;
+  /** Reverse-proxy hops trusted for X-Forwarded-*; default TRUST_PROXY. */
+  trustProxy?: number;
   corsOrigins?: readonly string[];
+  /** Allow http://localhost:* and http://127.0.0.1:* as well; default CORS_ALLOW_LOCALHOST (on outside production). */
+  corsAllowLocalhost?: boolean;
+  /** `always`: helmet's upgrade-insecure-requests on every response; default CSP_UPGRADE_INSECURE_REQUESTS. */
+  cspUpgradeInsecureRequests?: 'auto' | 'always';
   /** The API's routes; default: all of them (tests add declarations of their own). */
   routes?: readonly RouteDeclaration[];
   /** Routers mounted after the API's own, before the 404 handler (embedding and tests). */
@@ -38,13 +44,12 @@ export interface AppOptions {
 /** Builds the Express application without listening, so tests and server.ts share one construction. */
 export function createApp(options: AppOptions = {}): Express {
   const logger = options.logger ?? defaultLogger;
-  const corsOrigins = options.corsOrigins ?? config.http.corsOrigins;
   const limits = buildLimiters(options.rateLimit, logger);
 
   const app = express();
   app.disable('x-powered-by');
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its own rate-limit key.
-  app.set('trust proxy', config.http.trustProxy);
+  app.set('trust proxy', options.trustProxy ?? config.http.trustProxy);
 
   app.use(requestLogger(logger));
   app.use(
@@ -53,12 +58,12 @@ export function createApp(options: AppOptions = {}): Express {
       maxPendingPerClient: options.bodyDeadline?.maxPendingPerClient ?? config.http.maxPendingBodiesPerClient,
     }),
   );
-  app.use(helmet());
+  app.use(securityHeaders(options.cspUpgradeInsecureRequests ?? config.http.cspUpgradeInsecureRequests));
   app.use(
-    cors({
-      origin: corsOrigins.includes('*') ? true : [...corsOrigins],
-      exposedHeaders: ['X-Request-Id', 'X-Total-Count', 'Link', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After'],
-      maxAge: 600,
+    corsAllowList({
+      origins: options.corsOrigins ?? config.http.corsOrigins,
+      allowLocalhost: options.corsAllowLocalhost ?? config.http.corsAllowLocalhost,
+      log: logger,
     }),
   );
 

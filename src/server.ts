@@ -5,15 +5,8 @@ import { createApp } from './app';
 import { createHttpServer } from './http-server';
 import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
-import {
-  connectWithRetry,
-  disconnectDatabase,
-  prepareDatabase,
-  startEmbeddedMongo,
-  sweepExpired,
-  ttlFallbacks,
-  type EmbeddedMongo,
-} from './database/connect';
+import { connectWithRetry, disconnectDatabase, prepareDatabase, sweepExpired, ttlFallbacks } from './database/connect';
+import { embeddedMongoAdvice, EmbeddedMongoError, startEmbeddedMongo, type EmbeddedMongo } from './database/embedded-mongo';
 import { ensureConfiguredAdmin } from './services/auth.service';
 import { markSetupDone } from './services/health.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
@@ -132,6 +125,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  logger.fatal({ err: error }, 'failed to start');
+  if (error instanceof EmbeddedMongoError) {
+    // For a person at a terminal, before any JSON: what failed and the two ways out, with no stack trace.
+    process.stderr.write(
+      `\n${embeddedMongoAdvice(error.reason, { command: 'npm start', uriExample: 'mongodb://127.0.0.1:27017/crm' })}\n\n`,
+    );
+    logger.fatal({ reason: error.reason }, 'embedded MongoDB could not start (MONGODB_URI is not set)');
+  } else {
+    logger.fatal({ err: error }, 'failed to start');
+  }
   process.exit(1);
 });

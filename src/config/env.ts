@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import dotenv from 'dotenv';
 import { z } from 'zod';
 import { loadOrCreateSecretFile } from '../utils/secret-file';
@@ -51,6 +51,11 @@ const envSchema = z.object({
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: commaList.default([]),
+  // Default: on outside production (a front-end dev server on http://localhost:3000 just works), off in it.
+  CORS_ALLOW_LOCALHOST: booleanFromEnv.optional(),
+  // auto: helmet's upgrade-insecure-requests only on requests that arrived over TLS (req.secure, which honours
+  // TRUST_PROXY); on plain HTTP it would send a browser to https:// for /docs' assets, and the page stays blank.
+  CSP_UPGRADE_INSECURE_REQUESTS: z.enum(['auto', 'always']).default('auto'),
   BODY_LIMIT: byteSize.default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   // Node's default (5 min) cuts a streamed import whose upload is slowed by the import's own backpressure.
@@ -95,12 +100,13 @@ const envSchema = z.object({
     .default('k1'),
   DATA_ENCRYPTION_OLD_KEYS: oldKeys.default({}),
 
+  // Limits without a default here take one by mode (rateLimitDefaults).
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
-  RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(300),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
   RATE_LIMIT_ENABLED: booleanFromEnv.default(true),
   RATE_LIMIT_STORE: z.enum(['memory', 'mongo']).default('memory'),
   AUTH_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(900_000),
-  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
+  AUTH_RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
 
   SMTP_HOST: z.string().trim().min(1).optional(),
   SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(587),
@@ -116,14 +122,30 @@ const envSchema = z.object({
   OUTBOX_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
   OUTBOX_BACKOFF_MS: z.coerce.number().int().min(1).max(3_600_000).default(5000),
   DATA_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(60_000),
-  DATA_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(20),
+  DATA_RATE_LIMIT_MAX: z.coerce.number().int().min(1).optional(),
 
   IMPORT_MAX_BYTES: byteSize.default(512 * 1024 * 1024),
   IMPORT_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   IMPORT_MAX_ERRORS: z.coerce.number().int().min(1).max(10_000).default(100),
   IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
+
+  // Keyed hash of API keys (HMAC-SHA256); unset: derived from JWT_SECRET.
+  API_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
+  API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(24),
+  IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
 });
+
+/**
+ * Per-client limits when their variable is unset. Production keeps strict ones; elsewhere they are set so that a
+ * developer working by hand (and a front-end refreshing its token, retrying failed calls, hot-reloading) never
+ * meets them. The same requests count in both modes, so what development exercises is what production runs.
+ */
+export const rateLimitDefaults = {
+  production: { global: 300, auth: 30, data: 20 },
+  development: { global: 10_000, auth: 1000, data: 1000 },
+} as const;
 
 export class ConfigError extends Error {}
 
@@ -174,6 +196,7 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
     ? undefined
     : (options.devSecret?.(env.DATA_DIR) ?? { value: randomBytes(32).toString('base64url'), file: undefined });
   const jwtSecret = env.JWT_SECRET ?? devSecret?.value ?? '';
+  const limitDefaults = production ? rateLimitDefaults.production : rateLimitDefaults.development;
   if (devSecret) {
     warnings.push(
       devSecret.file
@@ -192,6 +215,8 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       port: env.PORT,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
+      corsAllowLocalhost: env.CORS_ALLOW_LOCALHOST ?? !production,
+      cspUpgradeInsecureRequests: env.CSP_UPGRADE_INSECURE_REQUESTS,
       bodyLimit: env.BODY_LIMIT,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
@@ -228,11 +253,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       enabled: env.RATE_LIMIT_ENABLED,
       store: env.RATE_LIMIT_STORE,
       windowMs: env.RATE_LIMIT_WINDOW_MS,
-      max: env.RATE_LIMIT_MAX,
+      max: env.RATE_LIMIT_MAX ?? limitDefaults.global,
       authWindowMs: env.AUTH_RATE_LIMIT_WINDOW_MS,
-      authMax: env.AUTH_RATE_LIMIT_MAX,
+      authMax: env.AUTH_RATE_LIMIT_MAX ?? limitDefaults.auth,
       dataWindowMs: env.DATA_RATE_LIMIT_WINDOW_MS,
-      dataMax: env.DATA_RATE_LIMIT_MAX,
+      dataMax: env.DATA_RATE_LIMIT_MAX ?? limitDefaults.data,
     }),
     dataImport: Object.freeze({
       maxBytes: env.IMPORT_MAX_BYTES,
@@ -252,6 +277,15 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
           })
         : undefined,
       from: env.MAIL_FROM,
+    }),
+    integrations: Object.freeze({
+      // A separate key for API key hashes, so that knowing a stored hash never helps against the JWT secret.
+      apiKeyPepper: env.API_KEY_PEPPER
+        ? Buffer.from(env.API_KEY_PEPPER)
+        : Buffer.from(hkdfSync('sha256', jwtSecret, '', 'crm-api-key-pepper', 32)),
+      apiKeyLastUsedIntervalMs: env.API_KEY_LAST_USED_INTERVAL_MS,
+      idempotencyTtlMs: env.IDEMPOTENCY_TTL_HOURS * 3_600_000,
+      idempotencyLeaseMs: env.IDEMPOTENCY_LEASE_MS,
     }),
     outbox: Object.freeze({
       enabled: env.OUTBOX_ENABLED,

@@ -39,6 +39,9 @@ export const permissionList = [
   'activity:read', // a customer's timeline
   'activity:read-all', // the whole audit trail
   'outbox:manage',
+  // integrations
+  'api-keys:manage', // create, list and revoke one's own API keys
+  'api-keys:manage-all', // list and revoke anyone's
 ] as const;
 export type Permission = (typeof permissionList)[number];
 
@@ -55,6 +58,7 @@ const staffCommon = [
   'analytics:read',
   'notifications:read',
   'activity:read',
+  'api-keys:manage',
 ] as const satisfies readonly Permission[];
 
 const managerExtra = [
@@ -71,7 +75,7 @@ const managerExtra = [
 ] as const satisfies readonly Permission[];
 
 export const rolePermissions = {
-  ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage'],
+  ADMIN: [...staffCommon, ...managerExtra, 'users:create', 'users:manage', 'activity:read-all', 'outbox:manage', 'api-keys:manage-all'],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],
   CUSTOMER: [

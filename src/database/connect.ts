@@ -1,5 +1,4 @@
 import os from 'node:os';
-import path from 'node:path';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import mongoose from 'mongoose';
 import type { Logger } from 'pino';
@@ -177,40 +176,4 @@ export async function pingDatabase(timeoutMs: number): Promise<boolean> {
 
 export async function disconnectDatabase(): Promise<void> {
   await mongoose.disconnect();
-}
-
-export interface EmbeddedMongo {
-  uri: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts mongodb-memory-server: on disk under `dataDir` (data survives a restart) or purely temporary.
- * Loaded lazily so that production, which always has MONGODB_URI, never touches it.
- */
-export async function startEmbeddedMongo(options: { dataDir?: string }): Promise<EmbeddedMongo> {
-  try {
-    const { MongoMemoryServer } = await import('mongodb-memory-server');
-    const dbPath = options.dataDir ? path.resolve(options.dataDir, 'mongo') : undefined;
-    if (dbPath) {
-      const { mkdir } = await import('node:fs/promises');
-      await mkdir(dbPath, { recursive: true });
-    }
-    const server = await MongoMemoryServer.create({
-      instance: dbPath ? { dbPath, storageEngine: 'wiredTiger' } : {},
-    });
-    return {
-      uri: server.getUri('crm'),
-      stop: async () => {
-        await server.stop({ doCleanup: !dbPath, force: false });
-      },
-    };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `MONGODB_URI is not set and the embedded MongoDB could not start (${reason}). ` +
-        'Set MONGODB_URI to a MongoDB 6+ or FerretDB server, e.g. MONGODB_URI=mongodb://127.0.0.1:27017/crm',
-      { cause: error },
-    );
-  }
 }

@@ -15,29 +15,32 @@ export interface AccountState {
   role?: string;
 }
 
-interface Entry {
+interface Entry<T> {
   generation: number;
   at: number;
-  value: AccountState | null;
+  value: T | null;
 }
 
-const entries = new Map<string, Entry>();
+/**
+ * A short-lived cache of one kind of record, keyed by collection and id, dropped when this process writes to
+ * that collection and after PRINCIPAL_TTL_MS otherwise. Principals and API keys (one lookup per request each).
+ */
+export function createRecordCache<T>(): (collection: string, id: string, load: () => Promise<T | null>) => Promise<T | null> {
+  const entries = new Map<string, Entry<T>>();
+  return async function cachedRecord(collection, id, load) {
+    const key = `${collection}:${id}`;
+    const generation = collectionGeneration(collection);
+    const at = Date.now();
+    const hit = entries.get(key);
+    if (hit && hit.generation === generation && at - hit.at < PRINCIPAL_TTL_MS) return hit.value;
+    // Only answers are shared, never a lookup in flight: one that hangs on a failing database must not hold
+    // up the requests that come after it (they fail fast on their own).
+    const value = await load();
+    if (entries.size >= MAX_ENTRIES) entries.clear();
+    entries.set(key, { generation, at, value });
+    return value;
+  };
+}
 
 /** The account's token version (and role), from `load` or from an answer this process got moments ago. */
-export async function cachedAccountState(
-  collection: string,
-  id: string,
-  load: () => Promise<AccountState | null>,
-): Promise<AccountState | null> {
-  const key = `${collection}:${id}`;
-  const generation = collectionGeneration(collection);
-  const at = Date.now();
-  const hit = entries.get(key);
-  if (hit && hit.generation === generation && at - hit.at < PRINCIPAL_TTL_MS) return hit.value;
-  // Only answers are shared, never a lookup in flight: one that hangs on a failing database must not hold
-  // up the requests that come after it (they fail fast on their own).
-  const value = await load();
-  if (entries.size >= MAX_ENTRIES) entries.clear();
-  entries.set(key, { generation, at, value });
-  return value;
-}
+export const cachedAccountState = createRecordCache<AccountState>();

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Permission } from '../config/permissions';
 import { isDatabaseConnected } from '../database/connect';
 import { resolvePrincipal } from '../services/auth.service';
+import { looksLikeApiKey, resolveApiKeyPrincipal } from '../services/integrations';
 import { verifyAccessToken } from '../services/token.service';
 import { AppError } from '../utils/app-error';
 import { can, type Principal } from '../utils/principal';
@@ -15,13 +16,22 @@ export function tokenFromRequest(req: Request): string | undefined {
   return match?.[1];
 }
 
+/** An API key sent in place of a token (`Authorization: Bearer crm_…`), or else as `X-API-Key`. */
+export function apiKeyFromRequest(req: Request, token: string | undefined): string | undefined {
+  if (token !== undefined) return looksLikeApiKey(token) ? token : undefined;
+  const header = req.headers['x-api-key'];
+  return typeof header === 'string' && header.trim() ? header.trim() : undefined;
+}
+
 async function authenticateRequest(req: Request, res: Response): Promise<boolean> {
   const token = tokenFromRequest(req);
-  if (!token) return false;
-  const claims = verifyAccessToken(token);
-  // Every token is checked against the account's current token version, which needs the database.
+  const apiKey = apiKeyFromRequest(req, token);
+  if (!token && !apiKey) return false;
+  const claims = apiKey ? undefined : verifyAccessToken(token ?? '');
+  // Every token is checked against the account's current token version (a key against its record), which
+  // needs the database.
   if (!isDatabaseConnected()) throw AppError.databaseUnavailable();
-  res.locals.principal = await resolvePrincipal(claims);
+  res.locals.principal = claims ? await resolvePrincipal(claims) : await resolveApiKeyPrincipal(apiKey ?? '');
   return true;
 }
 

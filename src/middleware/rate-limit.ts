@@ -1,8 +1,10 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { rateLimit, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import type { Logger } from 'pino';
 import { MongoRateLimitStore } from '../database/mongo-rate-limit-store';
+import { verifiedKeyPrefix } from '../services/integrations';
 import { AppError } from '../utils/app-error';
+import { apiKeyFromRequest, tokenFromRequest } from './authenticate';
 
 export interface LimiterOptions {
   /** Prefix that keeps each limiter's counters apart in a shared store. */
@@ -16,8 +18,18 @@ export interface LimiterOptions {
 }
 
 /**
+ * Who a request counts for: an API key this process has verified counts per key (`key:<prefix>`, SPEC §8),
+ * anything else per IP — which is only trustworthy because `trust proxy` is a hop count.
+ */
+function clientKey(req: Request): string {
+  const apiKey = apiKeyFromRequest(req, tokenFromRequest(req));
+  const prefix = apiKey === undefined ? undefined : verifiedKeyPrefix(apiKey);
+  return prefix ? `key:${prefix}` : ipKeyGenerator(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+}
+
+/**
  * A named limiter: standard `RateLimit-*` headers (IETF draft 6), `Retry-After` and the SPEC §5 JSON body
- * on 429. Clients are keyed by IP, which is only trustworthy because `trust proxy` is a hop count.
+ * on 429.
  */
 export function createRateLimiter(options: LimiterOptions): RequestHandler {
   return rateLimit({
@@ -26,6 +38,7 @@ export function createRateLimiter(options: LimiterOptions): RequestHandler {
     standardHeaders: 'draft-6',
     legacyHeaders: false,
     identifier: options.name,
+    keyGenerator: clientKey,
     store: options.store === 'mongo' ? new MongoRateLimitStore(options.name) : options.store === 'memory' ? undefined : options.store,
     // The API must stay up when a shared store (MongoDB) is briefly away: let the request through, and say so.
     passOnStoreError: true,

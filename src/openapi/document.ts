@@ -1,7 +1,7 @@
 import { OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { stringify } from 'yaml';
 import { z } from 'zod';
-import { openApiPath, type Route, type RouteDeclaration } from '../routes/route';
+import { acceptsIdempotencyKey, openApiPath, type Route, type RouteDeclaration } from '../routes/route';
 import { authenticated, createRegistry, errorResponses, jsonBody } from './registry';
 
 const noStoreHeaders = {
@@ -9,8 +9,41 @@ const noStoreHeaders = {
   Pragma: { description: 'Always `no-cache` (HTTP/1.0 caches)', schema: { type: 'string' as const, enum: ['no-cache'] } },
 };
 
+const idempotencyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x20-\x7e]+$/)
+    .optional()
+    .meta({
+      description:
+        '1 to 255 printable ASCII characters, bare or as a structured-field string (`"…"`). The first answer for this key ' +
+        '(per caller) is kept 24 h: the same request again replays it with `Idempotent-Replayed: true` and changes nothing; ' +
+        'another request with the key answers 422; while the first still runs, 409 with `Retry-After`.',
+      example: '8e03978e-40d5-43e8-bc93-6894a57f9324',
+    }),
+});
+
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' as const, enum: ['true'] },
+  },
+};
+
+/** Idempotency-Key routes may replay (a header on success) and refuse a key in use or reused (409, 422). */
+function idempotentResponses(route: Route): Record<number, ResponseConfig> {
+  const responses = Object.entries(route.responses).map(([status, response]): [string, ResponseConfig] => [
+    status,
+    status.startsWith('2') ? { ...response, headers: { ...response.headers, ...replayedHeader } } : response,
+  ]);
+  return { ...errorResponses(409, 422), ...Object.fromEntries(responses) };
+}
+
 /** Answers that carry tokens or credentials say they are never stored by a cache. */
 function documentedResponses(route: Route): Record<number, ResponseConfig> {
+  if (acceptsIdempotencyKey(route)) return idempotentResponses(route);
   if (!route.noStore) return route.responses;
   return Object.fromEntries(
     Object.entries(route.responses).map(([status, response]) => [
@@ -49,6 +82,7 @@ function documentedRequest(route: Route): RouteConfig['request'] {
     ...(params && { params }),
     ...(query && { query }),
     ...(route.documentedBody ? { body: route.documentedBody } : body && jsonBody(body)),
+    ...(acceptsIdempotencyKey(route) && { headers: idempotencyHeader }),
   };
   return Object.keys(request).length > 0 ? request : undefined;
 }
@@ -97,7 +131,9 @@ export function buildOpenApiDocument(routes: readonly RouteDeclaration[]) {
       version: '1.0.0',
       description:
         'Staff users, customers, interactions, tickets, notifications, import/export and analytics. ' +
-        'Authenticate with the access JWT in a `token` header or as `Authorization: Bearer <jwt>`. ' +
+        'Authenticate with the access JWT in a `token` header or as `Authorization: Bearer <jwt>`, or with an API key ' +
+        '(`X-API-Key: crm_…` or `Authorization: Bearer crm_…`; see POST /api-keys). ' +
+        'Every POST and PATCH of an authenticated caller accepts an `Idempotency-Key` header (except answers holding a secret). ' +
         'Request field names match case-insensitively. Errors always have the `Error` shape. ' +
         'Besides the statuses listed per route, any request may be answered 408 (its body did not arrive within BODY_TIMEOUT_MS; ' +
         'the connection closes), 429 (too many unfinished request bodies from one client), 431 (headers too large) ' +

@@ -16,11 +16,17 @@ export function createRegistry(): OpenAPIRegistry {
     bearerFormat: 'JWT',
     description: 'The same access JWT as `Authorization: Bearer <jwt>`.',
   });
+  registry.registerComponent('securitySchemes', 'apiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'An API key (`crm_<prefix>_<secret>`, POST /api-keys); `Authorization: Bearer <key>` works too.',
+  });
   return registry;
 }
 
-/** Either header authenticates; OpenAPI lists alternatives as separate requirement objects. */
-export const authenticated: Record<string, string[]>[] = [{ token: [] }, { bearer: [] }];
+/** Any of these headers authenticates; OpenAPI lists alternatives as separate requirement objects. */
+export const authenticated: Record<string, string[]>[] = [{ token: [] }, { bearer: [] }, { apiKey: [] }];
 
 export const errorSchema = z
   .object({
@@ -50,6 +56,7 @@ const errorDescriptions: Record<number, string> = {
   413: 'Request body too large',
   405: 'Method not allowed on this path (see Allow)',
   415: 'Unsupported Content-Type',
+  422: 'Idempotency-Key already used for a different request',
   429: 'Rate limited; see Retry-After',
   500: 'Unexpected server error',
   503: 'Database unavailable',

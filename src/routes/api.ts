@@ -1,5 +1,6 @@
 import { activityRoutes } from './activity.routes';
 import { analyticsRoutes } from './analytics.routes';
+import { apiKeyRoutes } from './api-key.routes';
 import { authRoutes } from './auth.routes';
 import { customerRoutes } from './customer.routes';
 import { importExportRoutes } from './import.routes';
@@ -28,4 +29,5 @@ export const apiRoutes: readonly RouteDeclaration[] = [
   ...outboxRoutes,
   ...importExportRoutes,
   ...analyticsRoutes,
+  ...apiKeyRoutes,
 ];

@@ -119,6 +119,14 @@ export function curlDataAlias(of: Route, operationId: string, description: strin
   return { kind: 'curl-data-alias', method: 'post', path: of.path, operationId, of, description };
 }
 
+/**
+ * Whether a route honours Idempotency-Key: every POST and PATCH of an authenticated caller, except answers that
+ * carry a token or a secret (`noStore`), which are never stored.
+ */
+export function acceptsIdempotencyKey(route: Route): boolean {
+  return (route.method === 'post' || route.method === 'patch') && route.auth !== 'public' && route.auth !== 'optional' && !route.noStore;
+}
+
 /** `/users/:user_id` → `/users/{user_id}`. */
 export function openApiPath(path: string): string {
   return path.replace(/:(\w+)/g, '{$1}');

@@ -2,19 +2,22 @@ import { Router, type RequestHandler } from 'express';
 import { authenticate, authenticateOptional, authorize } from '../middleware/authenticate';
 import { allowSlowBody } from '../middleware/body-deadline';
 import { curlDataCompat, type CurlDataPath } from '../middleware/curl-compat';
+import { captureBodyDigest, idempotency } from '../middleware/idempotency';
 import { methodNotAllowed, onlyMethod } from '../middleware/method-not-allowed';
 import { noStore } from '../middleware/no-store';
 import { requireDatabase } from '../middleware/require-database';
 import { validate } from '../middleware/validate';
-import type { Route, RouteContext, RouteDeclaration } from './route';
+import { acceptsIdempotencyKey, type Route, type RouteContext, type RouteDeclaration } from './route';
 
 /**
- * Every route's middleware, always in this order: body parser, stricter rate limit, no-store, database
- * check, authentication, permission, slow-body allowance (only once the caller is known to be allowed),
- * validation, handler.
+ * Every route's middleware, always in this order: body digest (Idempotency-Key routes), body parser, stricter
+ * rate limit, no-store, database check, authentication, permission, slow-body allowance (only once the caller
+ * is known to be allowed), validation, idempotency claim, handler.
  */
 function chainOf(route: Route, context: RouteContext): RequestHandler[] {
   const chain: RequestHandler[] = [];
+  const idempotent = acceptsIdempotencyKey(route);
+  if (idempotent) chain.push(captureBodyDigest);
   if (route.parseBody !== false) chain.push(context.parseBody);
   if (route.rateLimit === 'auth' || route.rateLimit === 'data') chain.push(context.limits[route.rateLimit]);
   if (route.noStore) chain.push(noStore);
@@ -24,6 +27,7 @@ function chainOf(route: Route, context: RouteContext): RequestHandler[] {
   if (route.permissions) chain.push(authorize(...route.permissions));
   if (route.slowBody) chain.push(allowSlowBody);
   if (route.request) chain.push(validate(route.request));
+  if (idempotent) chain.push(idempotency);
   const { handler } = route;
   if (typeof handler === 'function') chain.push(handler);
   else if ('build' in handler) chain.push(handler.build(context));

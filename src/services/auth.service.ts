@@ -33,14 +33,19 @@ import {
 
 const BOOTSTRAP_FLAG = 'first-staff-account';
 
+/** A staff account's current token version and role (null once deleted), shared for a moment (principal-cache). */
+export function staffAccountState(userId: string) {
+  return cachedAccountState(User.collection.collectionName, userId, async () => {
+    const found = await User.findById(new mongoose.Types.ObjectId(userId), { role: 1, token_version: 1 }).lean();
+    return found ? { tokenVersion: found.token_version, role: found.role } : null;
+  });
+}
+
 /** Maps a verified access token to the current principal; a deleted account or older token version is 401. */
 export async function resolvePrincipal(claims: AccessClaims): Promise<Principal> {
   const id = new mongoose.Types.ObjectId(claims.sub);
   if (claims.typ === 'user') {
-    const user = await cachedAccountState(User.collection.collectionName, claims.sub, async () => {
-      const found = await User.findById(id, { role: 1, token_version: 1 }).lean();
-      return found ? { tokenVersion: found.token_version, role: found.role } : null;
-    });
+    const user = await staffAccountState(claims.sub);
     if (!user || user.tokenVersion !== claims.ver) throw new AppError(401, 'TOKEN_REVOKED', 'Token is no longer valid');
     return { type: 'user', id: claims.sub, role: user.role as StaffRole };
   }
@@ -249,7 +254,8 @@ export async function bumpTokenVersion(type: PrincipalType, id: string): Promise
 }
 
 export async function me(principal: Principal) {
-  const permissions = [...rolePermissions[principal.role]];
+  // An API key's caller sees what the key may do: the role's permissions within the key's scopes.
+  const permissions = rolePermissions[principal.role].filter((permission) => can(principal, permission));
   if (principal.type === 'user') {
     const user = await User.findById(principal.id).lean<UserRecord>();
     if (!user) throw AppError.unauthorized();

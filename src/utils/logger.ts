@@ -6,6 +6,7 @@ import { config } from '../config/env';
 export const redactPaths = [
   'req.headers.authorization',
   'req.headers.token',
+  'req.headers["x-api-key"]',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
   '*.password',
@@ -13,6 +14,7 @@ export const redactPaths = [
   '*.refresh_token',
   '*.refreshToken',
   '*.access_token',
+  '*.api_key',
   'password',
   'token',
   'refresh_token',

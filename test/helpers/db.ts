@@ -8,6 +8,9 @@ import { createLogger } from '../../src/utils/logger';
 
 export function testMongoUri(): string {
   const uri = process.env.MONGODB_URI;
+  // No stack: the message is the whole story (test/global-setup.ts could not start the embedded database).
+  const unavailable = process.env.CRM_TEST_DATABASE_UNAVAILABLE;
+  if (!uri && unavailable) throw Object.assign(new Error(unavailable), { stack: unavailable });
   if (!uri) throw new Error('MONGODB_URI is not set: test/global-setup.ts should have set it');
   return uri;
 }

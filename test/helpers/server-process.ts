@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
@@ -64,4 +67,27 @@ export async function startServer(env: Record<string, string | undefined>): Prom
     server.child.kill('SIGKILL');
     throw error;
   }
+}
+
+/** A local port nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (typeof address !== 'object' || !address) throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Environment in which mongodb-memory-server cannot obtain a mongod, as on a machine offline on first use: an
+ * empty download cache, no system binary, and a download URL on a closed local port (no internet involved).
+ */
+export function unobtainableEmbeddedMongo(port: number): Record<string, string | undefined> {
+  return {
+    MONGOMS_DOWNLOAD_URL: `https://127.0.0.1:${port}/mongodb-linux-x86_64-debian12-8.2.6.tgz`,
+    MONGOMS_DOWNLOAD_DIR: mkdtempSync(path.join(tmpdir(), 'mongoms-')),
+    MONGOMS_SYSTEM_BINARY: undefined,
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'crm-data-')),
+  };
 }

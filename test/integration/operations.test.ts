@@ -48,7 +48,7 @@ describe('GET /openapi.yaml', () => {
     expect(res.text).toBe(committed);
     const document = parse(res.text);
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['bearer', 'token']);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer', 'token']);
     expect(document.components.schemas.Error.required).toEqual(['error', 'code', 'details']);
     expect(res.text).toBe(openApiYaml(apiRoutes));
   });

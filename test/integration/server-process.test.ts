@@ -1,10 +1,7 @@
 import http from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
-import { spawnServer, startServer, waitForLog } from '../helpers/server-process';
+import { closedPort, spawnServer, startServer, unobtainableEmbeddedMongo, waitForLog } from '../helpers/server-process';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -32,19 +29,26 @@ describe('the server process', () => {
     expect(server.output()).toContain('JWT_SECRET: production needs a secret of at least 32 characters');
   });
 
-  it('explains what to do when there is no MONGODB_URI and no embedded MongoDB', async () => {
-    // An unreachable mirror and an empty cache make the embedded binary unobtainable on any machine.
-    const server = spawnServer({
-      MONGODB_URI: undefined,
-      MONGOMS_DOWNLOAD_MIRROR: 'http://127.0.0.1:9',
-      MONGOMS_DOWNLOAD_DIR: mkdtempSync(path.join(tmpdir(), 'mongoms-')),
-      MONGOMS_SYSTEM_BINARY: undefined,
-      DATA_DIR: mkdtempSync(path.join(tmpdir(), 'crm-data-')),
-    });
+  it('says first what failed and the two ways out when there is no MONGODB_URI and the embedded MongoDB cannot start', async () => {
+    // A closed port as the download URL and an empty cache: the embedded binary is unobtainable, as offline.
+    const server = spawnServer({ MONGODB_URI: undefined, ...unobtainableEmbeddedMongo(await closedPort()) });
     const { code } = await server.exited;
     expect(code).toBe(1);
-    expect(server.output()).toContain('MONGODB_URI is not set and the embedded MongoDB could not start');
-    expect(server.output()).toContain('Set MONGODB_URI');
+    const lines = server.output().split('\n');
+    const first = lines.findIndex((line) => line.startsWith('The embedded MongoDB could not start: '));
+    expect(first).toBeGreaterThan(-1);
+    expect(lines[first]).toContain('ECONNREFUSED');
+    // Before it, only the start-up warnings (JSON, below error level); no library warning, no stack anywhere.
+    for (const line of lines.slice(0, first).filter(Boolean)) expect(JSON.parse(line)).toMatchObject({ level: 40 });
+    expect(server.output()).not.toMatch(/^\s+at /m);
+    expect(server.output()).not.toContain('Starting the MongoMemoryServer Instance failed');
+    const advice = lines.slice(first, first + 5).join('\n');
+    expect(advice).toContain('MONGODB_URI=mongodb://127.0.0.1:27017/crm npm start');
+    expect(advice).toContain('MONGOMS_SYSTEM_BINARY=/path/to/mongod npm start');
+    // Then one JSON line for log collectors, with the reason and no stack.
+    const fatal = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(fatal.at(-1)).toMatchObject({ level: 60, msg: 'embedded MongoDB could not start (MONGODB_URI is not set)' });
+    expect(fatal.at(-1)).not.toHaveProperty('err');
   }, 60_000);
 
   it('creates the ADMIN named by ADMIN_EMAIL / ADMIN_PASSWORD at start, which closes open sign-up', async () => {

@@ -61,6 +61,38 @@ describe('loadConfig', () => {
     expect(Object.keys(config.encryption.oldKeys)).toEqual(['k0', 'k-1']);
   });
 
+  it('defaults to rate limits a developer does not reach outside production, and keeps the strict ones in it', () => {
+    const development = loadConfig({}).rateLimit;
+    expect([development.max, development.authMax, development.dataMax]).toEqual([10_000, 1000, 1000]);
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: strongSecret, DATA_ENCRYPTION_KEY: key }).rateLimit;
+    expect([
+      production.max,
+      production.windowMs,
+      production.authMax,
+      production.authWindowMs,
+      production.dataMax,
+      production.dataWindowMs,
+    ]).toEqual([300, 60_000, 30, 900_000, 20, 60_000]);
+    // An explicit value wins in either mode.
+    expect(loadConfig({ DATA_RATE_LIMIT_MAX: '20', AUTH_RATE_LIMIT_MAX: '30', RATE_LIMIT_MAX: '300' }).rateLimit).toMatchObject({
+      max: 300,
+      authMax: 30,
+      dataMax: 20,
+    });
+  });
+
+  it('allows localhost origins by default outside production only, and never upgrades plain HTTP unless told', () => {
+    expect(loadConfig({}).http.corsAllowLocalhost).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test' }).http.corsAllowLocalhost).toBe(true);
+    expect(loadConfig({ CORS_ALLOW_LOCALHOST: 'false' }).http.corsAllowLocalhost).toBe(false);
+    const production = { NODE_ENV: 'production', JWT_SECRET: strongSecret, DATA_ENCRYPTION_KEY: key };
+    expect(loadConfig(production).http.corsAllowLocalhost).toBe(false);
+    expect(loadConfig({ ...production, CORS_ALLOW_LOCALHOST: 'true' }).http.corsAllowLocalhost).toBe(true);
+    expect(loadConfig({}).http.cspUpgradeInsecureRequests).toBe('auto');
+    expect(loadConfig({ CSP_UPGRADE_INSECURE_REQUESTS: 'always' }).http.cspUpgradeInsecureRequests).toBe('always');
+    expect(() => loadConfig({ CSP_UPGRADE_INSECURE_REQUESTS: 'yes' })).toThrow(/CSP_UPGRADE_INSECURE_REQUESTS: /);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '' }).http.port).toBe(8080);
   });

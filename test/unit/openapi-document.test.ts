@@ -60,7 +60,7 @@ describe('openapi.yaml', () => {
     const security = (label: string) => operations.find((o) => o.label === label)?.operation;
     expect(operations.filter(({ operation }) => !('security' in operation))).toEqual([]);
     expect(security('GET /healthz')).toMatchObject({ security: [] });
-    expect(security('GET /me')).toMatchObject({ security: [{ token: [] }, { bearer: [] }] });
+    expect(security('GET /me')).toMatchObject({ security: [{ token: [] }, { bearer: [] }, { apiKey: [] }] });
   });
 });
 
