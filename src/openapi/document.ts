@@ -14,7 +14,9 @@ const idempotencyHeader = z.object({
     .string()
     .min(1)
     .max(255)
-    .regex(/^[\x20-\x7e]+$/)
+    // What middleware/idempotency.ts accepts of the raw header (HTTP trims its surrounding spaces): printable
+    // ASCII with something besides spaces, and not the empty structured-field string `""`.
+    .regex(/^(?!""$)[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/)
     .optional()
     .meta({
       description:
@@ -32,13 +34,13 @@ const replayedHeader = {
   },
 };
 
-/** Idempotency-Key routes may replay (a header on success) and refuse a key in use or reused (409, 422). */
+/** Idempotency-Key routes may replay (a header on success) and refuse a malformed key (400), a key in use or reused (409, 422). */
 function idempotentResponses(route: Route): Record<number, ResponseConfig> {
   const responses = Object.entries(route.responses).map(([status, response]): [string, ResponseConfig] => [
     status,
     status.startsWith('2') ? { ...response, headers: { ...response.headers, ...replayedHeader } } : response,
   ]);
-  return { ...errorResponses(409, 422), ...Object.fromEntries(responses) };
+  return { ...errorResponses(400, 409, 422), ...Object.fromEntries(responses) };
 }
 
 /** Answers that carry tokens or credentials say they are never stored by a cache. */
