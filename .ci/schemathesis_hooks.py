@@ -1,4 +1,5 @@
-"""Schemathesis hooks for `.ci/fuzz`: authenticate as the principal named by FUZZ_PRINCIPAL.
+"""Schemathesis hooks for `.ci/fuzz`: authenticate as the principal named by FUZZ_PRINCIPAL, and make the ids
+that a request names in its body or query as references to other records name existing ones.
 
 Tokens are fetched by signing in (and, for the customer, signing up once) and refreshed on 401, because
 fuzzed requests may legitimately revoke them (`POST /auth/logout` with `all: true`). The fuzzer may even
@@ -8,6 +9,9 @@ directly in the database, with a bcrypt hash computed by the caller, so the run 
 
 import datetime
 import os
+import re
+import time
+import uuid
 
 import pymongo
 import requests
@@ -49,13 +53,92 @@ def _admin_token() -> str:
         return _signin("user", ADMIN_EMAIL, ADMIN_PASSWORD)
 
 
-def _customer_token() -> str:
+def _customer_signin() -> dict:
     requests.post(
         f"{BASE_URL}/customer/signup",
         json={"name": "Fuzz Customer", "email": CUSTOMER_EMAIL, "password": CUSTOMER_PASSWORD},
         timeout=10,
-    )  # 201 the first time, 409 afterwards: either way the account exists
-    return _signin("customer", CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
+    )  # 201 the first time (or after the fuzzer deleted it), 409 afterwards: either way the account exists
+    response = requests.post(
+        f"{BASE_URL}/customer/signin", json={"email": CUSTOMER_EMAIL, "password": CUSTOMER_PASSWORD}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _customer_token() -> str:
+    return _customer_signin()["token"]
+
+
+# A customer, staff user or assignee named in a body or query (`customer_id` of a new interaction, `owner_id`,
+# `assigned_to`, `reassign_to`, …) must exist, or the service answers 400 for that field: something no schema
+# can say, and that random ids never satisfy. So a well-formed id there is swapped for an existing record's
+# (the fuzz ADMIN; as ADMIN a customer created for the purpose, as the customer itself; looked up again every
+# 30 s, as the fuzzer may delete them). The ADMIN pass never names the customer principal: it would then reach
+# that record through links and could change its password, locking the customer pass out. Malformed
+# values are left alone, for the validation to refuse. Path ids stay random: those answer 404.
+REFERENCES = {
+    "customer_id": "customer",
+    "owner_id": "user",
+    "user_id": "user",
+    "assigned_to": "user",
+    "reassign_to": "user",
+}
+OBJECT_ID = re.compile(r"^[0-9a-fA-F]{24}$")
+IDEMPOTENCY_KEY = re.compile(r'^(?!""$)[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$')
+_existing: dict = {"at": 0.0}
+
+
+def _reference_customer(admin_token: str) -> str:
+    if PRINCIPAL == "customer":
+        return _customer_signin()["customer"]["id"]
+    email = f"fuzz.reference.{uuid.uuid4().hex}@example.com"
+    response = requests.post(
+        f"{BASE_URL}/customers", headers={"token": admin_token}, json={"name": "Fuzz Reference", "email": email}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+def _existing_ids() -> dict:
+    if time.monotonic() - _existing["at"] > 30:
+        try:
+            token = _admin_token()
+            me = requests.get(f"{BASE_URL}/me", headers={"token": token}, timeout=10).json()
+            _existing.update(user=me["id"], customer=_reference_customer(token), at=time.monotonic())
+        except (requests.RequestException, KeyError, ValueError):
+            pass  # keep the ids known so far; the next call tries again
+    return _existing
+
+
+def _with_existing_ids(container):
+    if not isinstance(container, dict):
+        return
+    existing = _existing_ids()
+    for field, kind in REFERENCES.items():
+        value = container.get(field)
+        if isinstance(value, str) and OBJECT_ID.match(value) and existing.get(kind):
+            container[field] = existing[kind]
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    _with_existing_ids(case.body)
+    _with_existing_ids(case.query)
+    # Deleting the fuzz ADMIN itself (a link gives its id) cannot hand its records to itself (400): no reassign_to.
+    if isinstance(case.query, dict) and (case.path_parameters or {}).get("user_id") == _existing.get("user"):
+        case.query.pop("reassign_to", None)
+    # `after` is an opaque keyset cursor that only a list's `next` link gives (base64url JSON naming the sort
+    # field, a value and an id, so it fits no pattern): a generated one is refused with 400 whatever the
+    # document says. The paging tests cover cursors; here lists are fuzzed on their other parameters.
+    if isinstance(case.query, dict):
+        case.query.pop("after", None)
+    # An Idempotency-Key names one request: the same key with another request answers 422 by design, and
+    # generated keys repeat (the document's example in every operation, "0" again and again). Each call gets a
+    # key of its own; a malformed one is left for the 400 it deserves.
+    key = (case.headers or {}).get("Idempotency-Key")
+    if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
 
 
 @schemathesis.auth(refresh_interval=30)

@@ -14,7 +14,9 @@ const idempotencyHeader = z.object({
     .string()
     .min(1)
     .max(255)
-    .regex(/^[\x20-\x7e]+$/)
+    // What middleware/idempotency.ts accepts of the raw header (HTTP trims its surrounding spaces): printable
+    // ASCII with something besides spaces, and not the empty structured-field string `""`.
+    .regex(/^(?!""$)[\x20-\x7e]*[\x21-\x7e][\x20-\x7e]*$/)
     .optional()
     .meta({
       description:
@@ -32,13 +34,13 @@ const replayedHeader = {
   },
 };
 
-/** Idempotency-Key routes may replay (a header on success) and refuse a key in use or reused (409, 422). */
+/** Idempotency-Key routes may replay (a header on success) and refuse a malformed key (400), a key in use or reused (409, 422). */
 function idempotentResponses(route: Route): Record<number, ResponseConfig> {
   const responses = Object.entries(route.responses).map(([status, response]): [string, ResponseConfig] => [
     status,
     status.startsWith('2') ? { ...response, headers: { ...response.headers, ...replayedHeader } } : response,
   ]);
-  return { ...errorResponses(409, 422), ...Object.fromEntries(responses) };
+  return { ...errorResponses(400, 409, 422), ...Object.fromEntries(responses) };
 }
 
 /** Answers that carry tokens or credentials say they are never stored by a cache. */
@@ -53,8 +55,31 @@ function documentedResponses(route: Route): Record<number, ResponseConfig> {
   );
 }
 
+type RequestParams = NonNullable<Route['request']>['params'];
+
+const parameterName = (path: string) => [...path.matchAll(/:(\w+)/g)].map((match) => match[1] ?? '');
+
+/**
+ * The path parameters under the names of `documentedPath`: the schema of each of `path`'s parameters, in
+ * order, under the documented name (its description says what the operation means by it).
+ */
+function documentedParams(route: Route): RequestParams {
+  const params = route.request?.params;
+  if (route.documentedPath === undefined || params === undefined) return params;
+  if (!(params instanceof z.ZodObject)) throw new Error(`documentedPath needs object params: ${route.path}`);
+  const shape: Record<string, z.ZodType> = params.shape;
+  const documented = parameterName(route.documentedPath);
+  const renamed = parameterName(route.path).map((name, i) => {
+    const schema = shape[name];
+    if (schema === undefined) throw new Error(`${route.path}: no schema for its parameter ${name}`);
+    return [documented[i] ?? name, schema] as const;
+  });
+  return z.strictObject(Object.fromEntries(renamed));
+}
+
 function documentedRequest(route: Route): RouteConfig['request'] {
-  const { params, query, body } = route.request ?? {};
+  const { query, body } = route.request ?? {};
+  const params = documentedParams(route);
   const request: RouteConfig['request'] = {
     ...(params && { params }),
     ...(query && { query }),
@@ -64,7 +89,8 @@ function documentedRequest(route: Route): RouteConfig['request'] {
   return Object.keys(request).length > 0 ? request : undefined;
 }
 
-const securityOf = { public: undefined, optional: [...authenticated, {}], required: authenticated };
+// `public` lists no requirement at all (an empty list), so that no operation inherits or omits security by accident.
+const securityOf = { public: [], optional: [...authenticated, {}], required: authenticated };
 
 /**
  * One operation of openapi.yaml, its keys in the order the document lists them. A curl alias is its GET's
@@ -72,18 +98,19 @@ const securityOf = { public: undefined, optional: [...authenticated, {}], requir
  */
 function operationOf(declaration: RouteDeclaration): RouteConfig {
   const [route, alias] = declaration.kind === 'route' ? [declaration, undefined] : [declaration.of, declaration];
-  const path = openApiPath(declaration.path);
+  const path = openApiPath(route.documentedPath ?? declaration.path);
   const description = alias ? alias.description : route.description;
   const security = securityOf[route.auth ?? 'required'];
   const request = documentedRequest(route);
   return {
     method: declaration.method,
     path,
+    operationId: declaration.operationId,
     tags: route.tags,
     summary: alias ? `Same as GET ${path}, for an empty-bodied POST (curl --data '')` : route.summary,
     ...(description !== undefined && { description }),
     ...(alias && { deprecated: true }),
-    ...(security && { security }),
+    security,
     ...(request && { request }),
     responses: alias ? { ...documentedResponses(route), ...errorResponses(415) } : documentedResponses(route),
   };
@@ -92,7 +119,12 @@ function operationOf(declaration: RouteDeclaration): RouteConfig {
 /** The OpenAPI document of the declared routes, in their order, from the zod schemas that validate them. */
 export function buildOpenApiDocument(routes: readonly RouteDeclaration[]) {
   const registry = createRegistry();
-  for (const declaration of routes) registry.registerPath(operationOf(declaration));
+  const operationIds = new Set<string>();
+  for (const declaration of routes) {
+    if (operationIds.has(declaration.operationId)) throw new Error(`operationId ${declaration.operationId} is declared twice`);
+    operationIds.add(declaration.operationId);
+    registry.registerPath(operationOf(declaration));
+  }
   const generator = new OpenApiGeneratorV31(registry.definitions);
   return generator.generateDocument({
     openapi: '3.1.0',

@@ -9,6 +9,7 @@ export const activityRoutes = [
   route({
     method: 'get',
     path: '/customers/:cust_id/activity',
+    operationId: 'listCustomerActivity',
     permissions: ['activity:read'],
     request: schemas.customerActivity,
     handler: activity.customerActivity,
@@ -27,6 +28,7 @@ export const activityRoutes = [
   route({
     method: 'get',
     path: '/activity',
+    operationId: 'listActivity',
     permissions: ['activity:read-all'],
     request: schemas.listActivity,
     handler: activity.listActivity,

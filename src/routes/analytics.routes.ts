@@ -30,6 +30,7 @@ export const analyticsRoutes = [
   route({
     method: 'get',
     path: '/analytics/overview',
+    operationId: 'getAnalyticsOverview',
     permissions: read,
     request: schemas.overview,
     handler: analytics.overview,
@@ -41,6 +42,7 @@ export const analyticsRoutes = [
   route({
     method: 'get',
     path: '/analytics/interactions',
+    operationId: 'getInteractionAnalytics',
     permissions: read,
     request: schemas.interactions,
     handler: analytics.interactions,
@@ -52,6 +54,7 @@ export const analyticsRoutes = [
   route({
     method: 'get',
     path: '/analytics/tickets',
+    operationId: 'getTicketAnalytics',
     permissions: read,
     request: schemas.tickets,
     handler: analytics.tickets,
@@ -63,6 +66,7 @@ export const analyticsRoutes = [
   route({
     method: 'get',
     path: '/analytics/customers',
+    operationId: 'getCustomerAnalytics',
     permissions: read,
     request: schemas.customers,
     handler: analytics.customers,
@@ -74,6 +78,7 @@ export const analyticsRoutes = [
   route({
     method: 'get',
     path: '/analytics/users',
+    operationId: 'getUserAnalytics',
     permissions: ['analytics:read-all'],
     request: schemas.users,
     handler: analytics.users,

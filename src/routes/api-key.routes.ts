@@ -9,6 +9,7 @@ export const apiKeyRoutes = [
   route({
     method: 'post',
     path: '/api-keys',
+    operationId: 'createApiKey',
     permissions: ['api-keys:manage'],
     noStore: true,
     request: schemas.createApiKey,
@@ -29,6 +30,7 @@ export const apiKeyRoutes = [
   route({
     method: 'get',
     path: '/api-keys',
+    operationId: 'listApiKeys',
     permissions: ['api-keys:manage'],
     request: schemas.listApiKeys,
     handler: apiKeys.listApiKeys,
@@ -45,6 +47,7 @@ export const apiKeyRoutes = [
   route({
     method: 'delete',
     path: '/api-keys/:api_key_id',
+    operationId: 'revokeApiKey',
     permissions: ['api-keys:manage'],
     request: schemas.apiKeyById,
     handler: apiKeys.revokeApiKey,

@@ -19,6 +19,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/user/signup',
+    operationId: 'signupUser',
     auth: 'optional',
     ...issuesTokens,
     request: signupUser,
@@ -36,6 +37,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/user/signin',
+    operationId: 'signinUser',
     auth: 'public',
     ...issuesTokens,
     request: schemas.signin,
@@ -51,6 +53,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/customer/signup',
+    operationId: 'signupCustomer',
     auth: 'public',
     ...issuesTokens,
     request: signupCustomer,
@@ -69,6 +72,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/customer/signin',
+    operationId: 'signinCustomer',
     auth: 'public',
     ...issuesTokens,
     request: schemas.signin,
@@ -84,6 +88,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/auth/refresh',
+    operationId: 'refreshTokens',
     auth: 'public',
     ...issuesTokens,
     request: schemas.refresh,
@@ -102,6 +107,7 @@ export const authRoutes = [
   route({
     method: 'post',
     path: '/auth/logout',
+    operationId: 'logout',
     auth: 'optional',
     requireDatabase: true,
     request: schemas.logout,
@@ -117,6 +123,7 @@ export const authRoutes = [
   route({
     method: 'get',
     path: '/me',
+    operationId: 'getMe',
     handler: auth.me,
     tags,
     summary: 'The caller: staff user or customer, with its permissions',

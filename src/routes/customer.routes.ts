@@ -15,6 +15,7 @@ export const customerRoutes = [
   route({
     method: 'get',
     path: '/customers',
+    operationId: 'listCustomers',
     permissions: ['customers:read'],
     request: schemas.listCustomers,
     handler: customers.listCustomers,
@@ -28,6 +29,7 @@ export const customerRoutes = [
   route({
     method: 'post',
     path: '/customers',
+    operationId: 'createCustomer',
     permissions: ['customers:write'],
     request: schemas.createCustomer,
     handler: customers.createCustomer,
@@ -42,6 +44,7 @@ export const customerRoutes = [
   route({
     method: 'get',
     path: '/customers/:cust_id',
+    operationId: 'getCustomer',
     permissions: ['customers:read', 'customers:self'],
     request: schemas.getCustomer,
     handler: customers.getCustomer,
@@ -55,6 +58,7 @@ export const customerRoutes = [
   route({
     method: 'patch',
     path: '/customers/:cust_id',
+    operationId: 'updateCustomer',
     permissions: ['customers:write', 'customers:self'],
     request: schemas.updateCustomer,
     handler: customers.updateCustomer,
@@ -74,6 +78,7 @@ export const customerRoutes = [
   route({
     method: 'delete',
     path: '/customers/:cust_id',
+    operationId: 'deleteCustomer',
     permissions: ['customers:delete'],
     request: schemas.deleteCustomer,
     handler: customers.deleteCustomer,

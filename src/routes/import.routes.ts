@@ -13,11 +13,18 @@ import { route } from './route';
  */
 const tags = ['import/export'];
 const csvText = z.string().meta({ description: 'CSV with a header row; columns matched case-insensitively with aliases' });
+// What an import file must hold at least (an empty file, or a header without rows, answers 400): a header line
+// and a data row after it; one JSON object, or one NDJSON line.
+const csvFile = csvText.meta({
+  description: 'CSV: a header row, then at least one data row; columns matched case-insensitively with aliases',
+  pattern: '\\S[^\\r\\n]*\\r?\\n[\\s\\S]*\\S',
+});
 
 export const importExportRoutes = [
   route({
     method: 'get',
     path: '/export/customer_data',
+    operationId: 'exportCustomers',
     permissions: ['data:export'],
     rateLimit: 'data',
     parseBody: false,
@@ -47,6 +54,7 @@ export const importExportRoutes = [
   route({
     method: 'post',
     path: '/import/customer_data',
+    operationId: 'importCustomers',
     permissions: ['data:import'],
     rateLimit: 'data',
     parseBody: false,
@@ -68,9 +76,9 @@ export const importExportRoutes = [
     documentedBody: {
       required: true,
       content: {
-        'text/csv': { schema: csvText },
-        'application/json': { schema: z.array(z.record(z.string(), z.unknown())) },
-        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line' }) },
+        'text/csv': { schema: csvFile },
+        'application/json': { schema: z.array(z.record(z.string(), z.unknown())).min(1) },
+        'application/x-ndjson': { schema: z.string().meta({ description: 'One JSON object per line, at least one', pattern: '\\S' }) },
         'multipart/form-data': { schema: z.object({ file: z.string().meta({ format: 'binary' }) }) },
       },
     },
@@ -83,6 +91,7 @@ export const importExportRoutes = [
   route({
     method: 'get',
     path: '/import/jobs/:job_id',
+    operationId: 'getImportJob',
     permissions: ['data:import'],
     parseBody: false,
     request: schemas.getImportJob,
@@ -99,6 +108,7 @@ export const importExportRoutes = [
   route({
     method: 'post',
     path: '/import/jobs/:job_id/revert',
+    operationId: 'revertImportJob',
     permissions: ['data:import'],
     rateLimit: 'data',
     parseBody: false,

@@ -28,6 +28,7 @@ export const interactionRoutes = [
   route({
     method: 'get',
     path: '/users/meetings',
+    operationId: 'listMyInteractions',
     permissions: read,
     request: schemas.listInteractions,
     handler: interactions.listMyInteractions,
@@ -42,6 +43,7 @@ export const interactionRoutes = [
   route({
     method: 'post',
     path: '/users/meetings/:customer_id',
+    operationId: 'scheduleMeeting',
     permissions: write,
     request: schemas.scheduleMeeting,
     handler: interactions.scheduleMeeting,
@@ -59,6 +61,7 @@ export const interactionRoutes = [
   route({
     method: 'get',
     path: '/interactions',
+    operationId: 'listInteractions',
     permissions: read,
     request: schemas.listInteractions,
     handler: interactions.listInteractions,
@@ -73,6 +76,7 @@ export const interactionRoutes = [
   route({
     method: 'post',
     path: '/interactions',
+    operationId: 'createInteraction',
     permissions: write,
     request: schemas.createInteraction,
     handler: interactions.createInteraction,
@@ -90,6 +94,7 @@ export const interactionRoutes = [
   route({
     method: 'get',
     path: '/interactions/user/:user_id',
+    operationId: 'listUserInteractions',
     permissions: read,
     request: schemas.listUserInteractions,
     handler: interactions.listUserInteractions,
@@ -107,6 +112,7 @@ export const interactionRoutes = [
   route({
     method: 'get',
     path: '/interactions/customer/:cust_id',
+    operationId: 'listCustomerInteractions',
     permissions: read,
     request: schemas.listCustomerInteractions,
     handler: interactions.listCustomerInteractions,
@@ -121,6 +127,7 @@ export const interactionRoutes = [
   route({
     method: 'get',
     path: '/interactions/:interaction_id',
+    operationId: 'getInteraction',
     permissions: read,
     request: schemas.getInteraction,
     handler: interactions.getInteraction,
@@ -135,6 +142,7 @@ export const interactionRoutes = [
   route({
     method: 'patch',
     path: '/interactions/:interaction_id',
+    operationId: 'updateInteraction',
     permissions: write,
     request: schemas.updateInteraction,
     handler: interactions.updateInteraction,
@@ -151,6 +159,7 @@ export const interactionRoutes = [
   route({
     method: 'delete',
     path: '/interactions/:interaction_id',
+    operationId: 'deleteInteraction',
     permissions: write,
     request: schemas.deleteInteraction,
     handler: interactions.deleteInteraction,

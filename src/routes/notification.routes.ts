@@ -9,6 +9,7 @@ export const notificationRoutes = [
   route({
     method: 'get',
     path: '/notifications',
+    operationId: 'listNotifications',
     permissions: ['notifications:read'],
     request: schemas.listNotifications,
     handler: notifications.listNotifications,
@@ -26,6 +27,7 @@ export const notificationRoutes = [
   route({
     method: 'patch',
     path: '/notifications/:notification_id/read',
+    operationId: 'markNotificationRead',
     permissions: ['notifications:read'],
     request: schemas.markNotificationRead,
     handler: notifications.markRead,
@@ -40,6 +42,7 @@ export const notificationRoutes = [
   route({
     method: 'post',
     path: '/notifications/read-all',
+    operationId: 'markAllNotificationsRead',
     permissions: ['notifications:read'],
     handler: notifications.markAllRead,
     tags,

@@ -11,6 +11,7 @@ export const outboxRoutes = [
   route({
     method: 'get',
     path: '/admin/outbox',
+    operationId: 'listOutboxMessages',
     permissions: ['outbox:manage'],
     request: schemas.listOutbox,
     handler: outbox.listOutbox,
@@ -28,6 +29,7 @@ export const outboxRoutes = [
   route({
     method: 'post',
     path: '/admin/outbox/:message_id/retry',
+    operationId: 'retryOutboxMessage',
     permissions: ['outbox:manage'],
     request: schemas.retryOutboxMessage,
     handler: outbox.retryMessage,

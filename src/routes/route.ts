@@ -40,6 +40,17 @@ interface RouteFields {
   method: HttpMethod;
   /** Express syntax: literal segments and `:name` parameters. */
   path: string;
+  /**
+   * The OpenAPI operationId: camelCase, verb first, unique, and stable (client generators and Postman name
+   * their methods after it), so it is written here rather than derived from a path or a handler's name.
+   */
+  operationId: string;
+  /**
+   * The path as openapi.yaml lists it, when it differs from `path` only by its parameters' names: OpenAPI
+   * forbids two templates that differ only that way, which the original's `/customers/ticket/:interaction_id`
+   * and `/customers/ticket/:ticket_id` do. Its parameters take, in order, the schemas of `path`'s.
+   */
+  documentedPath?: string;
   /** A stricter limit besides the global one; `none` is exempt from every limit (health checks, docs). */
   rateLimit?: 'auth' | 'data' | 'none';
   /** The answer carries tokens: `Cache-Control: no-store`, also documented on its 2xx responses. */
@@ -74,6 +85,7 @@ interface CurlDataAlias {
   kind: 'curl-data-alias';
   method: 'post';
   path: string;
+  operationId: string;
   of: Route;
   description: string;
 }
@@ -81,15 +93,30 @@ interface CurlDataAlias {
 export type RouteDeclaration = Route | CurlDataAlias;
 
 const supportedPath = /^(\/([\w.-]+|:\w+))+$/;
+const camelCase = /^[a-z][a-zA-Z0-9]*$/;
+
+/** The path with every parameter's name blanked: two paths with the same shape are one URL template. */
+export function pathShape(path: string): string {
+  return path.replace(/:\w+/g, ':');
+}
+
+function checkOperationId(operationId: string, path: string): void {
+  if (!camelCase.test(operationId)) throw new Error(`operationId ${operationId} of ${path} is not camelCase`);
+}
 
 export function route(spec: RouteSpec): Route {
   if (!supportedPath.test(spec.path)) throw new Error(`Unsupported route path ${spec.path}: literal segments and :params only`);
+  checkOperationId(spec.operationId, spec.path);
+  if (spec.documentedPath !== undefined && pathShape(spec.documentedPath) !== pathShape(spec.path)) {
+    throw new Error(`documentedPath ${spec.documentedPath} must differ from ${spec.path} only by parameter names`);
+  }
   return { kind: 'route', ...spec };
 }
 
-export function curlDataAlias(of: Route, description: string): CurlDataAlias {
+export function curlDataAlias(of: Route, operationId: string, description: string): CurlDataAlias {
   if (of.method !== 'get') throw new Error(`A curl --data alias stands for a GET, not ${of.method.toUpperCase()} ${of.path}`);
-  return { kind: 'curl-data-alias', method: 'post', path: of.path, of, description };
+  checkOperationId(operationId, of.path);
+  return { kind: 'curl-data-alias', method: 'post', path: of.path, operationId, of, description };
 }
 
 /**

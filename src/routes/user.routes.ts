@@ -14,6 +14,7 @@ const updated = z
 const listUsers = route({
   method: 'get',
   path: '/users',
+  operationId: 'listUsers',
   permissions: ['users:read'],
   request: schemas.listUsers,
   handler: users.listUsers,
@@ -29,6 +30,7 @@ const listUsers = route({
 const getUser = route({
   method: 'get',
   path: '/users/:user_id',
+  operationId: 'getUser',
   permissions: ['users:read'],
   request: schemas.getUser,
   handler: users.getUser,
@@ -45,6 +47,7 @@ const updateUser = (method: 'patch' | 'put') =>
   route({
     method,
     path: '/users/:user_id',
+    operationId: method === 'put' ? 'updateUserViaPut' : 'updateUser',
     permissions: ['users:manage', 'users:update-self'],
     request: schemas.updateUser,
     handler: users.updateUser,
@@ -64,14 +67,19 @@ const updateUser = (method: 'patch' | 'put') =>
 export const userRoutes = [
   listUsers,
   // The original README's `curl --data ''` examples POST with an empty body; the service reads those as GETs.
-  curlDataAlias(listUsers, "Compatibility with the original README's `curl --data ''` example. A POST with a body is not accepted here."),
-  curlDataAlias(getUser, "Compatibility with the original README's `curl --data ''` example."),
+  curlDataAlias(
+    listUsers,
+    'listUsersViaPost',
+    "Compatibility with the original README's `curl --data ''` example. A POST with a body is not accepted here.",
+  ),
+  curlDataAlias(getUser, 'getUserViaPost', "Compatibility with the original README's `curl --data ''` example."),
   getUser,
   updateUser('patch'),
   updateUser('put'),
   route({
     method: 'delete',
     path: '/users/:user_id',
+    operationId: 'deleteUser',
     // Deleting staff users is an ADMIN's alone (SPEC §3); the service checks the same permission.
     permissions: ['users:manage'],
     request: schemas.deleteUser,

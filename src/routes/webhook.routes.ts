@@ -15,6 +15,7 @@ export const webhookRoutes = [
     request: schemas.createWebhook,
     handler: webhooks.createWebhook,
     tags,
+    operationId: 'createWebhook',
     summary: 'Create a webhook endpoint (ADMIN)',
     description:
       'Subscribes a URL to entity events. The answer carries the signing `secret` (Standard Webhooks `whsec_…`) ' +
@@ -33,6 +34,7 @@ export const webhookRoutes = [
     request: schemas.listWebhooks,
     handler: webhooks.listWebhooks,
     tags,
+    operationId: 'listWebhooks',
     summary: 'Webhook endpoints (ADMIN)',
     responses: { 200: listOf('Endpoints, newest first', schemas.webhookResponse), ...errorResponses(400, 401, 403, 503, ...commonErrors) },
   }),
@@ -43,6 +45,7 @@ export const webhookRoutes = [
     request: schemas.webhookById,
     handler: webhooks.getWebhook,
     tags,
+    operationId: 'getWebhook',
     summary: 'One webhook endpoint (ADMIN)',
     responses: { 200: ok('The endpoint', schemas.webhookResponse), ...errorResponses(400, 401, 403, 404, 503, ...commonErrors) },
   }),
@@ -53,6 +56,7 @@ export const webhookRoutes = [
     request: schemas.updateWebhook,
     handler: webhooks.updateWebhook,
     tags,
+    operationId: 'updateWebhook',
     summary: 'Change a webhook endpoint (ADMIN)',
     description: '`active: true` re-enables an endpoint disabled by a 410 or by repeated failures; `active: false` pauses it.',
     responses: { 200: ok('The endpoint', schemas.webhookResponse), ...errorResponses(400, 401, 403, 404, 415, 503, ...commonErrors) },
@@ -64,6 +68,7 @@ export const webhookRoutes = [
     request: schemas.webhookById,
     handler: webhooks.deleteWebhook,
     tags,
+    operationId: 'deleteWebhook',
     summary: 'Delete a webhook endpoint and its deliveries (ADMIN)',
     responses: { 200: ok('Deleted', messageResponse), ...errorResponses(400, 401, 403, 404, 503, ...commonErrors) },
   }),
@@ -74,6 +79,7 @@ export const webhookRoutes = [
     request: schemas.webhookById,
     handler: webhooks.testWebhook,
     tags,
+    operationId: 'pingWebhook',
     summary: 'Send a ping to a webhook endpoint (ADMIN)',
     description:
       'Queues a signed `ping` event for this endpoint alone; follow it in `GET /webhooks/{webhook_id}/deliveries`. ' +
@@ -91,6 +97,7 @@ export const webhookRoutes = [
     documentedBody: { required: false, ...jsonContent(schemas.rotateWebhookSecret.body) },
     handler: webhooks.rotateSecret,
     tags,
+    operationId: 'rotateWebhookSecret',
     summary: 'Rotate the signing secret (ADMIN)',
     description:
       'Answers a new secret, shown once. Deliveries carry a signature with the new and with the previous secret ' +
@@ -107,6 +114,7 @@ export const webhookRoutes = [
     request: schemas.listDeliveries,
     handler: webhooks.listDeliveries,
     tags,
+    operationId: 'listWebhookDeliveries',
     summary: "A webhook endpoint's deliveries (ADMIN)",
     description: 'Newest first: status, attempts, the last answer code and duration. Filter with `status`.',
     responses: { 200: listOf('Deliveries', schemas.deliveryResponse), ...errorResponses(400, 401, 403, 404, 503, ...commonErrors) },
@@ -118,6 +126,7 @@ export const webhookRoutes = [
     request: schemas.redeliver,
     handler: webhooks.redeliver,
     tags,
+    operationId: 'redeliverWebhookDelivery',
     summary: 'Deliver again (ADMIN)',
     description:
       'Queues a delivered or failed delivery again with fresh attempts and the same `webhook-id`. A pending one ' +

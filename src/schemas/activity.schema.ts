@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { activityActions, activityEntities, actorTypes } from '../models/activity.model';
 import { pagingQuery } from '../utils/paging';
-import { isoDate, objectId } from './common.schema';
+import { isoDate, isoDateAfter, objectId } from './common.schema';
 
 const dateTime = z.string().meta({ format: 'date-time' });
 
@@ -32,7 +32,7 @@ export const activityResponse = z
 
 const timeFilters = {
   from: isoDate.optional().meta({ description: 'Entries at or after this instant' }),
-  to: isoDate.optional().meta({ description: 'Entries before this instant (exclusive)' }),
+  to: isoDateAfter.optional().meta({ description: 'Entries before this instant (exclusive)' }),
 };
 const fromBeforeTo = (q: { from?: Date; to?: Date }) => !q.from || !q.to || q.from < q.to;
 

@@ -3,7 +3,7 @@ import { customerStatuses } from '../models/customer.model';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
 import { recordFromKeys } from '../utils/record-from-keys';
-import { isoDate } from './common.schema';
+import { isoDate, isoDateAfter } from './common.schema';
 
 // Analytics queries: a period of whole UTC days (`from`/`to`, both included), the output format and, for the
 // grouped reports, what the rows are grouped by.
@@ -19,7 +19,7 @@ export type CustomerGrouping = (typeof customerGroupings)[number];
 
 const periodQuery = {
   from: isoDate.optional().meta({ description: 'First UTC day of the period (a time part is ignored); default 29 days before `to`' }),
-  to: isoDate.optional().meta({ description: 'Last UTC day of the period, included; default today' }),
+  to: isoDateAfter.optional().meta({ description: 'Last UTC day of the period, included; default today' }),
   format: z.enum(['json', 'csv']).default('json').meta({ description: 'csv answers text/csv (one line per row)' }),
 };
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { permissionList } from '../config/permissions';
 import { pagingQuery } from '../utils/paging';
-import { isoDate, objectId } from './common.schema';
+import { isoDate, notBlank, objectId } from './common.schema';
 
 const dateTime = z.string().meta({ format: 'date-time' });
 const scope = z.enum(permissionList).meta({ description: 'A permission name from the permission table', example: 'customers:read' });
@@ -9,14 +9,17 @@ const scope = z.enum(permissionList).meta({ description: 'A permission name from
 export const createApiKey = {
   body: z
     .object({
-      name: z.string().trim().min(1).max(200).meta({ example: 'billing sync' }),
+      name: z.string().trim().min(1).max(200).meta({ pattern: notBlank, example: 'billing sync' }),
       scopes: z
         .array(scope)
         .min(1)
         .max(permissionList.length)
         .refine((scopes) => new Set(scopes).size === scopes.length, 'must not repeat a scope')
-        .meta({ description: 'What the key may do, within its owner’s current permissions' }),
-      expires_at: isoDate.nullable().optional().meta({ description: 'When the key stops working; absent or null: never' }),
+        .meta({ description: 'What the key may do, within its owner’s current permissions', uniqueItems: true }),
+      expires_at: isoDate
+        .nullable()
+        .optional()
+        .meta({ description: 'When the key stops working, in the future; absent or null: never', example: '2099-01-01T00:00:00Z' }),
     })
     .strict(),
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { originalKeys } from './common.schema';
 import { customerResponse } from './customer.schema';
 import { userResponse } from './user.schema';
 
@@ -9,7 +10,11 @@ export const signin = {
       password: z.string().max(200).meta({ format: 'password', example: '$15$lShiva' }),
     })
     .strict()
-    .meta({ id: 'Signin', example: { Email: 'sita@gmail.com', Password: '$15$lShiva' } }),
+    .meta({
+      id: 'Signin',
+      description: `${originalKeys} \`{"Email": …, "Password": …}\`.`,
+      example: { email: 'sita@gmail.com', password: '$15$lShiva' },
+    }),
 };
 
 export const refresh = {
@@ -26,7 +31,11 @@ export const logout = {
       all: z.boolean().optional().meta({ description: 'End every session of the caller (needs an access token)' }),
     })
     .strict()
-    .meta({ id: 'LogoutRequest' }),
+    .meta({
+      id: 'LogoutRequest',
+      // The service's rule (services/auth.service.ts logout), stated for clients: a sign-in to end, or all of them.
+      anyOf: [{ required: ['refresh_token'] }, { required: ['all'], properties: { all: { const: true } } }],
+    }),
 };
 
 const tokenFields = {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { customerStatuses, type AddressPart, type PublicCustomerField } from '../models/customer.model';
 import { pagingQuery } from '../utils/paging';
-import { email, name, objectId, password } from './common.schema';
+import { email, name, notBlank, objectId, originalKeys, password, someField } from './common.schema';
 
 const status = z.enum(customerStatuses).meta({ example: 'lead' });
 const company = z.string().trim().max(200).meta({ example: 'TATA' });
@@ -9,10 +9,10 @@ const phone = z
   .string()
   .trim()
   .max(50)
-  .regex(/^[+\d][\d\s().\-/x]*$/, 'expected a phone number such as +91 35636621762')
+  .regex(/^[+0-9][0-9\s().\-/x]*$/, 'expected a phone number such as +91 35636621762')
   .meta({ example: '+91 35636621762' });
 const tags = z
-  .array(z.string().trim().min(1).max(50))
+  .array(z.string().trim().min(1).max(50).meta({ pattern: notBlank }))
   .max(50)
   .meta({ example: ['vip'] });
 const addressPart = {
@@ -106,7 +106,8 @@ export const signupCustomer = {
     .strict()
     .meta({
       id: 'CustomerSignup',
-      example: { Name: 'ramlal', Email: 'ram@gmail.com', Password: '$2a$15$lShiva', Company: 'TATA', Phone: '+91 35636621762' },
+      description: `${originalKeys} \`{"Name": …, "Email": …, "Password": …, "Company": …, "Phone": …}\`.`,
+      example: { name: 'ramlal', email: 'ram@gmail.com', password: '$2a$15$lShiva', company: 'TATA', phone: '+91 35636621762' },
     }),
 };
 
@@ -124,29 +125,35 @@ export const createCustomer = {
 
 export const updateCustomer = {
   params: customerParams,
-  body: z
-    .object({
-      name: name.optional(),
-      email: email.optional(),
-      company: company.nullable().optional(),
-      phone: phone.nullable().optional(),
-      tags: tags.optional(),
-      address: addressPatch.nullable().optional(),
-      status: status.optional(),
-      owner_id: objectId.nullable().optional(),
-      password: password.optional(),
-      current_password: z.string().max(200).optional(),
-    })
-    .strict()
-    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
-    .meta({ id: 'CustomerUpdate', example: { status: 'active', tags: ['vip'] } }),
+  body: someField(
+    z
+      .object({
+        name: name.optional(),
+        email: email.optional(),
+        company: company.nullable().optional(),
+        phone: phone.nullable().optional(),
+        tags: tags.optional(),
+        address: addressPatch.nullable().optional(),
+        status: status.optional(),
+        owner_id: objectId.nullable().optional(),
+        password: password.optional(),
+        current_password: z.string().max(200).optional(),
+      })
+      .strict(),
+  ).meta({ id: 'CustomerUpdate', example: { status: 'active', tags: ['vip'] } }),
 };
 
 export const listCustomers = {
   query: z
     .object({
       ...pagingQuery(['created_at', 'updated_at', 'name'] as const, 'created_at'),
-      q: z.string().trim().min(1).max(100).optional().meta({ description: 'Prefix search over the words of name, e-mail and company' }),
+      q: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .optional()
+        .meta({ pattern: notBlank, description: 'Prefix search over the words of name, e-mail and company' }),
       status: status.optional(),
       company: z
         .string()
@@ -154,9 +161,9 @@ export const listCustomers = {
         .min(1)
         .max(200)
         .optional()
-        .meta({ description: 'The exact company name, in any case (`acme` finds `ACME`)' }),
+        .meta({ pattern: notBlank, description: 'The exact company name, in any case (`acme` finds `ACME`)' }),
       owner: objectId.optional().meta({ description: 'Owner staff user id' }),
-      tag: z.string().trim().min(1).max(50).optional(),
+      tag: z.string().trim().min(1).max(50).optional().meta({ pattern: notBlank }),
     })
     .strict(),
 };

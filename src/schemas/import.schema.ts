@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { importFormats, importJobStatuses, importModes } from '../models/import-job.model';
-import { booleanQuery, objectId } from './common.schema';
+import { booleanQueryOff, objectId } from './common.schema';
 import { publicCustomerShape } from './customer.schema';
 
 export const importCustomers = {
@@ -10,9 +10,9 @@ export const importCustomers = {
         .enum(importModes)
         .default('upsert')
         .meta({ description: 'upsert (by e-mail, default), insert (existing e-mails fail), skip (existing e-mails skipped)' }),
-      dry_run: booleanQuery.default(false).meta({ description: 'Validate and report without writing' }),
-      atomic: booleanQuery.default(false).meta({ description: 'Validate every row first; write nothing if any fails' }),
-      async: booleanQuery.default(false).meta({ description: 'Answer 202 with a job id once the upload is received' }),
+      dry_run: booleanQueryOff.meta({ description: 'Validate and report without writing' }),
+      atomic: booleanQueryOff.meta({ description: 'Validate every row first; write nothing if any fails' }),
+      async: booleanQueryOff.meta({ description: 'Answer 202 with a job id once the upload is received' }),
     })
     .strict(),
 };
@@ -23,9 +23,9 @@ export const revertImportJob = {
   params: jobParams,
   query: z
     .object({
-      async: booleanQuery
-        .default(false)
-        .meta({ description: 'Answer 202 with the job at once; the revert runs on, its progress in GET /import/jobs/{job_id}' }),
+      async: booleanQueryOff.meta({
+        description: 'Answer 202 with the job at once; the revert runs on, its progress in GET /import/jobs/{job_id}',
+      }),
     })
     .strict(),
 };

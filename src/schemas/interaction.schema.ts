@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { interactionStatuses, interactionTypes } from '../models/interaction.model';
 import { pagingQuery } from '../utils/paging';
-import { isoDate, objectId } from './common.schema';
+import { isoDate, isoDateAfter, notBlank, objectId, someField } from './common.schema';
 
 const type = z.enum(interactionTypes).meta({ example: 'meeting' });
 const status = z.enum(interactionStatuses).meta({ example: 'scheduled' });
-const title = z.string().trim().min(1).max(200).meta({ example: 'Quarterly review' });
+const title = z.string().trim().min(1).max(200).meta({ pattern: notBlank, example: 'Quarterly review' });
 const notes = z
   .string()
   .max(10_000)
@@ -39,6 +39,19 @@ export const interactionResponse = z
 
 export const interactionParams = z.object({ interaction_id: objectId }).strict();
 
+/**
+ * An update's `completed_at` comes with the status that allows it: a time with `completed`, null with any other.
+ * The service checks it against the status the interaction will have, which may be the stored one; the document
+ * cannot know that one, so it asks for the status alongside (stricter than the service, never looser).
+ */
+const completedAtGoesWithStatus = {
+  required: ['status'],
+  anyOf: [
+    { properties: { completed_at: { type: 'string' }, status: { const: 'completed' } } },
+    { properties: { completed_at: { type: 'null' }, status: { enum: interactionStatuses.filter((s) => s !== 'completed') } } },
+  ],
+};
+
 // completed_at belongs to completed interactions only (on update, the service checks against the stored status).
 function completedAtNeedsCompleted(body: { status?: string; completed_at?: Date }, ctx: z.RefinementCtx) {
   if (body.completed_at && body.status !== 'completed') {
@@ -64,6 +77,7 @@ export const createInteraction = {
     .superRefine(completedAtNeedsCompleted)
     .meta({
       id: 'InteractionCreate',
+      dependentSchemas: { completed_at: { required: ['status'], properties: { status: { const: 'completed' } } } },
       example: { customer_id: '66d324c3e3d3bbd29769c154', type: 'call', title: 'Follow-up call', scheduled_at: '2024-09-02T10:00:00Z' },
     }),
 };
@@ -84,21 +98,25 @@ export const scheduleMeeting = {
 
 export const updateInteraction = {
   params: interactionParams,
-  body: z
-    .object({
-      type: type.optional(),
-      title: title.nullable().optional(),
-      notes: notes.nullable().optional(),
-      outcome: outcome.nullable().optional(),
-      status: status.optional(),
-      scheduled_at: isoDate.nullable().optional(),
-      due_at: isoDate.nullable().optional(),
-      completed_at: isoDate.nullable().optional(),
-      user_id: objectId.optional().meta({ description: 'Hand the interaction to another staff user (ADMIN, MANAGER)' }),
-    })
-    .strict()
-    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
-    .meta({ id: 'InteractionUpdate', example: { status: 'completed', outcome: 'Renewal agreed' } }),
+  body: someField(
+    z
+      .object({
+        type: type.optional(),
+        title: title.nullable().optional(),
+        notes: notes.nullable().optional(),
+        outcome: outcome.nullable().optional(),
+        status: status.optional(),
+        scheduled_at: isoDate.nullable().optional(),
+        due_at: isoDate.nullable().optional(),
+        completed_at: isoDate.nullable().optional(),
+        user_id: objectId.optional().meta({ description: 'Hand the interaction to another staff user (ADMIN, MANAGER)' }),
+      })
+      .strict(),
+  ).meta({
+    id: 'InteractionUpdate',
+    example: { status: 'completed', outcome: 'Renewal agreed' },
+    dependentSchemas: { completed_at: completedAtGoesWithStatus },
+  }),
 };
 
 export const listInteractions = {
@@ -108,7 +126,7 @@ export const listInteractions = {
       type: type.optional(),
       status: status.optional(),
       from: isoDate.optional().meta({ description: 'occurs_at on or after this instant (a date means its UTC midnight)' }),
-      to: isoDate.optional().meta({ description: 'occurs_at before this instant (exclusive)' }),
+      to: isoDateAfter.optional().meta({ description: 'occurs_at before this instant (exclusive)' }),
       user_id: objectId.optional().meta({ description: 'Owning staff user' }),
       customer_id: objectId.optional(),
     })

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { ticketPriorities, ticketStatuses } from '../models/ticket.model';
 import { pagingQuery } from '../utils/paging';
-import { objectId } from './common.schema';
+import { notBlank, objectId, someField } from './common.schema';
 
 const status = z.enum(ticketStatuses).meta({ example: 'open' });
 const priority = z.enum(ticketPriorities).meta({ example: 'high' });
-const title = z.string().trim().min(1).max(200).meta({ example: 'Invoice shows the wrong amount' });
+const title = z.string().trim().min(1).max(200).meta({ pattern: notBlank, example: 'Invoice shows the wrong amount' });
 const description = z.string().trim().max(10_000).meta({ example: 'The September invoice charges twice.' });
 const dateTime = z.string().meta({ format: 'date-time' });
 
@@ -29,10 +29,10 @@ export const ticketResponse = z
   .strict()
   .meta({ id: 'Ticket' });
 
-const ticketParams = z.object({ ticket_id: objectId }).strict();
+const ticketParams = z.object({ ticket_id: objectId.meta({ description: 'The ticket' }) }).strict();
 
 export const createTicket = {
-  params: z.object({ interaction_id: objectId }).strict(),
+  params: z.object({ interaction_id: objectId.meta({ description: 'The interaction to raise the ticket on (not a ticket id)' }) }).strict(),
   body: z
     .object({
       title,
@@ -46,17 +46,17 @@ export const createTicket = {
 
 export const updateTicket = {
   params: ticketParams,
-  body: z
-    .object({
-      title: title.optional(),
-      description: description.nullable().optional(),
-      status: status.optional(),
-      priority: priority.optional(),
-      assigned_to: objectId.nullable().optional(),
-    })
-    .strict()
-    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
-    .meta({ id: 'TicketUpdate', example: { status: 'in_progress' } }),
+  body: someField(
+    z
+      .object({
+        title: title.optional(),
+        description: description.nullable().optional(),
+        status: status.optional(),
+        priority: priority.optional(),
+        assigned_to: objectId.nullable().optional(),
+      })
+      .strict(),
+  ).meta({ id: 'TicketUpdate', example: { status: 'in_progress' } }),
 };
 
 export const listTickets = {

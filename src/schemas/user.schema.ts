@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { staffRoles } from '../config/permissions';
 import { pagingQuery } from '../utils/paging';
-import { email, name, objectId, password } from './common.schema';
+import { email, name, objectId, originalKeys, password, someField } from './common.schema';
 
 const role = z.enum(staffRoles).meta({ description: 'Staff role', example: 'USER' });
 
@@ -30,7 +30,11 @@ export const signupUser = {
       role: role.optional(),
     })
     .strict()
-    .meta({ id: 'UserSignup', example: { Email: 'sita@gmail.com', Password: '$15$lShiva', name: 'sita', role: 'ADMIN' } }),
+    .meta({
+      id: 'UserSignup',
+      description: `${originalKeys} \`{"Email": …, "Password": …, "name": …}\`.`,
+      example: { email: 'sita@gmail.com', password: '$15$lShiva', name: 'sita', role: 'ADMIN' },
+    }),
 };
 
 export const listUsers = {
@@ -46,18 +50,18 @@ export const getUser = { params: userParams };
 
 export const updateUser = {
   params: userParams,
-  body: z
-    .object({
-      name: name.optional(),
-      email: email.optional(),
-      password: password.optional(),
-      // Needed when changing one's own password.
-      current_password: z.string().max(200).optional(),
-      role: role.optional(),
-    })
-    .strict()
-    .refine((b) => Object.values(b).some((v) => v !== undefined), 'send at least one field to change')
-    .meta({ id: 'UserUpdate', example: { name: 'sahil' } }),
+  body: someField(
+    z
+      .object({
+        name: name.optional(),
+        email: email.optional(),
+        password: password.optional(),
+        // Needed when changing one's own password.
+        current_password: z.string().max(200).optional(),
+        role: role.optional(),
+      })
+      .strict(),
+  ).meta({ id: 'UserUpdate', example: { name: 'sahil' } }),
 };
 
 export const deleteUser = {
