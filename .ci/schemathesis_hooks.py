@@ -111,6 +111,57 @@ def _existing_ids() -> dict:
     return _existing
 
 
+# A webhook endpoint's URL must resolve to an address the service may call (DNS, then the SSRF guard): random
+# host names resolve to nothing here, so a well-formed http(s) URL is swapped for a local one (the fuzz server
+# runs with WEBHOOK_ALLOW_PRIVATE=true; its deliveries fail and retry, which is fine). Malformed URLs stay.
+FUZZ_WEBHOOK_URL = "http://127.0.0.1:9/fuzz-receiver"
+
+
+def _with_reachable_url(case):
+    if not case.path.startswith("/webhooks") or not isinstance(case.body, dict):
+        return
+    url = case.body.get("url")
+    if isinstance(url, str) and re.match(r"^https?://[^/?#@\s]+", url):
+        case.body["url"] = FUZZ_WEBHOOK_URL
+
+
+# A period's `from` must come before its `to` (and analytics periods end today at the latest by default and
+# span at most 3,660 days): order rules between two parameters that no schema can state. Two parseable dates
+# out of order are swapped; a lone analytics `from` in the future, or a span past the limit, is moved into
+# range. Unparseable values stay, for the validation to refuse.
+MAX_PERIOD_DAYS = 3660
+
+
+def _parse_instant(value):
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def _ordered_period(case):
+    query = case.query
+    if not isinstance(query, dict):
+        return
+    start, end = _parse_instant(query.get("from")), _parse_instant(query.get("to"))
+    if start and end and start > end:
+        query["from"], query["to"] = query["to"], query["from"]
+        start, end = end, start
+    if start and end and start == end and not case.path.startswith("/analytics"):
+        query.pop("to")  # the activity trail wants from < to; an analytics period of one day is fine
+        end = None
+    if not case.path.startswith("/analytics"):
+        return
+    last = end.date() if end else datetime.datetime.now(datetime.timezone.utc).date()
+    if start and start.date() > last:
+        query["from"] = last.isoformat()
+    elif start and (last - start.date()).days >= MAX_PERIOD_DAYS:
+        query["from"] = (last - datetime.timedelta(days=MAX_PERIOD_DAYS - 1)).isoformat()
+
+
 def _with_existing_ids(container):
     if not isinstance(container, dict):
         return
@@ -125,6 +176,8 @@ def _with_existing_ids(container):
 def before_call(context, case, kwargs):
     _with_existing_ids(case.body)
     _with_existing_ids(case.query)
+    _with_reachable_url(case)
+    _ordered_period(case)
     # Deleting the fuzz ADMIN itself (a link gives its id) cannot hand its records to itself (400): no reassign_to.
     if isinstance(case.query, dict) and (case.path_parameters or {}).get("user_id") == _existing.get("user"):
         case.query.pop("reassign_to", None)

@@ -50,7 +50,13 @@ export async function listCustomers(query: ListCustomersQuery): Promise<Page<Cus
 }
 
 /** What a plain read of a customer leaves out (the schema's `select: false` fields). */
-const hiddenCustomerFields = { password_hash: 0, search_terms: 0 } as const;
+// The fields the model hides (`select: false`), from the schema itself: a field added there is hidden here too.
+const hiddenFields = Object.entries(Customer.schema.paths)
+  .filter(([, path]) => path.options.select === false)
+  .map(([name]) => name);
+const hiddenCustomerFields = Object.fromEntries(hiddenFields.map((name) => [name, 0]));
+/** Selects the hidden fields as well: FerretDB 1.x cannot apply a projection in findAndModify. */
+const withHiddenFields = hiddenFields.map((name) => `+${name}`).join(' ');
 
 /**
  * A customer record the caller may see: any, for staff; only its own, for a customer (404 otherwise). Read
@@ -153,10 +159,10 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       returnDocument: 'after',
       runValidators: true,
     })
-      .select('+password_hash +search_terms')
+      .select(withHiddenFields)
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
-    for (const hidden of ['password_hash', 'search_terms']) Reflect.deleteProperty(updated, hidden);
+    for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
       () => applyCustomerChanges([{ before: current, after: updated }]),
