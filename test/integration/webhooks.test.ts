@@ -308,6 +308,27 @@ describe('include_encrypted_fields', () => {
       previous: { notes: 'Budget approved by the CFO' },
     });
     expect(receiver.received.find((h) => h.path === '/public')?.body).not.toMatch(/notes|Budget/);
+
+    // A redelivery opens the sealed payload again; moved onto another delivery, it no longer opens.
+    await outboxSettled();
+    receiver.reset();
+    const privateId = stored.find((m) => m.endpoint?.toHexString() === opted.id)?._id.toHexString();
+    const again = await request(app).post(`/webhooks/${opted.id}/deliveries/${privateId}/redeliver`).set(actors.admin.headers);
+    expect(again.status).toBe(202);
+    const [repeat] = await receiver.waitFor((r) => r.length === 1);
+    expect(repeat?.json.data.object).toMatchObject({ notes: 'Budget approved by the CFO' });
+    const publicMessage = stored.find((m) => m.endpoint?.toHexString() === plain.id);
+    await OutboxMessage.updateOne({ _id: publicMessage?._id }, { $set: { payload: privatePayload } });
+    const moved = await request(app)
+      .post(`/webhooks/${plain.id}/deliveries/${publicMessage?._id.toHexString()}/redeliver`)
+      .set(actors.admin.headers);
+    expect(moved.status).toBe(202);
+    const failed = await eventually(async () => {
+      const message = await OutboxMessage.findById(publicMessage?._id).lean();
+      return message?.last_error ? message : undefined;
+    });
+    expect(failed.last_error).toMatch(/authentication failed/);
+    expect(receiver.received).toHaveLength(1);
   });
 
   it('is off by default, toggled by PATCH, and refuses a non-boolean', async () => {
