@@ -51,6 +51,9 @@ export interface InteractionSecrets {
   outcome: string | null;
 }
 
+/** The AES-GCM context of a sensitive field: the record id and field are bound into each ciphertext. */
+export const interactionSecretContext = (id: Types.ObjectId, field: keyof InteractionSecrets) => `interaction:${id.toHexString()}:${field}`;
+
 function publicFields(interaction: InteractionRecord) {
   const id = interaction._id.toHexString();
   return {

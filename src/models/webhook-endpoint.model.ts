@@ -40,6 +40,8 @@ const webhookEndpointSchema = new mongoose.Schema(
     events: { type: [String], required: true, enum: webhookSubscriptions },
     description: { type: String, default: null },
     active: { type: Boolean, required: true, default: true },
+    // Opt-in: interaction events carry the decrypted notes and outcome (their deliveries are stored sealed).
+    include_encrypted_fields: { type: Boolean, required: true, default: false },
     secrets: { type: [secretSchema], required: true },
     // Failed attempts in a row (any delivery); a success resets it. WEBHOOK_DISABLE_AFTER_FAILURES disables.
     consecutive_failures: { type: Number, required: true, default: 0 },
@@ -67,6 +69,7 @@ export function webhookEndpointView(endpoint: WebhookEndpointRecord) {
     events: endpoint.events,
     description: endpoint.description ?? null,
     active: endpoint.active,
+    include_encrypted_fields: endpoint.include_encrypted_fields ?? false,
     disabled_reason: endpoint.disabled_reason ?? null,
     disabled_at: endpoint.disabled_at ?? null,
     consecutive_failures: endpoint.consecutive_failures,

@@ -33,6 +33,10 @@ const events = z
 
 const description = z.string().trim().max(500).nullable();
 
+const includeEncrypted = z.boolean().meta({
+  description: 'Interaction events carry the decrypted `notes` and `outcome` (in `object`, and in `previous` when they changed)',
+});
+
 export const webhookResponse = z
   .object({
     id: objectId,
@@ -41,6 +45,7 @@ export const webhookResponse = z
     events: z.array(z.enum(webhookSubscriptions)),
     description: z.string().nullable(),
     active: z.boolean(),
+    include_encrypted_fields: includeEncrypted,
     disabled_reason: z
       .enum(webhookDisabledReasons)
       .nullable()
@@ -95,7 +100,13 @@ const webhookParams = z.object({ webhook_id: objectId }).strict();
 
 export const createWebhook = {
   body: z
-    .object({ url, events, description: description.optional(), active: z.boolean().default(true) })
+    .object({
+      url,
+      events,
+      description: description.optional(),
+      active: z.boolean().default(true),
+      include_encrypted_fields: includeEncrypted.default(false),
+    })
     .strict()
     .meta({ id: 'CreateWebhook' }),
 };
@@ -112,6 +123,7 @@ export const updateWebhook = {
       events: events.optional(),
       description: description.optional(),
       active: z.boolean().optional().meta({ description: 'true re-enables a disabled endpoint (its failure count starts again)' }),
+      include_encrypted_fields: includeEncrypted.optional(),
     })
     .strict()
     .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')

@@ -3,6 +3,7 @@ import { Customer } from '../models/customer.model';
 import {
   customerInteractionView,
   Interaction,
+  interactionSecretContext,
   staffInteractionView,
   type InteractionRecord,
   type InteractionStatus,
@@ -50,12 +51,9 @@ function writeScope(principal: Principal): Record<string, unknown> {
 
 type SecretField = 'notes' | 'outcome';
 
-// The record id and field are bound into each ciphertext, so a value cannot be moved to another record.
-const secretContext = (id: mongoose.Types.ObjectId, field: SecretField) => `interaction:${id.toHexString()}:${field}`;
-
 function openSecret(record: InteractionRecord, field: SecretField): string | null {
   const stored = record[field];
-  return stored ? openText(stored, secretContext(record._id, field)) : null;
+  return stored ? openText(stored, interactionSecretContext(record._id, field)) : null;
 }
 
 /** The JSON the caller may see: staff get the decrypted notes and outcome; customers never get them. */
@@ -132,8 +130,8 @@ export async function createInteraction(
       user: toObjectId(userId),
       type: input.type,
       title: input.title,
-      notes: input.notes === undefined ? undefined : sealText(input.notes, secretContext(id, 'notes')),
-      outcome: input.outcome === undefined ? undefined : sealText(input.outcome, secretContext(id, 'outcome')),
+      notes: input.notes === undefined ? undefined : sealText(input.notes, interactionSecretContext(id, 'notes')),
+      outcome: input.outcome === undefined ? undefined : sealText(input.outcome, interactionSecretContext(id, 'outcome')),
       status,
       scheduled_at: input.scheduled_at,
       due_at: input.due_at,
@@ -186,7 +184,7 @@ export async function updateInteraction(id: string, changes: UpdateInteractionBo
     const now = new Date();
     const completion = completionChanges(before, changes, now);
     const seal = (field: SecretField, value: string | null | undefined) =>
-      typeof value === 'string' ? sealText(value, secretContext(before._id, field)) : value;
+      typeof value === 'string' ? sealText(value, interactionSecretContext(before._id, field)) : value;
     const patch = patchFields({
       type: changes.type,
       title: changes.title,

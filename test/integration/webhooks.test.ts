@@ -264,6 +264,96 @@ describe('event deliveries', () => {
   });
 });
 
+describe('include_encrypted_fields', () => {
+  const createCall = (notes: string) =>
+    request(app)
+      .post('/interactions')
+      .set(actors.user.headers)
+      .send({ customer_id: actors.customer.id, type: 'call', title: 'Sealed call', notes, outcome: 'Won' });
+
+  it('sends notes and outcome decrypted to an opted-in endpoint only, and stores its payload encrypted', async () => {
+    const events = ['interaction.created', 'interaction.updated'];
+    const opted = await createEndpoint({ url: receiver.url('/private'), events, include_encrypted_fields: true });
+    const plain = await createEndpoint({ url: receiver.url('/public'), events });
+    expect(opted).toMatchObject({ include_encrypted_fields: true });
+    expect(plain).toMatchObject({ include_encrypted_fields: false });
+    const created = await createCall('Budget approved by the CFO');
+    expect(created.status).toBe(201);
+    await receiver.waitFor((r) => r.length === 2);
+    const [hookPrivate] = receiver.received.filter((h) => h.path === '/private');
+    const [hookPublic] = receiver.received.filter((h) => h.path === '/public');
+    if (!hookPrivate || !hookPublic) throw new Error('a hook is missing');
+    verify(opted.secret, hookPrivate);
+    verify(plain.secret, hookPublic);
+    expect(hookPrivate.json.id).toBe(hookPublic.json.id);
+    expect(hookPrivate.json.data.object).toMatchObject({ id: created.body.id, notes: 'Budget approved by the CFO', outcome: 'Won' });
+    expect(hookPublic.json.data.object).toMatchObject({ id: created.body.id, title: 'Sealed call' });
+    expect(hookPublic.body).not.toMatch(/notes|outcome|Budget approved/);
+
+    // At rest: the opted-in delivery's payload is ciphertext; the other one is the plain public JSON.
+    const stored = await OutboxMessage.find({ event_id: hookPrivate.json.id }).lean();
+    const privatePayload = stored.find((m) => m.endpoint?.toHexString() === opted.id)?.payload;
+    const publicPayload = stored.find((m) => m.endpoint?.toHexString() === plain.id)?.payload;
+    expect(privatePayload).toMatch(/^enc:v1:/);
+    expect(privatePayload).not.toContain('Budget approved');
+    expect(publicPayload).toBe(hookPublic.body);
+
+    receiver.reset();
+    const changed = await request(app).patch(`/interactions/${created.body.id}`).set(actors.user.headers).send({ notes: 'Budget cut' });
+    expect(changed.status).toBe(200);
+    await receiver.waitFor((r) => r.length === 2);
+    const update = receiver.received.find((h) => h.path === '/private');
+    expect(update?.json.data).toEqual({
+      object: expect.objectContaining({ notes: 'Budget cut', outcome: 'Won' }),
+      previous: { notes: 'Budget approved by the CFO' },
+    });
+    expect(receiver.received.find((h) => h.path === '/public')?.body).not.toMatch(/notes|Budget/);
+
+    // A redelivery opens the sealed payload again; moved onto another delivery, it no longer opens.
+    await outboxSettled();
+    receiver.reset();
+    const privateId = stored.find((m) => m.endpoint?.toHexString() === opted.id)?._id.toHexString();
+    const again = await request(app).post(`/webhooks/${opted.id}/deliveries/${privateId}/redeliver`).set(actors.admin.headers);
+    expect(again.status).toBe(202);
+    const [repeat] = await receiver.waitFor((r) => r.length === 1);
+    expect(repeat?.json.data.object).toMatchObject({ notes: 'Budget approved by the CFO' });
+    const publicMessage = stored.find((m) => m.endpoint?.toHexString() === plain.id);
+    await OutboxMessage.updateOne({ _id: publicMessage?._id }, { $set: { payload: privatePayload } });
+    const moved = await request(app)
+      .post(`/webhooks/${plain.id}/deliveries/${publicMessage?._id.toHexString()}/redeliver`)
+      .set(actors.admin.headers);
+    expect(moved.status).toBe(202);
+    const failed = await eventually(async () => {
+      const message = await OutboxMessage.findById(publicMessage?._id).lean();
+      return message?.last_error ? message : undefined;
+    });
+    expect(failed.last_error).toMatch(/authentication failed/);
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('is off by default, toggled by PATCH, and refuses a non-boolean', async () => {
+    const { id } = await createEndpoint({ events: ['interaction.created'] });
+    expect((await request(app).get(`/webhooks/${id}`).set(actors.admin.headers)).body.include_encrypted_fields).toBe(false);
+    const bad = await request(app).patch(`/webhooks/${id}`).set(actors.admin.headers).send({ include_encrypted_fields: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details.map((d: { field: string }) => d.field)).toEqual(['include_encrypted_fields']);
+
+    const on = await request(app).patch(`/webhooks/${id}`).set(actors.admin.headers).send({ include_encrypted_fields: true });
+    expect(on.status).toBe(200);
+    expect(on.body.include_encrypted_fields).toBe(true);
+    expect((await createCall('First secret note')).status).toBe(201);
+    const [first] = await receiver.waitFor((r) => r.length === 1);
+    expect(first?.json.data.object).toMatchObject({ notes: 'First secret note', outcome: 'Won' });
+
+    const off = await request(app).patch(`/webhooks/${id}`).set(actors.admin.headers).send({ include_encrypted_fields: false });
+    expect(off.body.include_encrypted_fields).toBe(false);
+    expect((await createCall('Second secret note')).status).toBe(201);
+    const [, second] = await receiver.waitFor((r) => r.length === 2);
+    expect(second?.json.data.object).not.toHaveProperty('notes');
+    expect(second?.body).not.toMatch(/outcome|Second secret note/);
+  });
+});
+
 describe('retries and failures', () => {
   it('retries a receiver that fails twice, then succeeds, with the same webhook-id each time', async () => {
     const { id, secret } = await createEndpoint({ events: ['customer.created'] });

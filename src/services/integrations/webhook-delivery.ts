@@ -6,7 +6,7 @@ import { OutboxMessage, type OutboxRecord } from '../../models/outbox.model';
 import { WebhookEndpoint, type WebhookEndpointRecord } from '../../models/webhook-endpoint.model';
 import { webhookDisabled } from '../notifications';
 import { pinnedLookup, resolveTarget, type ResolvedTarget } from './webhook-address';
-import { forgetSubscribers } from './webhook-events';
+import { forgetSubscribers, openPayload } from './webhook-events';
 import { signatureHeader, signingSecrets } from './webhook-signing';
 
 // One attempt of one webhook delivery, run by the outbox worker under its claim (services/outbox.worker.ts):
@@ -87,7 +87,7 @@ async function attempt(endpoint: WebhookEndpointRecord, message: OutboxRecord, t
     const target = await resolveTarget(endpoint.url);
     const id = message.event_id ?? message._id.toHexString();
     const timestamp = Math.floor(Date.now() / 1000);
-    const body = message.payload ?? '{}';
+    const body = openPayload(message);
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'crm-api-webhooks/1',

@@ -69,6 +69,7 @@ export async function createEndpoint(input: CreateWebhookBody, principal: Princi
     events: input.events,
     description: input.description ?? null,
     active: input.active,
+    include_encrypted_fields: input.include_encrypted_fields,
     disabled_reason: input.active ? null : 'manual',
     disabled_at: input.active ? null : new Date(),
     secrets: [{ sealed: sealSecret(secret, _id.toHexString()), created_at: new Date(), expires_at: null }],
@@ -94,6 +95,7 @@ export async function updateEndpoint(id: string, changes: UpdateWebhookBody): Pr
   if (changes.url !== undefined) set.url = changes.url;
   if (changes.events !== undefined) set.events = changes.events;
   if (changes.description !== undefined) set.description = changes.description;
+  if (changes.include_encrypted_fields !== undefined) set.include_encrypted_fields = changes.include_encrypted_fields;
   if (changes.active === true && !current.active)
     Object.assign(set, { active: true, disabled_reason: null, disabled_at: null, consecutive_failures: 0 });
   if (changes.active === false && current.active) Object.assign(set, { active: false, disabled_reason: 'manual', disabled_at: new Date() });

@@ -4,6 +4,8 @@ import { sessionOption } from '../../database/transaction';
 import { typedCollection } from '../../database/typed-collection';
 import { OutboxMessage, type OutboxRecord } from '../../models/outbox.model';
 import { WebhookEndpoint, type WebhookEventType } from '../../models/webhook-endpoint.model';
+import { isEncrypted } from '../../utils/crypto';
+import { openText, sealText } from '../encryption.service';
 import { outboxSignals } from '../outbox.service';
 
 // Events → webhook deliveries (SPEC §8). The services' write path calls `publishEvent` where it records
@@ -18,14 +20,20 @@ import { outboxSignals } from '../outbox.service';
 // this process drop the cache at once; an endpoint created on another instance hears that instance's events
 // at once and this one's within the cache period. A delivery to an endpoint disabled or deleted meanwhile is
 // dropped by the worker (it re-reads the endpoint for each attempt).
+//
+// An endpoint with `include_encrypted_fields` gets the event's private data (an interaction's decrypted notes
+// and outcome), built only when such an endpoint listens. Its payload is stored sealed (AES-256-GCM under
+// DATA_ENCRYPTION_KEY, bound to its outbox message) and opened by the worker right before signing.
 
 interface Subscriber {
   id: Types.ObjectId;
   events: string[];
+  includeEncrypted: boolean;
 }
 interface StoredEndpoint {
   _id: Types.ObjectId;
   events: string[];
+  include_encrypted_fields?: boolean;
 }
 
 let cached: { loadedAt: number; subscribers: Subscriber[] } | undefined;
@@ -38,9 +46,9 @@ async function loadSubscribers(): Promise<Subscriber[]> {
   // The raw collection with no session: read outside any transaction in progress, so one request's
   // transaction aborting cannot fail the others waiting for this load.
   const rows = await typedCollection<StoredEndpoint>(WebhookEndpoint)
-    .find({ active: true }, { projection: { events: 1 } })
+    .find({ active: true }, { projection: { events: 1, include_encrypted_fields: 1 } })
     .toArray();
-  const subscribers = rows.map((row) => ({ id: row._id, events: row.events }));
+  const subscribers = rows.map((row) => ({ id: row._id, events: row.events, includeEncrypted: row.include_encrypted_fields === true }));
   if (started === generation) cached = { loadedAt: startedAt, subscribers };
   return subscribers;
 }
@@ -73,6 +81,49 @@ export function maxAttemptsFor(backoffMs: number, retryWindowMs: number): number
 
 export type WebhookMessage = Omit<OutboxRecord, '_id'> & { _id: Types.ObjectId };
 
+/** The AES-GCM context of a sealed payload: bound to its outbox message, so it cannot be moved to another. */
+const payloadContext = (messageId: Types.ObjectId) => `webhook-payload:${messageId.toHexString()}`;
+
+/** The body to sign and send: a sealed payload (an opted-in endpoint's) is opened here, in the worker. */
+export function openPayload(message: Pick<OutboxRecord, '_id' | 'payload'>): string {
+  const stored = message.payload ?? '{}';
+  return isEncrypted(stored) ? openText(stored, payloadContext(message._id)) : stored;
+}
+
+/** One outbox delivery per endpoint for an event already serialised; `sealed` stores the payload encrypted. */
+function deliveryDocs(endpoints: Types.ObjectId[], eventId: string, type: string, payload: string, sealed: boolean): WebhookMessage[] {
+  const now = new Date();
+  const maxAttempts = maxAttemptsFor(config.webhooks.backoffMs, config.webhooks.retryWindowMs);
+  return endpoints.map((endpoint) => {
+    const _id = new mongoose.Types.ObjectId();
+    return {
+      _id,
+      channel: 'webhook',
+      event: type,
+      endpoint,
+      event_id: eventId,
+      payload: sealed ? sealText(payload, payloadContext(_id)) : payload,
+      status: 'pending',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      next_attempt_at: now,
+      last_error: null,
+      sent_at: null,
+      created_at: now,
+      updated_at: now,
+    };
+  });
+}
+
+/** Inserts the deliveries in the current transaction. */
+async function insertDeliveries(docs: WebhookMessage[]): Promise<Types.ObjectId[]> {
+  if (docs.length === 0) return [];
+  // Straight to the collection, like the activity entry: typed values, one insert on the write path.
+  await typedCollection<WebhookMessage>(OutboxMessage).insertMany(docs, sessionOption());
+  outboxSignals.emit('enqueued');
+  return docs.map((d) => d._id);
+}
+
 /** One outbox delivery per endpoint for an event already serialised; inserted in the current transaction. */
 export async function enqueueDeliveries(
   endpoints: Types.ObjectId[],
@@ -80,29 +131,7 @@ export async function enqueueDeliveries(
   type: string,
   payload: string,
 ): Promise<Types.ObjectId[]> {
-  if (endpoints.length === 0) return [];
-  const now = new Date();
-  const maxAttempts = maxAttemptsFor(config.webhooks.backoffMs, config.webhooks.retryWindowMs);
-  const docs: WebhookMessage[] = endpoints.map((endpoint) => ({
-    _id: new mongoose.Types.ObjectId(),
-    channel: 'webhook',
-    event: type,
-    endpoint,
-    event_id: eventId,
-    payload,
-    status: 'pending',
-    attempts: 0,
-    max_attempts: maxAttempts,
-    next_attempt_at: now,
-    last_error: null,
-    sent_at: null,
-    created_at: now,
-    updated_at: now,
-  }));
-  // Straight to the collection, like the activity entry: typed values, one insert on the write path.
-  await typedCollection<WebhookMessage>(OutboxMessage).insertMany(docs, sessionOption());
-  outboxSignals.emit('enqueued');
-  return docs.map((d) => d._id);
+  return insertDeliveries(deliveryDocs(endpoints, eventId, type, payload, false));
 }
 
 export function newEventId(): string {
@@ -110,24 +139,36 @@ export function newEventId(): string {
 }
 
 /** The body every endpoint receives: `{id, type, created_at, data: {object, previous?}}`. */
-export function eventPayload(eventId: string, type: string, object: object, previous?: object): string {
+export function eventPayload(eventId: string, type: string, object: object, previous?: object, createdAt = new Date()): string {
   return JSON.stringify({
     id: eventId,
     type,
-    created_at: new Date().toISOString(),
+    created_at: createdAt.toISOString(),
     data: previous === undefined ? { object } : { object, previous },
   });
 }
 
+export interface EventData {
+  object: object;
+  previous?: object;
+}
+
 /**
  * Queues `type` for every active endpoint subscribed to it (or to `*`). `build` makes the event's data only
- * when someone listens, so an unsubscribed event costs nothing but the cache check.
+ * when someone listens, so an unsubscribed event costs nothing but the cache check; `buildPrivate` (events
+ * with encrypted fields) only when an endpoint that opted in to them listens. One event id for all endpoints.
  */
-export async function publishEvent(type: WebhookEventType, build: () => { object: object; previous?: object }): Promise<void> {
-  const subscribers = await activeSubscribers();
-  const endpoints = subscribers.filter((s) => s.events.includes(type) || s.events.includes('*')).map((s) => s.id);
-  if (endpoints.length === 0) return;
-  const { object, previous } = build();
+export async function publishEvent(type: WebhookEventType, build: () => EventData, buildPrivate?: () => EventData): Promise<void> {
+  const subscribers = (await activeSubscribers()).filter((s) => s.events.includes(type) || s.events.includes('*'));
+  if (subscribers.length === 0) return;
+  const opted = buildPrivate ? subscribers.filter((s) => s.includeEncrypted).map((s) => s.id) : [];
+  const plain = buildPrivate ? subscribers.filter((s) => !s.includeEncrypted).map((s) => s.id) : subscribers.map((s) => s.id);
   const eventId = newEventId();
-  await enqueueDeliveries(endpoints, eventId, type, eventPayload(eventId, type, object, previous));
+  const createdAt = new Date();
+  const serialise = (data: EventData) => eventPayload(eventId, type, data.object, data.previous, createdAt);
+  const docs = [
+    ...(plain.length > 0 ? deliveryDocs(plain, eventId, type, serialise(build()), false) : []),
+    ...(opted.length > 0 && buildPrivate ? deliveryDocs(opted, eventId, type, serialise(buildPrivate()), true) : []),
+  ];
+  await insertDeliveries(docs);
 }
