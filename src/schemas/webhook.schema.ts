@@ -18,6 +18,8 @@ const url = z
   })
   .meta({
     format: 'uri',
+    // What urlProblem accepts, as far as a pattern can say: http(s), no credentials, no fragment.
+    pattern: '^\\s*[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#@]+([/?][^#]*)?$',
     example: 'https://hooks.example.com/crm',
     description:
       'http or https (https only in production unless WEBHOOK_ALLOW_HTTP); its host must resolve to public addresses only ' +
@@ -29,7 +31,11 @@ const events = z
   .min(1)
   .max(webhookSubscriptions.length)
   .refine((list) => new Set(list).size === list.length, 'must not repeat an event')
-  .meta({ description: 'Event types to receive, or `*` for all', example: ['customer.created', 'ticket.status_changed'] });
+  .meta({
+    uniqueItems: true,
+    description: 'Event types to receive, or `*` for all',
+    example: ['customer.created', 'ticket.status_changed'],
+  });
 
 const description = z.string().trim().max(500).nullable();
 
@@ -127,7 +133,7 @@ export const updateWebhook = {
     })
     .strict()
     .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
-    .meta({ id: 'UpdateWebhook' }),
+    .meta({ id: 'UpdateWebhook', minProperties: 1 }),
 };
 
 export const rotateWebhookSecret = {

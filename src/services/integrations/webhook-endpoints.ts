@@ -143,8 +143,8 @@ export async function sendTestEvent(id: string): Promise<DeliveryView> {
   if (!endpoint.active) throw AppError.conflict('The webhook is disabled; re-enable it first', undefined, 'WEBHOOK_DISABLED');
   const eventId = newEventId();
   const object = { webhook_id: endpoint._id.toHexString(), message: 'ping' };
-  const [deliveryId] = await enqueueDeliveries([endpoint._id], eventId, 'ping', eventPayload(eventId, 'ping', object));
-  const delivery = await OutboxMessage.findById(deliveryId).lean<OutboxRecord>();
+  // The delivery as written: the worker may already be sending it, so it is not read back.
+  const [delivery] = await enqueueDeliveries([endpoint._id], eventId, 'ping', eventPayload(eventId, 'ping', object));
   if (!delivery) throw AppError.notFound('Delivery');
   return deliveryView(delivery);
 }

@@ -115,13 +115,16 @@ function deliveryDocs(endpoints: Types.ObjectId[], eventId: string, type: string
   });
 }
 
-/** Inserts the deliveries in the current transaction. */
-async function insertDeliveries(docs: WebhookMessage[]): Promise<Types.ObjectId[]> {
+/**
+ * Inserts the deliveries in the current transaction and answers them as inserted (a worker may claim one the
+ * moment it is written: reading it back could show the first attempt already under way).
+ */
+async function insertDeliveries(docs: WebhookMessage[]): Promise<WebhookMessage[]> {
   if (docs.length === 0) return [];
   // Straight to the collection, like the activity entry: typed values, one insert on the write path.
   await typedCollection<WebhookMessage>(OutboxMessage).insertMany(docs, sessionOption());
   outboxSignals.emit('enqueued');
-  return docs.map((d) => d._id);
+  return docs;
 }
 
 /** One outbox delivery per endpoint for an event already serialised; inserted in the current transaction. */
@@ -130,7 +133,7 @@ export async function enqueueDeliveries(
   eventId: string,
   type: string,
   payload: string,
-): Promise<Types.ObjectId[]> {
+): Promise<WebhookMessage[]> {
   return insertDeliveries(deliveryDocs(endpoints, eventId, type, payload, false));
 }
 
