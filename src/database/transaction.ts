@@ -18,18 +18,20 @@ function isSessionStore(value: unknown): value is AsyncLocalStorage<{ session: C
   return value instanceof AsyncLocalStorage;
 }
 const mongooseStore: unknown = Reflect.get(mongoose, 'transactionAsyncLocalStorage');
-const mongooseSessions = isSessionStore(mongooseStore) ? mongooseStore : undefined;
-const sessions = new AsyncLocalStorage<ClientSession>();
+// One store carries the session, Mongoose's own when it has one: node:async_hooks copies every store into each
+// promise created while one is active, and a write request creates hundreds (bench:profile: `_propagate`,
+// `promiseInitHook`), so a second store of the same session doubled that work.
+const sessions: AsyncLocalStorage<{ session: ClientSession }> = isSessionStore(mongooseStore) ? mongooseStore : new AsyncLocalStorage();
 
 /** The session of the transaction this code runs in, if any. */
 export function currentSession(): ClientSession | undefined {
-  return sessions.getStore();
+  return sessions.getStore()?.session;
 }
 
 /** `{ session }` for a raw driver call inside a transaction; empty outside one. */
 export function sessionOption(): { session?: ClientSession } {
-  const session = sessions.getStore();
-  return session ? { session } : {};
+  const store = sessions.getStore();
+  return store ? { session: store.session } : {};
 }
 
 // A write conflict with a concurrent transaction is retried, after a short random pause that grows, for
@@ -52,11 +54,6 @@ async function commit(session: ClientSession): Promise<void> {
   }
 }
 
-function runInSession<T>(session: ClientSession, work: () => Promise<T>): Promise<T> {
-  const inOurs = () => sessions.run(session, work);
-  return mongooseSessions ? mongooseSessions.run({ session }, inOurs) : inOurs();
-}
-
 /**
  * Runs `work` in a transaction when the engine has them (retried on a transient error such as a write
  * conflict, so `work` must only write to the database), or plainly otherwise. Nested calls join the outer
@@ -74,7 +71,7 @@ export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
     const session = await mongoose.startSession();
     try {
       session.startTransaction();
-      const result = await runInSession(session, work);
+      const result = await sessions.run({ session }, work);
       await commit(session);
       return result;
     } catch (error) {
