@@ -86,12 +86,15 @@ export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
 
 /**
  * Waits for independent steps (the side writes after an entity write: analytics delta, activity entry,
- * notifications), then throws the first failure, if any. Inside a transaction they run one after another
- * (a session carries one operation at a time); outside, together. Unlike Promise.all it never returns while a
- * step is still running, so a request does not answer (or a shutdown finish) before all of them end.
+ * notifications), then throws the first failure, if any. Outside a transaction they run together; inside one
+ * too where the engine serves a transaction's statements in parallel (`parallelStatements`, probed at start)
+ * and the transaction has had its first statement answered (the one that starts it on the server: the session
+ * has an operation time), otherwise one after another. Unlike Promise.all it never returns while a step is
+ * still running, so a request does not answer (or a shutdown finish) before all of them end.
  */
 export async function concurrently(...steps: (() => Promise<unknown>)[]): Promise<void> {
-  if (sessions.getStore()) {
+  const store = sessions.getStore();
+  if (store && !(engineCapabilities().parallelStatements && store.session.operationTime !== undefined)) {
     for (const step of steps) await step();
     return;
   }
