@@ -145,12 +145,13 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
 
   return inTransaction(async () => {
     // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
-    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: the hidden fields are dropped here.
+    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: every `select: false` field is named
+    // (leaving one out makes Mongoose send one), and the secret ones are dropped here.
     const updated = await Customer.findOneAndUpdate({ _id: id }, updateDocument({ set, unset }), {
       returnDocument: 'after',
       runValidators: true,
     })
-      .select('+password_hash +search_terms')
+      .select('+password_hash +search_terms +company_key')
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
     for (const hidden of ['password_hash', 'search_terms']) Reflect.deleteProperty(updated, hidden);
