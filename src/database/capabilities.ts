@@ -12,6 +12,12 @@ export interface EngineCapabilities {
   version: string;
   topology: 'replica-set' | 'sharded' | 'standalone';
   transactions: boolean;
+  /**
+   * A transaction's statements after its first may be sent together on its session (the engine serves them,
+   * rather than refusing the second while the first runs): the side writes of an entity write are then one
+   * round trip, not one each.
+   */
+  parallelStatements: boolean;
   changeStreams: boolean;
   /** Unknown (null) until the indexes are ensured: a TTL index the server refuses means no. */
   ttlIndexes: boolean | null;
@@ -22,6 +28,7 @@ const undetected: EngineCapabilities = Object.freeze({
   version: 'unknown',
   topology: 'standalone',
   transactions: false,
+  parallelStatements: false,
   changeStreams: false,
   ttlIndexes: null,
 });
@@ -68,6 +75,30 @@ async function probeTransactions(db: Db): Promise<boolean> {
   }
 }
 
+/**
+ * Read-only transactions whose later statements are sent together, a few times over: the engine either
+ * answers every one or it refuses one (then the service sends a transaction's statements one at a time).
+ */
+async function probeParallelStatements(db: Db): Promise<boolean> {
+  const flags = db.collection('system_flags');
+  try {
+    for (let round = 0; round < 3; round += 1) {
+      const session = db.client.startSession();
+      try {
+        await session.withTransaction(async () => {
+          await flags.findOne({}, { session });
+          await Promise.all([1, 2, 3].map((n) => flags.findOne({}, { session, skip: n })));
+        });
+      } finally {
+        await session.endSession().catch(() => undefined);
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function probeChangeStreams(db: Db): Promise<boolean> {
   const stream = db.collection('system_flags').watch([], { maxAwaitTimeMS: 1 });
   try {
@@ -87,11 +118,13 @@ export async function detectCapabilities(db: Db, options: { transactions: boolea
   const [hello, info]: [Hello, BuildInfo] = await Promise.all([admin.command({ hello: 1 }), admin.command({ buildInfo: 1 })]);
   const topology = topologyOf(hello);
   const sessions = hello.logicalSessionTimeoutMinutes !== undefined && topology !== 'standalone';
+  const transactions = options.transactions && sessions && (await probeTransactions(db));
   current = Object.freeze({
     engine: engineOf(info),
     version: text(info.ferretdbVersion) ?? text(info.secantusVersion) ?? text(info.version) ?? 'unknown',
     topology,
-    transactions: options.transactions && sessions && (await probeTransactions(db)),
+    transactions,
+    parallelStatements: transactions && (await probeParallelStatements(db)),
     changeStreams: options.changeStreams && topology !== 'standalone' && (await probeChangeStreams(db)),
     ttlIndexes: current.ttlIndexes,
   });

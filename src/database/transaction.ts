@@ -18,18 +18,20 @@ function isSessionStore(value: unknown): value is AsyncLocalStorage<{ session: C
   return value instanceof AsyncLocalStorage;
 }
 const mongooseStore: unknown = Reflect.get(mongoose, 'transactionAsyncLocalStorage');
-const mongooseSessions = isSessionStore(mongooseStore) ? mongooseStore : undefined;
-const sessions = new AsyncLocalStorage<ClientSession>();
+// One store carries the session, Mongoose's own when it has one: node:async_hooks copies every store into each
+// promise created while one is active, and a write request creates hundreds (bench:profile: `_propagate`,
+// `promiseInitHook`), so a second store of the same session doubled that work.
+const sessions: AsyncLocalStorage<{ session: ClientSession }> = isSessionStore(mongooseStore) ? mongooseStore : new AsyncLocalStorage();
 
 /** The session of the transaction this code runs in, if any. */
 export function currentSession(): ClientSession | undefined {
-  return sessions.getStore();
+  return sessions.getStore()?.session;
 }
 
 /** `{ session }` for a raw driver call inside a transaction; empty outside one. */
 export function sessionOption(): { session?: ClientSession } {
-  const session = sessions.getStore();
-  return session ? { session } : {};
+  const store = sessions.getStore();
+  return store ? { session: store.session } : {};
 }
 
 // A write conflict with a concurrent transaction is retried, after a short random pause that grows, for
@@ -52,11 +54,6 @@ async function commit(session: ClientSession): Promise<void> {
   }
 }
 
-function runInSession<T>(session: ClientSession, work: () => Promise<T>): Promise<T> {
-  const inOurs = () => sessions.run(session, work);
-  return mongooseSessions ? mongooseSessions.run({ session }, inOurs) : inOurs();
-}
-
 /**
  * Runs `work` in a transaction when the engine has them (retried on a transient error such as a write
  * conflict, so `work` must only write to the database), or plainly otherwise. Nested calls join the outer
@@ -74,7 +71,7 @@ export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
     const session = await mongoose.startSession();
     try {
       session.startTransaction();
-      const result = await runInSession(session, work);
+      const result = await sessions.run({ session }, work);
       await commit(session);
       return result;
     } catch (error) {
@@ -89,12 +86,15 @@ export async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
 
 /**
  * Waits for independent steps (the side writes after an entity write: analytics delta, activity entry,
- * notifications), then throws the first failure, if any. Inside a transaction they run one after another
- * (a session carries one operation at a time); outside, together. Unlike Promise.all it never returns while a
- * step is still running, so a request does not answer (or a shutdown finish) before all of them end.
+ * notifications), then throws the first failure, if any. Outside a transaction they run together; inside one
+ * too where the engine serves a transaction's statements in parallel (`parallelStatements`, probed at start)
+ * and the transaction has had its first statement answered (the one that starts it on the server: the session
+ * has an operation time), otherwise one after another. Unlike Promise.all it never returns while a step is
+ * still running, so a request does not answer (or a shutdown finish) before all of them end.
  */
 export async function concurrently(...steps: (() => Promise<unknown>)[]): Promise<void> {
-  if (sessions.getStore()) {
+  const store = sessions.getStore();
+  if (store && !(engineCapabilities().parallelStatements && store.session.operationTime !== undefined)) {
     for (const step of steps) await step();
     return;
   }

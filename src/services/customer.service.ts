@@ -1,5 +1,13 @@
 import mongoose from 'mongoose';
-import { companyKey, Customer, customerView, searchTermsFor, type CustomerRecord, type CustomerView } from '../models/customer.model';
+import {
+  companyKey,
+  Customer,
+  customerView,
+  newCustomerRecord,
+  searchTermsFor,
+  type CustomerRecord,
+  type CustomerView,
+} from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
@@ -81,20 +89,9 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   const { password, owner_id: ownerId, ...fields } = input;
   if (ownerId) await assertStaffUser(ownerId, 'owner_id');
   const passwordHash = password ? await hashPassword(password) : undefined;
-  // The model casts and checks the record (defaults, trims, storage rules) and the driver inserts it: a
-  // document's save (hooks, change tracking, its own copy of the record) cost POST more than any insert.
-  const now = new Date();
-  const customer = new Customer({
-    ...fields,
-    owner: ownerId ?? principal.id,
-    password_hash: passwordHash,
-    search_terms: searchTermsFor(fields),
-    company_key: companyKey(fields.company),
-    created_at: now,
-    updated_at: now,
-  });
-  await customer.validate();
-  const record = customer.toObject<CustomerRecord>();
+  // The record is built from the checked body without a Mongoose document (newCustomerRecord) and inserted with
+  // the driver: a document's construction and validation cost POST more than any of its inserts.
+  const record = newCustomerRecord({ ...fields, owner: ownerId ?? principal.id, password_hash: passwordHash }, new Date());
   return inTransaction(async () => {
     await Customer.collection.insertOne(record, sessionOption());
     await concurrently(
@@ -154,7 +151,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
 
   return inTransaction(async () => {
     // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
-    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: the hidden fields are dropped here.
+    // Without a projection, which FerretDB 1.x cannot apply in findAndModify: every `select: false` field is named
+    // (leaving one out makes Mongoose send one), and all of them are dropped here.
     const updated = await Customer.findOneAndUpdate({ _id: id }, updateDocument({ set, unset }), {
       returnDocument: 'after',
       runValidators: true,

@@ -88,6 +88,28 @@ describe('one request, one transaction', () => {
     });
   });
 
+  it('leaves nothing of POST /customers when one of its side writes, sent together, fails', async () => {
+    if (!transactional) return;
+    // SecantusDB serves a transaction's later statements in parallel (probed at start): the delta and the
+    // activity entry go out together, and the third insert is one of them.
+    expect(engineCapabilities().parallelStatements).toBe(engineCapabilities().engine === 'secantusdb');
+    const before = await counts();
+    const body = buildCustomer({ email: 'side.write.failed@example.com' });
+    await failPoint({ skip: 2, times: 1 }, { failCommands: ['insert'], errorCode: 91, errorLabels: [] });
+    const failed = await request(app).post('/customers').set(actors.manager.headers).send(body);
+    expect(failed.status).toBe(503);
+    expect(await counts()).toEqual(before);
+    await failPoint('off');
+    const created = await request(app).post('/customers').set(actors.manager.headers).send(body);
+    expect(created.status).toBe(201);
+    expect(await counts()).toEqual({
+      ...before,
+      customers: before.customers + 1,
+      activity: before.activity + 1,
+      deltas: before.deltas + 1,
+    });
+  });
+
   it('leaves a ticket, its trail and its notices as they were when a status change fails half-way', async () => {
     if (!transactional) {
       expect(engineCapabilities().engine).not.toBe('secantusdb');
