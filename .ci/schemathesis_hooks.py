@@ -162,6 +162,16 @@ def _ordered_period(case):
         query["from"] = (last - datetime.timedelta(days=MAX_PERIOD_DAYS - 1)).isoformat()
 
 
+# A new API key's `expires_at` must lie in the future: a parseable date in the past is moved a year ahead.
+def _future_expiry(case):
+    if case.path != "/api-keys" or not isinstance(case.body, dict):
+        return
+    expires = _parse_instant(case.body.get("expires_at"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if expires and expires <= now:
+        case.body["expires_at"] = (now + datetime.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _with_existing_ids(container):
     if not isinstance(container, dict):
         return
@@ -178,6 +188,7 @@ def before_call(context, case, kwargs):
     _with_existing_ids(case.query)
     _with_reachable_url(case)
     _ordered_period(case)
+    _future_expiry(case)
     # Deleting the fuzz ADMIN itself (a link gives its id) cannot hand its records to itself (400): no reassign_to.
     if isinstance(case.query, dict) and (case.path_parameters or {}).get("user_id") == _existing.get("user"):
         case.query.pop("reassign_to", None)
