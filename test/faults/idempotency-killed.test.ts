@@ -1,45 +1,12 @@
 import http from 'node:http';
-import { afterAll, describe, expect, it } from '@jest/globals';
-import { createMongoClient } from '../../src/database/connect';
-import { dropsDatabases, testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
-import { startServer, waitForLog, type ServerProcess } from '../helpers/server-process';
+import { describe, expect, it } from '@jest/globals';
+import { processUnderTest, signInOps } from '../helpers/process-under-test';
+import { waitForLog } from '../helpers/server-process';
 
 // The real service process killed with SIGKILL while it holds an Idempotency-Key (an import whose upload is
 // half-way), then started again: the key is not stuck for 24 h — once its lease has run out, a retry runs.
 
-const dbName = uniqueDbName('idem_kill');
-const env = {
-  MONGODB_URI: uriWithDb(testMongoUri(), dbName),
-  ADMIN_EMAIL: 'ops@example.com',
-  ADMIN_PASSWORD: 'operations password',
-  JWT_SECRET: 'fault-test-secret-long-enough-for-hs256-0123456789',
-  RATE_LIMIT_ENABLED: 'false',
-  IDEMPOTENCY_LEASE_MS: '3000',
-};
-let server: ServerProcess | undefined;
-const client = createMongoClient(testMongoUri());
-
-afterAll(async () => {
-  if (server && server.child.exitCode === null) {
-    server.child.kill('SIGTERM');
-    await server.exited;
-  }
-  if (dropsDatabases())
-    await client
-      .db(dbName)
-      .dropDatabase()
-      .catch(() => undefined);
-  await client.close();
-});
-
-async function signin(base: string): Promise<string> {
-  const res = await fetch(`${base}/user/signin`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'ops@example.com', password: 'operations password' }),
-  });
-  return String(((await res.json()) as { token: string }).token);
-}
+const service = processUnderTest('idem_kill', { IDEMPOTENCY_LEASE_MS: '3000' });
 
 const csv = `name,email\n${Array.from({ length: 5 }, (_, i) => `Killed ${i},killed${i}@fault.test`).join('\n')}\n`;
 
@@ -53,10 +20,10 @@ function importWithKey(base: string, token: string) {
 
 describe('SIGKILL while a request holds an Idempotency-Key', () => {
   it('lets a retry take the key over once the dead holder’s lease has run out, and run once', async () => {
-    server = await startServer(env);
-    await waitForLog(server, (line) => line.msg === 'created the configured ADMIN account');
-    let base = `http://127.0.0.1:${server.port}`;
-    let token = await signin(base);
+    const first = await service.start();
+    let { base } = first;
+    await waitForLog(first.server, (line) => line.msg === 'created the configured ADMIN account');
+    let token = await signInOps(base);
 
     // Half an upload: the key is claimed (after authentication), the import waits for the rest.
     const req = http.request(`${base}/import/customer_data`, {
@@ -65,16 +32,14 @@ describe('SIGKILL while a request holds an Idempotency-Key', () => {
     });
     req.on('error', () => undefined);
     req.write(csv.slice(0, 20));
-    const records = client.db(dbName).collection('idempotency_keys');
+    const records = service.db().collection('idempotency_keys');
     const deadline = Date.now() + 10_000;
     while ((await records.countDocuments()) === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await records.countDocuments({ state: 'running' })).toBe(1);
 
-    server.child.kill('SIGKILL');
-    await server.exited;
-    server = await startServer(env);
-    base = `http://127.0.0.1:${server.port}`;
-    token = await signin(base);
+    await service.kill(first.server);
+    base = (await service.start()).base;
+    token = await signInOps(base);
 
     const held = await records.findOne({});
     const leaseUntil = held?.lease_until instanceof Date ? held.lease_until.getTime() : 0;
@@ -89,8 +54,8 @@ describe('SIGKILL while a request holds an Idempotency-Key', () => {
     expect(replayed.status).toBe(200);
     expect(replayed.headers.get('idempotent-replayed')).toBe('true');
     expect(
-      await client
-        .db(dbName)
+      await service
+        .db()
         .collection('customers')
         .countDocuments({ email: /@fault\.test$/ }),
     ).toBe(5);

@@ -1,41 +1,20 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createMongoClient } from '../../src/database/connect';
-import { dropsDatabases, testMongoUri, uniqueDbName, uriWithDb } from '../helpers/db';
-import { startServer, type ServerProcess } from '../helpers/server-process';
+import { processUnderTest, signInOps, until } from '../helpers/process-under-test';
 import { WebhookReceiver } from '../helpers/webhook-receiver';
 
 // Webhook deliveries across real service processes (SPEC §8): an event survives a SIGKILL of the service after
 // the entity write (before or during its delivery), and two instances sharing the database deliver each event
 // once.
 
-const dbName = uniqueDbName('webhook_faults');
-const baseEnv = {
-  MONGODB_URI: uriWithDb(testMongoUri(), dbName),
-  ADMIN_EMAIL: 'hooks@example.com',
-  ADMIN_PASSWORD: 'webhooks password',
-  JWT_SECRET: 'fault-test-secret-long-enough-for-hs256-0123456789',
+const service = processUnderTest('webhook_faults', {
   DATA_ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'),
-  RATE_LIMIT_ENABLED: 'false',
   WEBHOOK_ALLOW_PRIVATE: 'true',
   WEBHOOK_BACKOFF_MS: '200',
   OUTBOX_LEASE_MS: '3000',
   WEBHOOK_TIMEOUT_MS: '1000',
-  LOG_LEVEL: 'warn',
-};
-const servers: ServerProcess[] = [];
-const client = createMongoClient(testMongoUri());
+});
 const receiver = new WebhookReceiver();
-
-async function start(env: Record<string, string> = {}): Promise<{ base: string; server: ServerProcess }> {
-  const server = await startServer({ ...baseEnv, ...env, LOG_LEVEL: 'info' });
-  servers.push(server);
-  return { base: `http://127.0.0.1:${server.port}`, server };
-}
-
-async function kill(server: ServerProcess): Promise<void> {
-  server.child.kill('SIGKILL');
-  await server.exited;
-}
+const { start, kill } = service;
 
 async function call(base: string, method: string, path: string, token?: string, body?: unknown) {
   const res = await fetch(`${base}${path}`, {
@@ -46,42 +25,17 @@ async function call(base: string, method: string, path: string, token?: string, 
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function signin(base: string): Promise<string> {
-  const res = await call(base, 'POST', '/user/signin', undefined, { email: 'hooks@example.com', password: 'webhooks password' });
-  return String(res.body.token);
-}
-
-const deliveries = () => client.db(dbName).collection('outbox');
-
-async function until<T>(probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T | null> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Every test starts with no service process left from an earlier one (a failed test may leave one). */
-async function killAll(): Promise<void> {
-  for (const server of servers) if (server.child.exitCode === null && server.child.signalCode === null) await kill(server);
-}
+const deliveries = () => service.db().collection('outbox');
 
 beforeAll(async () => {
   await receiver.start();
 });
 
-beforeEach(killAll);
+// Every test starts with no service process left from an earlier one (a failed test may leave one).
+beforeEach(service.killAll);
 
 afterAll(async () => {
-  await killAll();
   await receiver.stop();
-  if (dropsDatabases())
-    await client
-      .db(dbName)
-      .dropDatabase()
-      .catch(() => undefined);
-  await client.close();
 });
 
 describe('a webhook event and a killed service', () => {
@@ -89,7 +43,7 @@ describe('a webhook event and a killed service', () => {
     receiver.reset();
     // No worker in the first process: the event can only be in the database when it dies.
     const first = await start({ OUTBOX_ENABLED: 'false' });
-    const token = await signin(first.base);
+    const token = await signInOps(first.base);
     const hook = await call(first.base, 'POST', '/webhooks', token, { url: receiver.url('/killed'), events: ['customer.created'] });
     expect(hook.status).toBe(201);
     const customer = await call(first.base, 'POST', '/customers', token, { name: 'Survivor', email: 'survivor@fault.test' });
@@ -113,7 +67,7 @@ describe('a webhook event and a killed service', () => {
     receiver.reset();
     await deliveries().deleteMany({});
     const first = await start();
-    const token = await signin(first.base);
+    const token = await signInOps(first.base);
     receiver.answers.push('hang');
     const customer = await call(first.base, 'POST', '/customers', token, { name: 'Mid Flight', email: 'mid.flight@fault.test' });
     expect(customer.status).toBe(201);
@@ -125,7 +79,7 @@ describe('a webhook event and a killed service', () => {
     const received = await receiver.waitFor((r) => r.length === 2, 30_000);
     expect(received[1]?.headers['webhook-id']).toBe(received[0]?.headers['webhook-id']);
     // The receiver has answered; the worker records the outcome just after.
-    const done = await until(() => deliveries().findOne({ event: 'customer.created', status: 'sent' }));
+    const done = await until(() => deliveries().findOne({ event: 'customer.created', status: 'sent' }), Boolean, 15_000, 50);
     expect(done).toMatchObject({ status: 'sent', attempts: 2 });
     await kill(second.server);
   });
@@ -139,7 +93,7 @@ describe('two instances', () => {
     // after the receiver has read it is (rightly, at-least-once) sent again, which is not what this measures.
     const defaults = { OUTBOX_LEASE_MS: '60000', WEBHOOK_TIMEOUT_MS: '10000' };
     const [a, b] = [await start(defaults), await start(defaults)];
-    const tokens = [await signin(a.base), await signin(b.base)];
+    const tokens = [await signInOps(a.base), await signInOps(b.base)];
     const bases = [a.base, b.base];
     const events = 200;
     const ids: string[] = [];
@@ -165,8 +119,8 @@ describe('two instances', () => {
     expect(new Set(receiver.received.map((h) => h.json.data.object.id))).toEqual(new Set(ids));
     // Both instances took part (each claim names its worker).
     const hookIds = await deliveries().distinct('_id', { channel: 'webhook' });
-    const workers = await client
-      .db(dbName)
+    const workers = await service
+      .db()
       .collection('outbox_claims')
       .distinct('worker', { message: { $in: hookIds } });
     expect(workers.length).toBe(2);
