@@ -26,7 +26,7 @@ import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { httpClient, percentile } from './lib/http';
-import { cpuTimeMs, root, startNodeArgs } from './lib/service';
+import { cpuTimeMs, root, signInAs, startNodeArgs } from './lib/service';
 import { describeEngine } from './lib/engine';
 import { epoch, seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
 
@@ -314,23 +314,6 @@ async function healthzUnderSignins(
   };
 }
 
-async function signIn(base: string): Promise<{ token: string; sub: string }> {
-  for (let i = 0; i < 100; i += 1) {
-    const reply = await fetch(`${base}/user/signin`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: adminEmail, password: adminPassword }),
-    });
-    if (reply.status === 200) {
-      const { token } = (await reply.json()) as { token: string };
-      const sub = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
-      return { token, sub };
-    }
-    await sleep(200);
-  }
-  throw new Error('could not sign in as the bench ADMIN');
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 const targets: Record<Scenario['group'], number> = { read: 0.8, write: 0.8, list: 0.7, deep: 0.8 };
@@ -441,7 +424,7 @@ async function main() {
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const service = await startNode('service', [...startNodeArgs, ...profile, 'dist/server.js'], serviceEnv());
     procs.push(service);
-    const { token, sub } = await signIn(service.base);
+    const { token, sub } = await signInAs(service.base, { email: adminEmail, password: adminPassword });
     const bare = { MONGODB_URI: dbUri.toString(), JWT_SECRET: jwtSecret, DATA_ENCRYPTION_KEY: dataKey };
     const baseline = await startNode('baseline', ['--import', 'tsx', 'bench/lib/baseline.ts'], bare);
     procs.push(baseline);

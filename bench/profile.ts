@@ -19,7 +19,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { describeEngine } from './lib/engine';
 import { seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
-import { benchEnv, cpuTimeMs, root, startService } from './lib/service';
+import { benchEnv, cpuTimeMs, root, signInAs, startService } from './lib/service';
 
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
 const customers = Number(process.env.BENCH_CUSTOMERS ?? 10_000);
@@ -139,18 +139,6 @@ async function load(base: string, token: string, target: Target, duration: numbe
   });
 }
 
-async function signIn(base: string): Promise<{ token: string; sub: string }> {
-  const reply = await fetch(`${base}/user/signin`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(admin),
-  });
-  if (reply.status !== 200) throw new Error(`sign-in answered ${reply.status}`);
-  const { token } = (await reply.json()) as { token: string };
-  const sub = (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string }).sub;
-  return { token, sub };
-}
-
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 const ms = (micros: number) => (micros / 1000).toFixed(0);
 
@@ -158,7 +146,7 @@ async function profileOne(env: Record<string, string>, target: Target, seeded: S
   const dir = path.join(profileDir, target.name.replace(/[^\w]+/g, '-'));
   const service = await startService(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
   try {
-    const { token, sub } = await signIn(service.base);
+    const { token, sub } = await signInAs(service.base, admin);
     const data = seeded ?? { count: 0, ownerId: new ObjectId(sub), sampleIds: [], idAt: new Map(), interactionIds: [] };
     if (!seeded) {
       await seedCustomers(client, data, customers);

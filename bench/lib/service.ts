@@ -124,3 +124,24 @@ export async function startService(env: Record<string, string>, nodeArgs: string
     },
   };
 }
+
+/**
+ * Signs the bench ADMIN in and gives its token and user id. Retries for up to 20 s: the service creates the
+ * configured ADMIN shortly after it starts listening.
+ */
+export async function signInAs(base: string, account: { email: string; password: string }): Promise<{ token: string; sub: string }> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const reply = await fetch(`${base}/user/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(account),
+    });
+    if (reply.status === 200) {
+      const { token } = (await reply.json()) as { token: string };
+      const payload = Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8');
+      return { token, sub: (JSON.parse(payload) as { sub: string }).sub };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`could not sign in as ${account.email}`);
+}
