@@ -18,6 +18,11 @@ export interface EngineCapabilities {
    * round trip, not one each.
    */
   parallelStatements: boolean;
+  /**
+   * MongoDB 8's client-level `bulkWrite` (inserts into several collections in one command) works in a
+   * transaction: a create and its side entries go to the server as one command.
+   */
+  clientBulkWrite: boolean;
   changeStreams: boolean;
   /** Unknown (null) until the indexes are ensured: a TTL index the server refuses means no. */
   ttlIndexes: boolean | null;
@@ -29,6 +34,7 @@ const undetected: EngineCapabilities = Object.freeze({
   topology: 'standalone',
   transactions: false,
   parallelStatements: false,
+  clientBulkWrite: false,
   changeStreams: false,
   ttlIndexes: null,
 });
@@ -44,7 +50,7 @@ export function recordTtlSupport(supported: boolean): void {
   current = Object.freeze({ ...current, ttlIndexes: supported });
 }
 
-type Hello = { setName?: unknown; msg?: unknown; logicalSessionTimeoutMinutes?: unknown };
+type Hello = { setName?: unknown; msg?: unknown; logicalSessionTimeoutMinutes?: unknown; maxWireVersion?: unknown };
 type BuildInfo = { version?: unknown; ferretdb?: unknown; ferretdbVersion?: unknown; secantusVersion?: unknown };
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -99,6 +105,29 @@ async function probeParallelStatements(db: Db): Promise<boolean> {
   }
 }
 
+/** Wire version 25 (MongoDB 8.0) brought the client-level bulkWrite. */
+const clientBulkWriteWireVersion = 25;
+
+/**
+ * A client-level bulkWrite in a transaction, changing nothing (a delete that matches no document), then
+ * aborted: the engine either runs it or refuses it.
+ */
+async function probeClientBulkWrite(db: Db, hello: Hello): Promise<boolean> {
+  if (typeof hello.maxWireVersion !== 'number' || hello.maxWireVersion < clientBulkWriteWireVersion) return false;
+  const session = db.client.startSession();
+  try {
+    session.startTransaction();
+    const namespace = `${db.databaseName}.system_flags`;
+    await db.client.bulkWrite([{ namespace, name: 'deleteOne', filter: { probe: 'client-bulk-write' } }], { session });
+    await session.abortTransaction();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await session.endSession().catch(() => undefined);
+  }
+}
+
 async function probeChangeStreams(db: Db): Promise<boolean> {
   const stream = db.collection('system_flags').watch([], { maxAwaitTimeMS: 1 });
   try {
@@ -125,6 +154,7 @@ export async function detectCapabilities(db: Db, options: { transactions: boolea
     topology,
     transactions,
     parallelStatements: transactions && (await probeParallelStatements(db)),
+    clientBulkWrite: transactions && (await probeClientBulkWrite(db, hello)),
     changeStreams: options.changeStreams && topology !== 'standalone' && (await probeChangeStreams(db)),
     ttlIndexes: current.ttlIndexes,
   });

@@ -54,6 +54,14 @@ function watchWrites(): void {
 
 watchWrites();
 
+/**
+ * Counts a write the Collection methods do not see (a client-level bulkWrite): called before it is sent and
+ * again once it has been committed.
+ */
+export function countWrite(collection: string): void {
+  bump(collection);
+}
+
 /** The current write generation of `collection` in this process. */
 export function collectionGeneration(collection: string): number {
   return generations.get(collection) ?? 0;

@@ -9,7 +9,7 @@ import {
 } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
 import { publishChange, type ChangedEntity, type ChangeRecords } from './integrations';
-import { sessionOption } from '../database/transaction';
+import { insertDocuments } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
@@ -132,7 +132,7 @@ export async function recordChange<E extends ChangedEntity>(
   // request, and a Mongoose document (casting, defaults, validation, save hooks) would cost more than the
   // insert itself (bench:api, POST /customers).
   if (!entry) return;
-  await Activity.collection.insertOne(entry, sessionOption());
+  await insertDocuments(Activity.collection, [entry]);
   // The same change as a webhook event, in the same transaction (no round trip while nobody subscribes).
   await publishChange(entity, before, after);
 }

@@ -15,7 +15,7 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, inTransaction, sessionOption } from '../database/transaction';
+import { concurrently, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -92,14 +92,19 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   // The record is built from the checked body without a Mongoose document (newCustomerRecord) and inserted with
   // the driver: a document's construction and validation cost POST more than any of its inserts.
   const record = newCustomerRecord({ ...fields, owner: ownerId ?? principal.id, password_hash: passwordHash }, new Date());
-  return inTransaction(async () => {
-    await Customer.collection.insertOne(record, sessionOption());
-    await concurrently(
-      () => applyCustomerChanges([{ before: null, after: record }]),
-      () => activity.recordChange(principal, 'customer', null, record),
-    );
-    return customerView(record);
-  }).catch(async (error: unknown) => {
+  // The record and its side entries are inserts that read nothing back: queued, they reach the server as one
+  // command with the commit where the engine allows.
+  return inTransaction(
+    async () => {
+      await insertDocuments(Customer.collection, [record]);
+      await concurrently(
+        () => applyCustomerChanges([{ before: null, after: record }]),
+        () => activity.recordChange(principal, 'customer', null, record),
+      );
+      return customerView(record);
+    },
+    { queueInserts: true },
+  ).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
 }

@@ -1,5 +1,5 @@
 import type mongoose from 'mongoose';
-import { currentSession, sessionOption } from '../../database/transaction';
+import { currentSession, insertDocuments, sessionOption } from '../../database/transaction';
 import { AnalyticsDelta, type AnalyticsDeltaEntry } from '../../models/analytics-counter.model';
 import { Customer } from '../../models/customer.model';
 import { Interaction } from '../../models/interaction.model';
@@ -38,7 +38,7 @@ async function writeDelta(increments: Increments): Promise<void> {
     }
   }
   if (entries.length === 0) return;
-  await AnalyticsDelta.collection.insertOne({ u: entries }, sessionOption());
+  await insertDocuments(AnalyticsDelta.collection, [{ u: entries }]);
 }
 
 async function recordIncrements(increments: Increments): Promise<void> {

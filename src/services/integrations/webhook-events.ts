@@ -1,6 +1,6 @@
 import mongoose, { type Types } from 'mongoose';
 import { config } from '../../config/env';
-import { sessionOption } from '../../database/transaction';
+import { insertDocuments } from '../../database/transaction';
 import { typedCollection } from '../../database/typed-collection';
 import { OutboxMessage, type OutboxRecord } from '../../models/outbox.model';
 import { WebhookEndpoint, type WebhookEventType } from '../../models/webhook-endpoint.model';
@@ -122,7 +122,7 @@ function deliveryDocs(endpoints: Types.ObjectId[], eventId: string, type: string
 async function insertDeliveries(docs: WebhookMessage[]): Promise<WebhookMessage[]> {
   if (docs.length === 0) return [];
   // Straight to the collection, like the activity entry: typed values, one insert on the write path.
-  await typedCollection<WebhookMessage>(OutboxMessage).insertMany(docs, sessionOption());
+  await insertDocuments(typedCollection<WebhookMessage>(OutboxMessage), docs);
   outboxSignals.emit('enqueued');
   return docs;
 }
