@@ -443,6 +443,13 @@ async function main() {
     for (const size of sizes) {
       await seedCustomers(client, seeded, size);
       if (seeded.interactionIds.length === 0) await seedInteractions(client, seeded, keyring);
+      // A checkpoint now, so the engine is not still writing out the seeded documents while the first scenario
+      // runs (an engine without `fsync` just carries on).
+      await client
+        .db()
+        .admin()
+        .command({ fsync: 1 })
+        .catch(() => undefined);
       console.log(`\n${size} customers:`);
       // Above 100k only what the growth figure needs: a lookup, the first page and the deep page.
       const chosen = scenarios(seeded, size).filter(
