@@ -288,6 +288,18 @@ export async function trashedCustomerWithEmail(email: string): Promise<{ id: str
   return item ? { id: item.record_id.toHexString(), deletionId: item.deletion_id } : undefined;
 }
 
+/** The trashed customers holding any of these e-mails, by e-mail (an import's batch asks once). */
+export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<string, { id: string; deletionId: string }>> {
+  const found = new Map<string, { id: string; deletionId: string }>();
+  if (emails.length === 0) return found;
+  const items = typedCollection<TrashItemRecord>(TrashItem).find(
+    { email: { $in: emails }, entity: 'customer' },
+    { projection: { email: 1, record_id: 1, deletion_id: 1 } },
+  );
+  for await (const item of items) if (item.email) found.set(item.email, { id: item.record_id.toHexString(), deletionId: item.deletion_id });
+  return found;
+}
+
 /** The message of the 409 for an e-mail a trashed customer holds (ids for staff only, like any taken e-mail). */
 export function trashedEmailMessage(held: { id: string; deletionId: string }, staff: boolean): string {
   if (!staff) return 'A customer with this e-mail already exists';

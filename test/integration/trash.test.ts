@@ -244,3 +244,63 @@ describe('purge', () => {
     expect(await Activity.countDocuments({ entity_id: oid(b.customerId), action: 'delete' })).toBe(1);
   });
 });
+
+describe("a trashed customer's e-mail stays taken", () => {
+  async function trashedCustomer() {
+    const { customerId, email } = await customerWithWork(0, 'Held Email');
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    return { customerId, email, deletionId: await latestDeletion(customerId) };
+  }
+
+  it('POST /customers answers 409 naming the trashed customer and its deletion; nothing is created', async () => {
+    const { customerId, email, deletionId } = await trashedCustomer();
+    const res = await post('/customers', { name: 'Copy', email: email.toUpperCase() });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('DUPLICATE');
+    expect(res.body.error).toContain(customerId);
+    expect(res.body.error).toContain(deletionId);
+    expect(res.body.error).toContain('restore it instead');
+    expect(res.body.details).toEqual([
+      { location: 'body', field: 'email', message: 'held by a customer in the trash', existing_id: customerId },
+    ]);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+    // Restoring it is what works.
+    expect((await post(`/trash/${deletionId}/restore`)).status).toBe(200);
+    expect((await get(`/customers/${customerId}`)).body.email).toBe(email);
+  });
+
+  it('POST /customer/signup answers 409 without naming any record', async () => {
+    const { email } = await trashedCustomer();
+    const res = await request(app).post('/customer/signup').send({ name: 'Self', email, password: 'correct horse battery' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('A customer with this e-mail already exists');
+    expect(JSON.stringify(res.body)).not.toMatch(/[0-9a-f]{24}/);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+  });
+
+  it('PATCH /customers/:cust_id to that e-mail answers 409 and keeps the old e-mail', async () => {
+    const { customerId, email } = await trashedCustomer();
+    const other = await post('/customers', { name: 'Other', email: uniqueEmail('other') });
+    const res = await request(app).patch(`/customers/${other.body.id}`).set(actors.manager.headers).send({ email, name: 'Renamed' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toContain(customerId);
+    expect(await Customer.findById(other.body.id).lean()).toMatchObject({ email: other.body.email, name: 'Other' });
+  });
+
+  it.each(['insert', 'upsert'])('an import (mode=%s) reports the row naming the trashed record and does not insert it', async (mode) => {
+    const { customerId, email, deletionId } = await trashedCustomer();
+    const fresh = uniqueEmail('fresh');
+    const csv = `Name,E-mail\nHeld,${email}\nFresh,${fresh}\n`;
+    const res = await request(app)
+      .post(`/import/customer_data?mode=${mode}`)
+      .set(actors.manager.headers)
+      .set('Content-Type', 'text/csv')
+      .send(csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ total: 2, inserted: 1, failed: 1 });
+    expect(res.body.errors).toEqual([{ row: 1, field: 'email', message: expect.stringContaining(deletionId) }]);
+    expect(res.body.errors[0].message).toContain(customerId);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+    expect(await Customer.countDocuments({ email: fresh })).toBe(1);
+  });
+});
