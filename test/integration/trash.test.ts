@@ -1,3 +1,5 @@
+// First: lets the webhook endpoint below point at this machine.
+import '../helpers/env/webhooks-private';
 import type http from 'node:http';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
@@ -6,6 +8,7 @@ import { config } from '../../src/config/env';
 import { Activity } from '../../src/models/activity.model';
 import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
+import { OutboxMessage } from '../../src/models/outbox.model';
 import { Ticket } from '../../src/models/ticket.model';
 import { Deletion, TrashItem } from '../../src/models/trash.model';
 import { purgeExpiredTrash } from '../../src/services/trash-admin.service';
@@ -302,5 +305,65 @@ describe("a trashed customer's e-mail stays taken", () => {
     expect(res.body.errors[0].message).toContain(customerId);
     expect(await Customer.countDocuments({ email })).toBe(0);
     expect(await Customer.countDocuments({ email: fresh })).toBe(1);
+  });
+});
+
+describe('GET /trash: filters and paging', () => {
+  it('filters by who deleted, entity and time, and pages with keyset cursors without repeating a row', async () => {
+    const customer = await post('/customers', { name: 'Filter Me', email: uniqueEmail('filter') });
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const created = await post('/interactions', { customer_id: customer.body.id, type: 'note' }, 'otherUser');
+      expect(created.status).toBe(201);
+      expect((await del(`/interactions/${created.body.id}`, 'otherUser')).status).toBe(200);
+      mine.push(created.body.id);
+    }
+    const base = `/trash?deleted_by=${actors.otherUser.id}`;
+    const first = await get(`${base}&limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-total-count']).toBe('3');
+    expect(first.body).toHaveLength(2);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.link ?? '')?.[1];
+    expect(next).toContain('after=');
+    const second = await get(next!);
+    expect(second.body).toHaveLength(1);
+    const seen = [...first.body, ...second.body].map((d: { record_id: string }) => d.record_id);
+    // Newest first: the last deleted comes first.
+    expect(seen).toEqual([...mine].reverse());
+    expect((await get(`${base}&entity=customer`)).body).toEqual([]);
+    expect((await get(`${base}&entity=interaction&sort=deleted_at`)).body.map((d: { record_id: string }) => d.record_id)).toEqual(mine);
+    expect((await get(`${base}&from=2100-01-01`)).body).toEqual([]);
+    expect((await get(`${base}&to=2000-01-01`)).body).toEqual([]);
+  });
+
+  it('answers 400 for a bad filter, cursor or deletion id, and 404 for an unknown deletion', async () => {
+    expect((await get('/trash?entity=user')).status).toBe(400);
+    expect((await get('/trash?deleted_by=nope')).status).toBe(400);
+    expect((await get('/trash?from=2024-02-01&to=2024-01-01')).status).toBe(400);
+    expect((await get('/trash?after=garbage')).body.code).toBe('VALIDATION_ERROR');
+    expect((await get('/trash/not-a-uuid')).status).toBe(400);
+    const unknown = '3b241101-e2bb-4255-8caf-4136c566a962';
+    expect((await get(`/trash/${unknown}`)).status).toBe(404);
+    expect((await post(`/trash/${unknown}/restore`)).status).toBe(404);
+    expect((await del(`/trash/${unknown}`, 'admin')).status).toBe(404);
+  });
+});
+
+describe('webhook events', () => {
+  it('publishes customer.deleted on the deletion and customer.restored on the restore', async () => {
+    const endpoint = await post(
+      '/webhooks',
+      { url: 'http://127.0.0.1:9/hook', events: ['customer.deleted', 'customer.restored'] },
+      'admin',
+    );
+    expect(endpoint.status).toBe(201);
+    const { customerId } = await customerWithWork(0);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    const deletionId = await latestDeletion(customerId);
+    expect((await post(`/trash/${deletionId}/restore`)).status).toBe(200);
+    const events = await OutboxMessage.find({ endpoint: oid(endpoint.body.id) }).lean();
+    const about = events.filter((e) => String(e.payload).includes(customerId)).map((e) => e.event);
+    expect(about.sort()).toEqual(['customer.deleted', 'customer.restored']);
+    expect((await request(app).delete(`/webhooks/${endpoint.body.id}`).set(actors.admin.headers)).status).toBe(200);
   });
 });
