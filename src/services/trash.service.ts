@@ -212,16 +212,23 @@ async function putBack<T extends { _id: Types.ObjectId }>(collection: mongoose.C
   return missing;
 }
 
+/** A duplicate key on a restore's insert: an e-mail taken meanwhile, or another request restoring the same records. */
+async function restoreCollision(error: unknown, customers: readonly CustomerDoc[]): Promise<unknown> {
+  if (!isDuplicateKey(error)) return error;
+  await assertEmailsFree(customers);
+  return AppError.conflict('Another request is restoring this deletion; read the trash again', undefined, 'RESTORE_BLOCKED');
+}
+
 async function reinsert(restoring: Restoring): Promise<Restoring> {
+  const collided = async (error: unknown) => {
+    throw await restoreCollision(error, restoring.customers);
+  };
   // Customers, interactions, tickets: an interruption never leaves a ticket without its interaction.
-  const customers = await putBack(Customer.collection, restoring.customers).catch((error: unknown) => {
-    if (isDuplicateKey(error)) throw emailTakenOnRestore(restoring.customers.map((c) => c.email).join(', '));
-    throw error;
-  });
+  const customers = await putBack(Customer.collection, restoring.customers).catch(collided);
   if (customers.length > 0) await applyCustomerChanges(customers.map((after) => ({ before: null, after })));
-  const interactions = await putBack(Interaction.collection, restoring.interactions);
+  const interactions = await putBack(Interaction.collection, restoring.interactions).catch(collided);
   if (interactions.length > 0) await applyInteractionChanges(interactions.map((after) => ({ before: null, after })));
-  const tickets = await putBack(Ticket.collection, restoring.tickets);
+  const tickets = await putBack(Ticket.collection, restoring.tickets).catch(collided);
   if (tickets.length > 0) await applyTicketChanges(tickets.map((after) => ({ before: null, after })));
   return { customers, interactions, tickets };
 }

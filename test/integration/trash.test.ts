@@ -94,6 +94,9 @@ describe('DELETE then POST /trash/:deletion_id/restore of a customer with cascad
     expect((await get(`/customers/${customerId}/activity`)).status).toBe(404);
     for (const id of interactions) expect((await get(`/interactions/${id}`)).status).toBe(404);
     for (const id of tickets) expect((await get(`/customers/tickets/${id}`)).status).toBe(404);
+    const report = await get(`/analytics/customers?group_by=company&from=${new Date().getUTCFullYear()}-01-01`);
+    expect(report.status).toBe(200);
+    expect(JSON.stringify(report.body)).not.toContain('Bin Corp');
     const during = await overview();
     expect(during.customers.total).toBe(before.customers.total - 1);
     expect(during.interactions.total).toBe(before.interactions.total - 2);
@@ -136,6 +139,8 @@ describe('DELETE then POST /trash/:deletion_id/restore of a customer with cascad
     for (const id of interactions) expect((await get(`/interactions/${id}`)).status).toBe(200);
     for (const id of tickets) expect((await get(`/customers/tickets/${id}`)).status).toBe(200);
     expect(await Customer.findById(customerId).select('+search_terms +company_key').lean()).toEqual(storedBefore);
+    const reportAfter = await get(`/analytics/customers?group_by=company&from=${new Date().getUTCFullYear()}-01-01`);
+    expect(JSON.stringify(reportAfter.body)).toContain('Bin Corp');
     const after = await overview();
     expect(after.customers).toEqual(before.customers);
     expect(after.interactions).toEqual(before.interactions);
@@ -365,5 +370,37 @@ describe('webhook events', () => {
     const about = events.filter((e) => String(e.payload).includes(customerId)).map((e) => e.event);
     expect(about.sort()).toEqual(['customer.deleted', 'customer.restored']);
     expect((await request(app).delete(`/webhooks/${endpoint.body.id}`).set(actors.admin.headers)).status).toBe(200);
+  });
+});
+
+describe('interrupted steps (the order used where the engine has no transactions)', () => {
+  it('completes a restore interrupted after the live insert: nothing is inserted twice, the trash is emptied', async () => {
+    const { customerId, interactions } = await customerWithWork(1);
+    expect((await del(`/customers/${customerId}?cascade=true`)).status).toBe(200);
+    const deletionId = await latestDeletion(customerId);
+    // As if a restore stopped after putting the customer back, before its interactions and the trash clean-up.
+    const item = await TrashItem.findOne({ deletion_id: deletionId, entity: 'customer' }).lean();
+    await Customer.collection.insertOne(item!.record);
+    const res = await post(`/trash/${deletionId}/restore`);
+    expect(res.status).toBe(200);
+    expect(await Customer.countDocuments({ _id: oid(customerId) })).toBe(1);
+    expect(await Interaction.countDocuments({ _id: oid(interactions[0]!) })).toBe(1);
+    expect(await TrashItem.countDocuments({ deletion_id: deletionId })).toBe(0);
+  });
+
+  it('a record left both live and in the trash by an interrupted deletion can be deleted again', async () => {
+    const { customerId } = await customerWithWork(0);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    const first = await latestDeletion(customerId);
+    // As if the deletion stopped after writing its trash item, before the live delete.
+    const item = await TrashItem.findOne({ deletion_id: first }).lean();
+    await Customer.collection.insertOne(item!.record);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    expect(await Customer.countDocuments({ _id: oid(customerId) })).toBe(0);
+    const items = await TrashItem.find({ record_id: oid(customerId) }).lean();
+    expect(items).toHaveLength(1);
+    expect(items[0]!.deletion_id).not.toBe(first);
+    expect((await post(`/trash/${items[0]!.deletion_id}/restore`)).status).toBe(200);
+    expect((await get(`/customers/${customerId}`)).status).toBe(200);
   });
 });
