@@ -38,7 +38,7 @@ export interface TrashInput {
   interactions?: InteractionDoc[];
   tickets?: TicketDoc[];
   /** The record the request named (a cascade's customer or interaction, a merge's source). */
-  root: { entity: TrashEntity; record_id: Types.ObjectId };
+  root: { entity: TrashEntity; record_id: Types.ObjectId | string };
   reason: DeletionReason;
   mergedInto?: Types.ObjectId;
   mergeId?: string;
@@ -67,7 +67,7 @@ function summaryOf(input: TrashInput): DeletionSummary {
   if (interaction) return { type: interaction.type, occurs_at: interaction.occurs_at };
   const ticket = input.root.entity === 'ticket' ? input.tickets?.find((t) => t._id.equals(id)) : undefined;
   if (ticket) return { title: ticket.title };
-  throw new Error(`trashRecords: the root ${input.root.entity} ${id.toHexString()} is not among the records given`);
+  throw new Error(`trashRecords: the root ${input.root.entity} ${String(id)} is not among the records given`);
 }
 
 /** Writes the trash items; one already there (an interrupted earlier deletion) moves to this deletion. */
@@ -107,7 +107,7 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
   const deletion: DeletionRecord = {
     _id: deletionId,
     entity: input.root.entity,
-    record_id: input.root.record_id,
+    record_id: new mongoose.Types.ObjectId(input.root.record_id),
     reason: input.reason,
     merged_into: input.mergedInto ?? null,
     merge_id: input.mergeId ?? null,
