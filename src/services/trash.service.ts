@@ -83,6 +83,13 @@ function idsOf(records: readonly { _id: Types.ObjectId }[]): Types.ObjectId[] {
   return records.map((record) => record._id);
 }
 
+/** Deletes the live records; answers whether any was still there. */
+async function removeLive(collection: mongoose.Collection, records: readonly { _id: Types.ObjectId }[]): Promise<boolean> {
+  if (records.length === 0) return false;
+  const { deletedCount } = await collection.deleteMany({ _id: { $in: idsOf(records) } }, sessionOption());
+  return deletedCount > 0;
+}
+
 /** The activity entries and webhook events of a deletion: as today's delete, the named record's, and every customer's. */
 async function recordRemoval(input: TrashInput): Promise<void> {
   const { principal, root } = input;
@@ -127,12 +134,10 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
     await typedCollection<DeletionRecord>(Deletion).insertOne(deletion, sessionOption());
     await keepInTrash(items);
     // Tickets, interactions, customers: an interruption never leaves a ticket without its interaction.
-    if (tickets.length > 0) await Ticket.collection.deleteMany({ _id: { $in: idsOf(tickets) } }, sessionOption());
-    if (interactions.length > 0) await Interaction.collection.deleteMany({ _id: { $in: idsOf(interactions) } }, sessionOption());
-    if (customers.length > 0) await Customer.collection.deleteMany({ _id: { $in: idsOf(customers) } }, sessionOption());
-    if (tickets.length > 0) await applyTicketChanges(removed(tickets));
-    if (interactions.length > 0) await applyInteractionChanges(removed(interactions));
-    if (customers.length > 0) await applyCustomerChanges(removed(customers));
+    // The counters lose what this deletion removed (nothing where a concurrent request removed it first).
+    if (await removeLive(Ticket.collection, tickets)) await applyTicketChanges(removed(tickets));
+    if (await removeLive(Interaction.collection, interactions)) await applyInteractionChanges(removed(interactions));
+    if (await removeLive(Customer.collection, customers)) await applyCustomerChanges(removed(customers));
     for (const customer of customers) await deleteRefreshTokens('customer', customer._id.toHexString());
     await recordRemoval(input);
   });
