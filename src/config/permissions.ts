@@ -43,6 +43,10 @@ export const permissionList = [
   'api-keys:manage', // create, list and revoke one's own API keys
   'api-keys:manage-all', // list and revoke anyone's
   'webhooks:manage', // webhook endpoints, their secrets and deliveries
+  // data hygiene
+  'trash:read', // list deleted records and what each deletion removed
+  'trash:restore',
+  'trash:purge', // remove a deletion for good before its retention ends
 ] as const;
 export type Permission = (typeof permissionList)[number];
 
@@ -73,6 +77,8 @@ const managerExtra = [
   'data:import',
   'data:export',
   'analytics:read-all',
+  'trash:read',
+  'trash:restore',
 ] as const satisfies readonly Permission[];
 
 export const rolePermissions = {
@@ -85,6 +91,7 @@ export const rolePermissions = {
     'outbox:manage',
     'api-keys:manage-all',
     'webhooks:manage',
+    'trash:purge',
   ],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],

@@ -15,15 +15,15 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
+import { concurrently, currentSession, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
-import { customerDependents, deleteCustomerDependents } from './dependents.service';
+import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { deleteRefreshTokens } from './token.service';
+import { assertEmailNotTrashed, trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
@@ -96,7 +96,14 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   // command with the commit where the engine allows.
   return inTransaction(
     async () => {
+      // A customer in the trash keeps its e-mail (services/trash.service.ts). In a transaction the check is its
+      // first statement: a trashing that commits later changes the e-mail's index entry this insert needs, so
+      // the insert fails (duplicate key or write conflict) instead of slipping past it. Without a transaction
+      // the insert goes first and is taken back on a 409.
+      const transactional = currentSession() !== undefined;
+      if (transactional) await assertEmailNotTrashed(fields.email, principal);
       await insertDocuments(Customer.collection, [record]);
+      if (!transactional) await assertEmailNotTrashed(fields.email, principal, () => Customer.collection.deleteOne({ _id: record._id }));
       await concurrently(
         () => applyCustomerChanges([{ before: null, after: record }]),
         () => activity.recordChange(principal, 'customer', null, record),
@@ -107,6 +114,15 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   ).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
+}
+
+/**
+ * A customer in the trash keeps its e-mail: checked after the change (see services/trash.service.ts); without
+ * a transaction the e-mail (and the search terms made of it) is put back before the 409.
+ */
+function assertChangedEmailFree(current: CustomerRecord, email: string | undefined, principal: Principal) {
+  const undo = { email: current.email, search_terms: searchTermsFor(current) };
+  return assertEmailNotTrashed(email, principal, () => Customer.collection.updateOne({ _id: current._id }, { $set: undo }));
 }
 
 /**
@@ -143,6 +159,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (isSelf && (changes.password !== undefined || emailChanged)) {
     await assertCurrentPassword('customer', id, changes.current_password);
   }
+  // Asked before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
+  if (emailChanged) await assertEmailNotTrashed(changes.email, principal);
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
   if (changes.company === null) unset.company_key = '';
   else if (changes.company !== undefined) set.company_key = companyKey(changes.company);
@@ -165,6 +183,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       .select(withHiddenFields)
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
+    if (emailChanged) await assertChangedEmailFree(current, changes.email, principal);
     for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
@@ -180,7 +199,10 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
   return inTransaction(async () => {
-    const customer = await findVisibleCustomer(id, principal);
+    await findVisibleCustomer(id, principal);
+    // The whole stored record, hidden fields included: it goes to the trash as it is (restore puts it back).
+    const customer = await typedCollection<CustomerRecord>(Customer).findOne({ _id: new mongoose.Types.ObjectId(id) }, sessionOption());
+    if (!customer) throw AppError.notFound('Customer');
     // Records hanging off the customer: deleting it needs cascade=true while any exist.
     const counts = await customerDependents(customer._id);
     const dependents = Object.entries(counts).filter(([, count]) => count > 0);
@@ -191,10 +213,16 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
         'HAS_DEPENDENTS',
       );
     }
-    if (dependents.length > 0) await deleteCustomerDependents(customer._id);
-    const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
-    if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
-    await deleteRefreshTokens('customer', id);
-    await activity.recordChange(principal, 'customer', customer, null);
+    // The customer, its interactions and their tickets go to the trash as one deletion (restorable together).
+    const { interactions, tickets } =
+      dependents.length > 0 ? await customerDependentRecords(customer._id) : { interactions: [], tickets: [] };
+    await trashRecords({
+      customers: [customer],
+      interactions,
+      tickets,
+      root: { entity: 'customer', record_id: customer._id },
+      reason: 'delete',
+      principal,
+    });
   });
 }
