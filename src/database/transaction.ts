@@ -28,12 +28,9 @@ mongoose.set('transactionAsyncLocalStorage', true);
  */
 interface UnitOfWork {
   session: ClientSession;
-  queued?: QueuedInsert[];
+  queued?: QueuedWrite[];
 }
-interface QueuedInsert {
-  collection: string;
-  document: Document;
-}
+type QueuedWrite = { collection: string } & ({ name: 'insertOne'; document: Document } | { name: 'deleteOne'; filter: Document });
 
 // Mongoose reads the session of the transaction in progress from this store (created by the setting above);
 // its typings do not declare it.
@@ -125,7 +122,7 @@ export async function inTransaction<T>(work: () => Promise<T>, options: Transact
 }
 
 /** The collections queued inserts go to (the write watch counts them: they bypass its Collection methods). */
-function queuedCollections(queued: QueuedInsert[]): string[] {
+function queuedCollections(queued: QueuedWrite[]): string[] {
   return [...new Set(queued.map((insert) => insert.collection))];
 }
 
@@ -134,12 +131,11 @@ function queuedCollections(queued: QueuedInsert[]): string[] {
  * whole as that error (with its labels: a transient one retries the transaction), a refused insert as a
  * server error with its code (a duplicate key: 11000).
  */
-async function sendQueued(queued: QueuedInsert[], session: ClientSession): Promise<void> {
+async function sendQueued(queued: QueuedWrite[], session: ClientSession): Promise<void> {
   const database = mongoose.connection.name;
-  const models = queued.map(({ collection, document }): AnyClientBulkWriteModel<Document> => ({
+  const models = queued.map(({ collection, ...write }): AnyClientBulkWriteModel<Document> => ({
     namespace: `${database}.${collection}`,
-    name: 'insertOne',
-    document,
+    ...write,
   }));
   try {
     await mongoose.connection.getClient().bulkWrite(models, { session, ordered: true });
@@ -164,12 +160,28 @@ export async function insertDocuments<T extends Document>(
   const queued = sessions.getStore()?.queued;
   const [only, ...more] = documents;
   if (queued) {
-    for (const document of documents) queued.push({ collection: collection.collectionName, document });
+    for (const document of documents) queued.push({ collection: collection.collectionName, name: 'insertOne', document });
   } else if (more.length > 0) {
     await collection.insertMany(documents, sessionOption());
   } else if (only) {
     await collection.insertOne(only, sessionOption());
   }
+}
+
+/**
+ * In a transaction that queues its inserts: queues, ahead of them, an insert of `{ _id: key }` into `collection`
+ * and its delete — a check, travelling in the same command, that no document holds the key (the command fails
+ * with a duplicate key otherwise, and the transaction with it). Answers false, queuing nothing, elsewhere: the
+ * caller checks another way.
+ */
+export function queueKeyFreeCheck(collection: { collectionName: string }, key: string): boolean {
+  const queued = sessions.getStore()?.queued;
+  if (!queued) return false;
+  queued.push(
+    { collection: collection.collectionName, name: 'insertOne', document: { _id: key } },
+    { collection: collection.collectionName, name: 'deleteOne', filter: { _id: key } },
+  );
+  return true;
 }
 
 /**

@@ -95,7 +95,29 @@ export interface DeletionRecord {
   summary: DeletionSummary;
 }
 
+/**
+ * An e-mail a trashed customer holds, as the key of its own document: creating a customer whose inserts are sent
+ * as one bulkWrite (database/transaction.ts) inserts and deletes this key in the same command, so a held e-mail
+ * fails that insert (duplicate key) without a read before it (services/trash.service.ts).
+ */
+export interface HeldEmailRecord {
+  _id: string;
+  customer: Types.ObjectId;
+  deletion_id: string;
+}
+
+const heldEmailSchema = new mongoose.Schema(
+  {
+    _id: { type: String, required: true },
+    customer: { type: mongoose.Schema.Types.ObjectId },
+    deletion_id: { type: String },
+  },
+  { collection: 'held_emails', versionKey: false },
+);
+heldEmailSchema.index({ deletion_id: 1 });
+
 export const TrashItem = mongoose.model('TrashItem', trashItemSchema);
+export const HeldEmail = mongoose.model('HeldEmail', heldEmailSchema);
 export const Deletion = mongoose.model('Deletion', deletionSchema);
 
 export function deletionView(deletion: DeletionRecord) {

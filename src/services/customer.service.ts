@@ -15,7 +15,8 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, currentSession, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
+import { concurrently, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
+import { isDuplicateKey } from '../database/errors';
 import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -23,7 +24,7 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { assertEmailNotTrashed, trashRecords } from './trash.service';
+import { assertEmailNotTrashed, checkEmailFreeBeforeInsert, trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
@@ -96,14 +97,11 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   // command with the commit where the engine allows.
   return inTransaction(
     async () => {
-      // A customer in the trash keeps its e-mail (services/trash.service.ts). In a transaction the check is its
-      // first statement: a trashing that commits later changes the e-mail's index entry this insert needs, so
-      // the insert fails (duplicate key or write conflict) instead of slipping past it. Without a transaction
-      // the insert goes first and is taken back on a 409.
-      const transactional = currentSession() !== undefined;
-      if (transactional) await assertEmailNotTrashed(fields.email, principal);
+      // A customer in the trash keeps its e-mail (services/trash.service.ts): checked in the same command as the
+      // inserts, or by a read first, or (no transaction) after the insert, which is then taken back on a 409.
+      const checkAfter = await checkEmailFreeBeforeInsert(fields.email, principal);
       await insertDocuments(Customer.collection, [record]);
-      if (!transactional) await assertEmailNotTrashed(fields.email, principal, () => Customer.collection.deleteOne({ _id: record._id }));
+      if (checkAfter) await assertEmailNotTrashed(fields.email, principal, () => Customer.collection.deleteOne({ _id: record._id }));
       await concurrently(
         () => applyCustomerChanges([{ before: null, after: record }]),
         () => activity.recordChange(principal, 'customer', null, record),
@@ -112,6 +110,8 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     },
     { queueInserts: true },
   ).catch(async (error: unknown) => {
+    // A duplicate key may be the trash's hold on the e-mail (the check above): named as such.
+    if (isDuplicateKey(error)) await assertEmailNotTrashed(fields.email, principal);
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
 }

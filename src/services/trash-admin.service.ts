@@ -5,7 +5,15 @@ import { typedCollection } from '../database/typed-collection';
 import { customerView, type CustomerRecord } from '../models/customer.model';
 import { customerInteractionView, type InteractionRecord } from '../models/interaction.model';
 import { ticketView, type TicketRecord } from '../models/ticket.model';
-import { Deletion, deletionView, TrashItem, type DeletionRecord, type DeletionView, type TrashItemRecord } from '../models/trash.model';
+import {
+  Deletion,
+  deletionView,
+  HeldEmail,
+  TrashItem,
+  type DeletionRecord,
+  type DeletionView,
+  type TrashItemRecord,
+} from '../models/trash.model';
 import type { ListTrashQuery } from '../schemas/trash.schema';
 import { AppError } from '../utils/app-error';
 import { logger } from '../utils/logger';
@@ -112,6 +120,7 @@ export async function restoreFromTrash(deletionId: string, principal: Principal)
 async function purgeDeletions(ids: string[]): Promise<number> {
   if (ids.length === 0) return 0;
   await TrashItem.collection.deleteMany({ deletion_id: { $in: ids } });
+  await HeldEmail.collection.deleteMany({ deletion_id: { $in: ids } });
   const { deletedCount } = await typedCollection<DeletionRecord>(Deletion).deleteMany({ _id: { $in: ids } });
   return deletedCount;
 }

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
 import { isDuplicateKey } from '../database/errors';
-import { currentSession, inTransaction, sessionOption } from '../database/transaction';
+import { currentSession, inTransaction, queueKeyFreeCheck, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import { Customer, type CustomerRecord } from '../models/customer.model';
 import { Interaction, type InteractionRecord } from '../models/interaction.model';
 import { Ticket, type TicketRecord } from '../models/ticket.model';
 import {
   Deletion,
+  HeldEmail,
   TrashItem,
+  type HeldEmailRecord,
   type DeletionReason,
   type DeletionRecord,
   type DeletionSummary,
@@ -79,6 +81,17 @@ async function keepInTrash(items: Omit<TrashItemRecord, '_id'>[]): Promise<void>
   );
 }
 
+/** The trashed customers' e-mails stay taken (HeldEmail); one held already (an interrupted earlier deletion) moves to this one. */
+async function holdEmails(deletionId: string, customers: readonly CustomerDoc[]): Promise<void> {
+  if (customers.length === 0) return;
+  await typedCollection<HeldEmailRecord>(HeldEmail).bulkWrite(
+    customers.map((customer) => ({
+      replaceOne: { filter: { _id: customer.email }, replacement: { customer: customer._id, deletion_id: deletionId }, upsert: true },
+    })),
+    sessionOption(),
+  );
+}
+
 function idsOf(records: readonly { _id: Types.ObjectId }[]): Types.ObjectId[] {
   return records.map((record) => record._id);
 }
@@ -133,6 +146,7 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
     // places (a restore or a second delete completes it), never in neither.
     await typedCollection<DeletionRecord>(Deletion).insertOne(deletion, sessionOption());
     await keepInTrash(items);
+    await holdEmails(deletionId, customers);
     // Tickets, interactions, customers: an interruption never leaves a ticket without its interaction.
     // The counters lose what this deletion removed (nothing where a concurrent request removed it first).
     if (await removeLive(Ticket.collection, tickets)) await applyTicketChanges(removed(tickets));
@@ -281,6 +295,7 @@ export async function restoreDeletion(deletionId: string, principal: Principal):
     await recordRestores(deletion, restored, principal);
     // Last, once every record is live again: a re-run after an interruption finds what is left to do.
     await TrashItem.collection.deleteMany({ deletion_id: deletionId }, sessionOption());
+    await HeldEmail.collection.deleteMany({ deletion_id: deletionId }, sessionOption());
     await typedCollection<DeletionRecord>(Deletion).deleteOne({ _id: deletionId }, sessionOption());
     const hex = (records: readonly { _id: Types.ObjectId }[]) => records.map((r) => r._id.toHexString());
     return {
@@ -316,6 +331,21 @@ export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<
 export function trashedEmailMessage(held: { id: string; deletionId: string }, staff: boolean): string {
   if (!staff) return 'A customer with this e-mail already exists';
   return `A customer in the trash holds this e-mail (id ${held.id}, deletion_id ${held.deletionId}): restore it instead (POST /trash/${held.deletionId}/restore)`;
+}
+
+/**
+ * The trash's e-mail check before a customer's insert. Where the unit of work queues its inserts (one bulkWrite
+ * with the commit) the check travels in that command: the e-mail's HeldEmail key is inserted and deleted again,
+ * so a held e-mail fails the command with a duplicate key (the caller's error path names the holder). In another
+ * transaction it is a read, as its first statement: a trashing that commits later changes the e-mail's index
+ * entry the insert needs, so the insert fails instead of slipping past. Answers whether the check must still run
+ * after the insert (no transaction: `assertEmailNotTrashed` with an undo).
+ */
+export async function checkEmailFreeBeforeInsert(email: string, caller: Principal): Promise<boolean> {
+  if (queueKeyFreeCheck(HeldEmail.collection, email)) return false;
+  if (!currentSession()) return true;
+  await assertEmailNotTrashed(email, caller);
+  return false;
 }
 
 /**

@@ -10,7 +10,7 @@ import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
 import { OutboxMessage } from '../../src/models/outbox.model';
 import { Ticket } from '../../src/models/ticket.model';
-import { Deletion, TrashItem } from '../../src/models/trash.model';
+import { Deletion, HeldEmail, TrashItem } from '../../src/models/trash.model';
 import { purgeExpiredTrash } from '../../src/services/trash-admin.service';
 import { trashRecords } from '../../src/services/trash.service';
 import { buildTestApp } from '../helpers/app';
@@ -272,9 +272,22 @@ describe("a trashed customer's e-mail stays taken", () => {
       { location: 'body', field: 'email', message: 'held by a customer in the trash', existing_id: customerId },
     ]);
     expect(await Customer.countDocuments({ email })).toBe(0);
-    // Restoring it is what works.
+    expect(await HeldEmail.countDocuments({ _id: email })).toBe(1);
+    // Restoring it is what works; the live record holds the e-mail again, the trash no longer does.
     expect((await post(`/trash/${deletionId}/restore`)).status).toBe(200);
     expect((await get(`/customers/${customerId}`)).body.email).toBe(email);
+    expect(await HeldEmail.countDocuments({ _id: email })).toBe(0);
+  });
+
+  it('holds the e-mail against a create racing the deletion: never a second customer with it, never a 5xx', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const { customerId, email } = await customerWithWork(0, 'Racing');
+      const [deleted, created] = await Promise.all([del(`/customers/${customerId}`), post('/customers', { name: 'Racer', email })]);
+      expect(deleted.status).toBe(200);
+      expect(created.status).toBe(409);
+      expect(await Customer.countDocuments({ email })).toBe(0);
+      expect(await HeldEmail.countDocuments({ _id: email })).toBe(1);
+    }
   });
 
   it('POST /customer/signup answers 409 without naming any record', async () => {
