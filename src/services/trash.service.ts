@@ -54,9 +54,9 @@ export interface RestoreResult {
 
 type Stored = Record<string, unknown> & { _id: Types.ObjectId };
 
-function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): Omit<TrashItemRecord, '_id'> {
+function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): TrashItemRecord {
   const email = entity === 'customer' && typeof record.email === 'string' ? record.email : null;
-  return { deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
+  return { _id: new mongoose.Types.ObjectId(), deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
 }
 
 function summaryOf(input: TrashInput): DeletionSummary {
@@ -70,13 +70,32 @@ function summaryOf(input: TrashInput): DeletionSummary {
   throw new Error(`trashRecords: the root ${input.root.entity} ${String(id)} is not among the records given`);
 }
 
-/** Writes the trash items; one already there (an interrupted earlier deletion) moves to this deletion. */
-async function keepInTrash(items: Omit<TrashItemRecord, '_id'>[]): Promise<void> {
+const liveCollections = { customer: Customer.collection, interaction: Interaction.collection, ticket: Ticket.collection } as const;
+
+/**
+ * Writes the trash items. One already there is either left by an interrupted earlier deletion (the record is
+ * still live: the item moves to this deletion) or written by a concurrent deletion of the same record (it is
+ * no longer live: this deletion is taken back and answers 404, as a delete of a record already gone does).
+ */
+async function keepInTrash(deletionId: string, items: TrashItemRecord[]): Promise<void> {
   if (items.length === 0) return;
-  await typedCollection<TrashItemRecord>(TrashItem).bulkWrite(
-    items.map((item) => ({ replaceOne: { filter: { record_id: item.record_id, entity: item.entity }, replacement: item, upsert: true } })),
-    sessionOption(),
-  );
+  const trash = typedCollection<TrashItemRecord>(TrashItem);
+  const held = await trash
+    .find({ record_id: { $in: items.map((item) => item.record_id) } }, { projection: { record_id: 1, entity: 1 }, ...sessionOption() })
+    .toArray();
+  const heldKeys = new Set(held.map((item) => `${item.entity}:${String(item.record_id)}`));
+  const fresh = items.filter((item) => !heldKeys.has(`${item.entity}:${String(item.record_id)}`));
+  for (const item of items.filter((i) => !fresh.includes(i))) {
+    if (!(await liveCollections[item.entity].findOne({ _id: item.record_id }, { projection: { _id: 1 }, ...sessionOption() }))) {
+      await trash.deleteMany({ deletion_id: deletionId }, sessionOption());
+      await typedCollection<DeletionRecord>(Deletion).deleteOne({ _id: deletionId }, sessionOption());
+      throw AppError.notFound(item.entity.charAt(0).toUpperCase() + item.entity.slice(1));
+    }
+    const { _id: _kept, ...replacement } = item;
+    await trash.replaceOne({ record_id: item.record_id, entity: item.entity }, replacement, { upsert: true, ...sessionOption() });
+  }
+  // A concurrent deletion that wrote its item since the look-up makes this insert fail (409): nothing is lost.
+  if (fresh.length > 0) await trash.insertMany(fresh, sessionOption());
 }
 
 function idsOf(records: readonly { _id: Types.ObjectId }[]): Types.ObjectId[] {
@@ -132,7 +151,7 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
     // The trash first, then the live delete: without a transaction an interruption leaves a record in both
     // places (a restore or a second delete completes it), never in neither.
     await typedCollection<DeletionRecord>(Deletion).insertOne(deletion, sessionOption());
-    await keepInTrash(items);
+    await keepInTrash(deletionId, items);
     // Tickets, interactions, customers: an interruption never leaves a ticket without its interaction.
     // The counters lose what this deletion removed (nothing where a concurrent request removed it first).
     if (await removeLive(Ticket.collection, tickets)) await applyTicketChanges(removed(tickets));

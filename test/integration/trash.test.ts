@@ -388,6 +388,22 @@ describe('interrupted steps (the order used where the engine has no transactions
     expect(await TrashItem.countDocuments({ deletion_id: deletionId })).toBe(0);
   });
 
+  it('a deletion of a record that a concurrent deletion already trashed fails and leaves no empty deletion behind', async () => {
+    const { customerId } = await customerWithWork(0);
+    const record = await Customer.findById(customerId).select('+password_hash +search_terms +company_key').lean();
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    // The slower of two requests that both read the customer while it was live.
+    const late = trashRecords({
+      customers: [record!],
+      root: { entity: 'customer', record_id: customerId },
+      reason: 'delete',
+      principal: { type: 'user', id: actors.admin.id, role: 'ADMIN' },
+    });
+    await expect(late).rejects.toMatchObject({ status: 404 });
+    expect(await Deletion.countDocuments({ record_id: oid(customerId) })).toBe(1);
+    expect(await TrashItem.countDocuments({ record_id: oid(customerId) })).toBe(1);
+  });
+
   it('a record left both live and in the trash by an interrupted deletion can be deleted again', async () => {
     const { customerId } = await customerWithWork(0);
     expect((await del(`/customers/${customerId}`)).status).toBe(200);
