@@ -354,3 +354,39 @@ export async function assertEmailNotTrashed(email: string | undefined, caller: P
     'DUPLICATE',
   );
 }
+
+// ---- staff users' records in the trash ----
+
+/** A staff user's trashed records: owned customers and interactions, tickets assigned to, raised by or on theirs. */
+function heldByUser(userId: Types.ObjectId) {
+  return {
+    $or: [
+      { entity: 'customer', 'record.owner': userId },
+      { entity: 'interaction', 'record.user': userId },
+      { entity: 'ticket', 'record.assigned_to': userId },
+      { entity: 'ticket', 'record.interaction_user': userId },
+      { entity: 'ticket', 'record.creator_type': 'user', 'record.creator': userId },
+    ],
+  };
+}
+
+/** How many trashed records name this staff user (deleting the user hands them over like live ones). */
+export function countTrashedRecordsOf(userId: Types.ObjectId): Promise<number> {
+  return TrashItem.collection.countDocuments(heldByUser(userId), sessionOption());
+}
+
+/** Hands a deleted staff user's trashed records over to `to`, so a restore never brings back a missing owner. */
+export async function reassignTrashedRecords(from: Types.ObjectId, to: Types.ObjectId): Promise<void> {
+  const trash = TrashItem.collection;
+  const moves: [string, Record<string, unknown>][] = [
+    ['customer', { 'record.owner': from }],
+    ['interaction', { 'record.user': from }],
+    ['ticket', { 'record.assigned_to': from }],
+    ['ticket', { 'record.interaction_user': from }],
+    ['ticket', { 'record.creator_type': 'user', 'record.creator': from }],
+  ];
+  for (const [entity, filter] of moves) {
+    const field = Object.keys(filter).at(-1) ?? '';
+    await trash.updateMany({ entity, ...filter }, { $set: { [field]: to } }, sessionOption());
+  }
+}
