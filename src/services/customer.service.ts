@@ -24,7 +24,8 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { assertEmailNotTrashed, checkEmailFreeBeforeInsert, trashRecords } from './trash.service';
+import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
+import { trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {

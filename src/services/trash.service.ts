@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
 import { isDuplicateKey } from '../database/errors';
-import { currentSession, inTransaction, queueKeyFreeCheck, sessionOption } from '../database/transaction';
+import { inTransaction, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import { Customer, type CustomerRecord } from '../models/customer.model';
 import { Interaction, type InteractionRecord } from '../models/interaction.model';
@@ -56,9 +56,9 @@ export interface RestoreResult {
 
 type Stored = Record<string, unknown> & { _id: Types.ObjectId };
 
-function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): Omit<TrashItemRecord, '_id'> {
+function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): TrashItemRecord {
   const email = entity === 'customer' && typeof record.email === 'string' ? record.email : null;
-  return { deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
+  return { _id: new mongoose.Types.ObjectId(), deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
 }
 
 function summaryOf(input: TrashInput): DeletionSummary {
@@ -72,13 +72,32 @@ function summaryOf(input: TrashInput): DeletionSummary {
   throw new Error(`trashRecords: the root ${input.root.entity} ${String(id)} is not among the records given`);
 }
 
-/** Writes the trash items; one already there (an interrupted earlier deletion) moves to this deletion. */
-async function keepInTrash(items: Omit<TrashItemRecord, '_id'>[]): Promise<void> {
+const liveCollections = { customer: Customer.collection, interaction: Interaction.collection, ticket: Ticket.collection } as const;
+
+/**
+ * Writes the trash items. One already there is either left by an interrupted earlier deletion (the record is
+ * still live: the item moves to this deletion) or written by a concurrent deletion of the same record (it is
+ * no longer live: this deletion is taken back and answers 404, as a delete of a record already gone does).
+ */
+async function keepInTrash(deletionId: string, items: TrashItemRecord[]): Promise<void> {
   if (items.length === 0) return;
-  await typedCollection<TrashItemRecord>(TrashItem).bulkWrite(
-    items.map((item) => ({ replaceOne: { filter: { record_id: item.record_id, entity: item.entity }, replacement: item, upsert: true } })),
-    sessionOption(),
-  );
+  const trash = typedCollection<TrashItemRecord>(TrashItem);
+  const held = await trash
+    .find({ record_id: { $in: items.map((item) => item.record_id) } }, { projection: { record_id: 1, entity: 1 }, ...sessionOption() })
+    .toArray();
+  const heldKeys = new Set(held.map((item) => `${item.entity}:${String(item.record_id)}`));
+  const fresh = items.filter((item) => !heldKeys.has(`${item.entity}:${String(item.record_id)}`));
+  for (const item of items.filter((i) => !fresh.includes(i))) {
+    if (!(await liveCollections[item.entity].findOne({ _id: item.record_id }, { projection: { _id: 1 }, ...sessionOption() }))) {
+      await trash.deleteMany({ deletion_id: deletionId }, sessionOption());
+      await typedCollection<DeletionRecord>(Deletion).deleteOne({ _id: deletionId }, sessionOption());
+      throw AppError.notFound(item.entity.charAt(0).toUpperCase() + item.entity.slice(1));
+    }
+    const { _id: _kept, ...replacement } = item;
+    await trash.replaceOne({ record_id: item.record_id, entity: item.entity }, replacement, { upsert: true, ...sessionOption() });
+  }
+  // A concurrent deletion that wrote its item since the look-up makes this insert fail (409): nothing is lost.
+  if (fresh.length > 0) await trash.insertMany(fresh, sessionOption());
 }
 
 /** The trashed customers' e-mails stay taken (HeldEmail); one held already (an interrupted earlier deletion) moves to this one. */
@@ -145,7 +164,7 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
     // The trash first, then the live delete: without a transaction an interruption leaves a record in both
     // places (a restore or a second delete completes it), never in neither.
     await typedCollection<DeletionRecord>(Deletion).insertOne(deletion, sessionOption());
-    await keepInTrash(items);
+    await keepInTrash(deletionId, items);
     await holdEmails(deletionId, customers);
     // Tickets, interactions, customers: an interruption never leaves a ticket without its interaction.
     // The counters lose what this deletion removed (nothing where a concurrent request removed it first).
@@ -305,63 +324,4 @@ export async function restoreDeletion(deletionId: string, principal: Principal):
       restored: { customers: hex(restoring.customers), interactions: hex(restoring.interactions), tickets: hex(restoring.tickets) },
     };
   });
-}
-
-// ---- the e-mails of trashed customers ----
-
-/** The trashed customer holding this e-mail, if any. */
-export async function trashedCustomerWithEmail(email: string): Promise<{ id: string; deletionId: string } | undefined> {
-  const item = await typedCollection<TrashItemRecord>(TrashItem).findOne({ email, entity: 'customer' }, sessionOption());
-  return item ? { id: item.record_id.toHexString(), deletionId: item.deletion_id } : undefined;
-}
-
-/** The trashed customers holding any of these e-mails, by e-mail (an import's batch asks once). */
-export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<string, { id: string; deletionId: string }>> {
-  const found = new Map<string, { id: string; deletionId: string }>();
-  if (emails.length === 0) return found;
-  const items = typedCollection<TrashItemRecord>(TrashItem).find(
-    { email: { $in: emails }, entity: 'customer' },
-    { projection: { email: 1, record_id: 1, deletion_id: 1 } },
-  );
-  for await (const item of items) if (item.email) found.set(item.email, { id: item.record_id.toHexString(), deletionId: item.deletion_id });
-  return found;
-}
-
-/** The message of the 409 for an e-mail a trashed customer holds (ids for staff only, like any taken e-mail). */
-export function trashedEmailMessage(held: { id: string; deletionId: string }, staff: boolean): string {
-  if (!staff) return 'A customer with this e-mail already exists';
-  return `A customer in the trash holds this e-mail (id ${held.id}, deletion_id ${held.deletionId}): restore it instead (POST /trash/${held.deletionId}/restore)`;
-}
-
-/**
- * The trash's e-mail check before a customer's insert. Where the unit of work queues its inserts (one bulkWrite
- * with the commit) the check travels in that command: the e-mail's HeldEmail key is inserted and deleted again,
- * so a held e-mail fails the command with a duplicate key (the caller's error path names the holder). In another
- * transaction it is a read, as its first statement: a trashing that commits later changes the e-mail's index
- * entry the insert needs, so the insert fails instead of slipping past. Answers whether the check must still run
- * after the insert (no transaction: `assertEmailNotTrashed` with an undo).
- */
-export async function checkEmailFreeBeforeInsert(email: string, caller: Principal): Promise<boolean> {
-  if (queueKeyFreeCheck(HeldEmail.collection, email)) return false;
-  if (!currentSession()) return true;
-  await assertEmailNotTrashed(email, caller);
-  return false;
-}
-
-/**
- * Checked AFTER the live insert or e-mail change succeeded (in its transaction where the engine has them): a
- * customer being trashed has its trash item written before it leaves `customers`, so one of the two writes
- * always sees the other. Without a transaction `undo` takes the write back before the 409.
- */
-export async function assertEmailNotTrashed(email: string | undefined, caller: Principal | undefined, undo?: () => Promise<unknown>) {
-  if (email === undefined) return;
-  const held = await trashedCustomerWithEmail(email);
-  if (!held) return;
-  if (!currentSession() && undo) await undo();
-  const staff = caller?.type === 'user';
-  throw AppError.conflict(
-    trashedEmailMessage(held, staff),
-    [{ location: 'body', field: 'email', message: 'held by a customer in the trash', ...(staff ? { existing_id: held.id } : {}) }],
-    'DUPLICATE',
-  );
 }
