@@ -9,6 +9,7 @@ export const webhookEventTypes = [
   'customer.created',
   'customer.updated',
   'customer.deleted',
+  'customer.merged',
   'interaction.created',
   'interaction.updated',
   'interaction.deleted',

@@ -1,0 +1,200 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { Activity } from '../../src/models/activity.model';
+import { Customer } from '../../src/models/customer.model';
+import { Interaction } from '../../src/models/interaction.model';
+import { Notification } from '../../src/models/notification.model';
+import { Ticket } from '../../src/models/ticket.model';
+import { buildTestApp } from '../helpers/app';
+import { createActors, uniqueEmail, type Actors } from '../helpers/auth';
+import { useTestDatabase } from '../helpers/db';
+
+// POST /customers/:id/merge, GET /merges/:merge_id (SPEC §8, issue 20): through HTTP against the real database.
+
+useTestDatabase();
+const app = buildTestApp();
+let actors: Actors;
+beforeAll(async () => {
+  actors = await createActors(app);
+});
+
+const oid = (id: string) => new mongoose.Types.ObjectId(id);
+const sorted = (ids: string[]) => [...ids].sort();
+
+async function createCustomer(fields: Record<string, unknown> = {}): Promise<string> {
+  const res = await request(app)
+    .post('/customers')
+    .set(actors.manager.headers)
+    .send({ name: 'Dup', email: uniqueEmail('dup'), ...fields });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+/** A meeting (which notifies the customer in-app) with one ticket on it. */
+async function meetingWithTicket(customer: string): Promise<{ interaction: string; ticket: string }> {
+  const meeting = await request(app).post(`/users/meetings/${customer}`).set(actors.user.headers).send({ title: 'Kick-off' });
+  expect(meeting.status).toBe(201);
+  const interaction: string = meeting.body.InsertedID;
+  const ticket = await request(app)
+    .post(`/customers/ticket/${interaction}`)
+    .set(actors.user.headers)
+    .send({ title: 'Invoice', description: 'Twice' });
+  expect(ticket.status).toBe(201);
+  return { interaction, ticket: ticket.body.id };
+}
+
+const merge = (target: string, body: object, as: Actors[keyof Actors] = actors.manager) =>
+  request(app).post(`/customers/${target}/merge`).set(as.headers).send(body);
+
+async function customersTotal(): Promise<number> {
+  const res = await request(app).get('/analytics/overview').set(actors.admin.headers);
+  expect(res.status).toBe(200);
+  return res.body.customers.total;
+}
+
+describe('POST /customers/:cust_id/merge', () => {
+  it('moves interactions, tickets, notifications and timeline entries to the target and trashes the sources', async () => {
+    const target = await createCustomer({ company: 'TATA', tags: ['a'] });
+    const first = await createCustomer({ phone: '+91 111', address: { city: 'Pune' }, tags: ['b'] });
+    const second = await createCustomer({ company: 'Other', phone: '+91 222', status: 'active', tags: ['a', 'c'] });
+    const [m1, m2, m3] = [await meetingWithTicket(first), await meetingWithTicket(first), await meetingWithTicket(second)];
+    const interactions = [m1.interaction, m2.interaction, m3.interaction];
+    const tickets = [m1.ticket, m2.ticket, m3.ticket];
+    const notifications = (await Notification.collection.find({ recipient: { $in: [oid(first), oid(second)] } }).toArray()).map((n) =>
+      n._id.toHexString(),
+    );
+    expect(notifications).toHaveLength(3);
+    const entries = (await Activity.collection.find({ customer: { $in: [oid(first), oid(second)] } }).toArray()).map((a) =>
+      a._id.toHexString(),
+    );
+    const totalBefore = await customersTotal();
+    const interactionsBefore = (await request(app).get('/analytics/overview').set(actors.admin.headers)).body.interactions.total;
+
+    const res = await merge(target, { source_ids: [first, second] });
+    expect(res.status).toBe(201);
+    expect(res.headers.location).toBe(`/merges/${res.body.merge_id}`);
+    expect(res.body).toMatchObject({
+      id: res.body.merge_id,
+      state: 'done',
+      target_id: target,
+      source_ids: [first, second],
+      deletion_id: expect.any(String),
+      tags_added: ['b', 'c'],
+      filled: {
+        phone: { before: null, after: '+91 111', from: first },
+        'address.city': { before: null, after: 'Pune', from: first },
+      },
+      created_by: { type: 'user', id: actors.manager.id },
+      undone_at: null,
+      undo: null,
+      customer: { id: target, company: 'TATA', phone: '+91 111', status: 'lead', tags: ['a', 'b', 'c'] },
+    });
+    expect(res.body.customer.address).toEqual({ street: null, city: 'Pune', state: null, postal_code: null, country: null });
+    expect(Object.keys(res.body.filled).sort()).toEqual(['address.city', 'phone']);
+    expect(sorted(res.body.moved.interactions)).toEqual(sorted(interactions));
+    expect(sorted(res.body.moved.tickets)).toEqual(sorted(tickets));
+    expect(sorted(res.body.moved.notifications)).toEqual(sorted(notifications));
+    expect(sorted(res.body.moved.activities)).toEqual(sorted(entries));
+
+    // The sources are gone; everything they had is the target's.
+    for (const source of [first, second]) {
+      expect((await request(app).get(`/customers/${source}`).set(actors.manager.headers)).status).toBe(404);
+    }
+    expect(await Customer.collection.countDocuments({ _id: { $in: [oid(first), oid(second)] } })).toBe(0);
+    const listed = await request(app).get(`/interactions/customer/${target}`).set(actors.manager.headers);
+    expect(sorted(listed.body.map((i: { id: string }) => i.id))).toEqual(sorted(interactions));
+    const ticketList = await request(app).get(`/customers/tickets?customer_id=${target}`).set(actors.manager.headers);
+    expect(sorted(ticketList.body.map((t: { id: string }) => t.id))).toEqual(sorted(tickets));
+    expect(await Notification.collection.countDocuments({ _id: { $in: notifications.map(oid) }, recipient: oid(target) })).toBe(3);
+
+    const timeline = await request(app).get(`/customers/${target}/activity?limit=100`).set(actors.manager.headers);
+    expect(timeline.status).toBe(200);
+    const timelineIds = timeline.body.map((e: { id: string }) => e.id);
+    expect(timelineIds).toEqual(expect.arrayContaining(entries));
+    expect(
+      timeline.body.filter((e: { entity: string }) => e.entity === 'interaction').map((e: { entity_id: string }) => e.entity_id),
+    ).toEqual(expect.arrayContaining(interactions));
+    expect(timeline.body[0]).toMatchObject({
+      action: 'merge',
+      entity: 'customer',
+      entity_id: target,
+      fields: ['address.city', 'phone', 'tags'],
+    });
+
+    // Counters follow: two customers fewer, the same interactions.
+    expect(await customersTotal()).toBe(totalBefore - 2);
+    expect((await request(app).get('/analytics/overview').set(actors.admin.headers)).body.interactions.total).toBe(interactionsBefore);
+
+    const stored = await Customer.findById(target).select('+search_terms +company_key').lean();
+    expect(stored).toMatchObject({ phone: '+91 111', company_key: 'tata', tags: ['a', 'b', 'c'] });
+
+    const read = await request(app).get(`/merges/${res.body.merge_id}`).set(actors.admin.headers);
+    expect(read.status).toBe(200);
+    const { customer: _customer, ...view } = res.body;
+    expect(read.body).toEqual(view);
+  });
+
+  it('takes a preferred source value over the target value for that field only', async () => {
+    const target = await createCustomer({ company: 'Keep', phone: '+91 000', status: 'lead' });
+    const first = await createCustomer({ company: 'First', phone: '+91 111' });
+    const second = await createCustomer({
+      company: 'Second',
+      phone: '+91 222',
+      status: 'active',
+      address: { street: 'Main 1', city: 'Goa' },
+    });
+    const res = await merge(target, {
+      source_ids: [first, second],
+      prefer: { phone: second, status: second, address: second, name: first },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.customer).toMatchObject({ company: 'Keep', phone: '+91 222', status: 'active', name: 'Dup' });
+    expect(res.body.customer.address).toMatchObject({ street: 'Main 1', city: 'Goa' });
+    expect(res.body.filled).toEqual({
+      phone: { before: '+91 000', after: '+91 222', from: second },
+      status: { before: 'lead', after: 'active', from: second },
+      'address.street': { before: null, after: 'Main 1', from: second },
+      'address.city': { before: null, after: 'Goa', from: second },
+    });
+  });
+
+  it('answers 404 for an unknown target and leaves the sources alone', async () => {
+    const unknown = new mongoose.Types.ObjectId().toHexString();
+    const source = await createCustomer();
+    const res = await merge(unknown, { source_ids: [source] });
+    expect(res.status).toBe(404);
+    expect(await Customer.exists({ _id: source })).not.toBeNull();
+  });
+
+  it('refuses bad bodies with 400 and changes nothing', async () => {
+    const target = await createCustomer();
+    const source = await createCustomer();
+    const unknown = new mongoose.Types.ObjectId().toHexString();
+    const cases: [object, string][] = [
+      [{ source_ids: [target] }, 'source_ids.0'],
+      [{ source_ids: [source, source] }, 'source_ids.1'],
+      [{ source_ids: [source, unknown] }, 'source_ids.1'],
+      [{ source_ids: [] }, 'source_ids'],
+      [{ source_ids: Array.from({ length: 11 }, () => new mongoose.Types.ObjectId().toHexString()) }, 'source_ids'],
+      [{ source_ids: [source], prefer: { phone: unknown } }, 'prefer.phone'],
+      [{ source_ids: [source], prefer: { email: source } }, 'prefer.email'],
+      [{ source_ids: ['nope'] }, 'source_ids.0'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await merge(target, body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+    }
+    expect(await Customer.collection.countDocuments({ _id: { $in: [oid(target), oid(source)] } })).toBe(2);
+  });
+});
+
+describe('GET /merges/:merge_id', () => {
+  it('answers 400 for a malformed id and 404 for an unknown one', async () => {
+    expect((await request(app).get('/merges/nope').set(actors.admin.headers)).status).toBe(400);
+    expect((await request(app).get('/merges/0b6c2f6e-3c1b-4a55-9d2e-8f61c4d0a7b3').set(actors.admin.headers)).status).toBe(404);
+  });
+});
+
+export { Interaction, Ticket };
