@@ -12,6 +12,7 @@ import { markSetupDone } from './services/health.service';
 import { runMigrations } from './services/migrations.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
 import { failStaleJobs, failStaleReverts, startStaleJobSweeper } from './services/customer-import';
+import { startTrashPurger } from './services/trash-admin.service';
 import { logger } from './utils/logger';
 
 async function listen(loweredThreads: number): Promise<Server> {
@@ -54,6 +55,8 @@ async function setUp(uri: string, signal: AbortSignal): Promise<OutboxWorker | u
   await failStaleJobs();
   await failStaleReverts();
   startStaleJobSweeper();
+  // Deletions older than TRASH_RETENTION_DAYS, every TRASH_PURGE_INTERVAL_MS (on every instance: idempotent).
+  startTrashPurger();
   const admin = await ensureConfiguredAdmin();
   if (admin === 'created') logger.info({ email: config.auth.admin?.email }, 'created the configured ADMIN account');
   const worker = config.outbox.enabled && !signal.aborted ? startOutboxWorker({ logger }) : undefined;

@@ -138,6 +138,11 @@ const envSchema = z.object({
   IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 
+  // The trash: how long a deletion stays restorable, how often the purge runs, and its batch size.
+  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  TRASH_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+  TRASH_PURGE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+
   // Keyed hash of API keys (HMAC-SHA256); unset: derived from JWT_SECRET.
   API_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
   API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
@@ -273,6 +278,11 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       maxErrors: env.IMPORT_MAX_ERRORS,
       jobStaleMs: env.IMPORT_JOB_STALE_MS,
       lookupBudgetMs: env.IMPORT_LOOKUP_BUDGET_MS,
+    }),
+    trash: Object.freeze({
+      retentionMs: env.TRASH_RETENTION_DAYS * 86_400_000,
+      purgeIntervalMs: env.TRASH_PURGE_INTERVAL_MS,
+      purgeBatchSize: env.TRASH_PURGE_BATCH_SIZE,
     }),
     mail: Object.freeze({
       // No host: the outbox worker logs each message instead of sending it.

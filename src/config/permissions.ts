@@ -44,6 +44,10 @@ export const permissionList = [
   'api-keys:manage', // create, list and revoke one's own API keys
   'api-keys:manage-all', // list and revoke anyone's
   'webhooks:manage', // webhook endpoints, their secrets and deliveries
+  // data hygiene
+  'trash:read', // list deleted records and what each deletion removed
+  'trash:restore',
+  'trash:purge', // remove a deletion for good before its retention ends
 ] as const;
 export type Permission = (typeof permissionList)[number];
 
@@ -75,6 +79,8 @@ const managerExtra = [
   'data:import',
   'data:export',
   'analytics:read-all',
+  'trash:read',
+  'trash:restore',
 ] as const satisfies readonly Permission[];
 
 export const rolePermissions = {
@@ -87,6 +93,7 @@ export const rolePermissions = {
     'outbox:manage',
     'api-keys:manage-all',
     'webhooks:manage',
+    'trash:purge',
   ],
   MANAGER: [...staffCommon, ...managerExtra],
   USER: [...staffCommon],

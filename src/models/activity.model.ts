@@ -3,8 +3,9 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 // `import_job`: one entry per import (action `import`) and per revert of one (action `revert`).
 export const activityEntities = ['user', 'customer', 'interaction', 'ticket', 'import_job'] as const;
 export type ActivityEntity = (typeof activityEntities)[number];
+// `restore`: a record brought back from the trash (its deletion is the `delete` entry before it).
 // `merge`/`unmerge`: on the target customer of a merge (POST /customers/:id/merge) and of its undo.
-export const activityActions = ['create', 'update', 'delete', 'import', 'revert', 'merge', 'unmerge'] as const;
+export const activityActions = ['create', 'update', 'delete', 'restore', 'import', 'revert', 'merge', 'unmerge'] as const;
 export type ActivityAction = (typeof activityActions)[number];
 export const actorTypes = ['user', 'customer', 'system'] as const;
 

@@ -11,6 +11,7 @@ import { opsRoutes } from './ops.routes';
 import { outboxRoutes } from './outbox.routes';
 import type { RouteDeclaration } from './route';
 import { ticketRoutes } from './ticket.routes';
+import { trashRoutes } from './trash.routes';
 import { userRoutes } from './user.routes';
 import { webhookRoutes } from './webhook.routes';
 
@@ -29,6 +30,7 @@ export const apiRoutes: readonly RouteDeclaration[] = [
   ...ticketRoutes,
   ...notificationRoutes,
   ...activityRoutes,
+  ...trashRoutes,
   ...outboxRoutes,
   ...webhookRoutes,
   ...importExportRoutes,

@@ -84,7 +84,9 @@ export const customerRoutes = [
     handler: customers.deleteCustomer,
     tags,
     summary: 'Delete a customer (ADMIN, MANAGER)',
-    description: 'A customer with interactions or tickets needs `cascade=true` (409 otherwise).',
+    description:
+      'A customer with interactions or tickets needs `cascade=true` (409 otherwise). The customer (with its interactions and their ' +
+      'tickets) moves to the trash as one deletion: gone from every read, restorable with `POST /trash/{deletion_id}/restore`.',
     responses: {
       200: ok('Deleted', messageResponse),
       ...errorResponses(400, 401, 403, 404, 409, 503, ...commonErrors),

@@ -8,7 +8,7 @@ import {
   type ActivityView,
 } from '../models/activity.model';
 import { Customer } from '../models/customer.model';
-import { publishChange, type ChangedEntity, type ChangeRecords } from './integrations';
+import { publishChange, publishRestored, type ChangedEntity, type ChangeRecords } from './integrations';
 import { sessionOption } from '../database/transaction';
 import type { ActivityQuery, CustomerActivityQuery } from '../schemas/activity.schema';
 import { AppError } from '../utils/app-error';
@@ -135,6 +135,27 @@ export async function recordChange<E extends ChangedEntity>(
   await Activity.collection.insertOne(entry, sessionOption());
   // The same change as a webhook event, in the same transaction (no round trip while nobody subscribes).
   await publishChange(entity, before, after);
+}
+
+/** Records a record brought back from the trash (action `restore`) and publishes `<entity>.restored`. */
+export async function recordRestore<E extends ChangedEntity>(
+  actor: Actor,
+  entity: E,
+  record: ChangeRecords[E] & Recordable,
+): Promise<void> {
+  const customer = entity === 'customer' ? record._id : (record.customer ?? null);
+  const entry: Entry = {
+    at: new Date(),
+    ...actorFields(actor),
+    action: 'restore',
+    entity,
+    entity_id: record._id,
+    customer,
+    fields: [],
+    job: null,
+  };
+  await Activity.collection.insertOne(entry, sessionOption());
+  await publishRestored(entity, record);
 }
 
 /**

@@ -20,10 +20,10 @@ import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
-import { customerDependents, deleteCustomerDependents } from './dependents.service';
+import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { deleteRefreshTokens } from './token.service';
+import { trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
@@ -175,7 +175,10 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
   return inTransaction(async () => {
-    const customer = await findVisibleCustomer(id, principal);
+    await findVisibleCustomer(id, principal);
+    // The whole stored record, hidden fields included: it goes to the trash as it is (restore puts it back).
+    const customer = await typedCollection<CustomerRecord>(Customer).findOne({ _id: new mongoose.Types.ObjectId(id) }, sessionOption());
+    if (!customer) throw AppError.notFound('Customer');
     // Records hanging off the customer: deleting it needs cascade=true while any exist.
     const counts = await customerDependents(customer._id);
     const dependents = Object.entries(counts).filter(([, count]) => count > 0);
@@ -186,10 +189,16 @@ export async function deleteCustomer(id: string, cascade: boolean, principal: Pr
         'HAS_DEPENDENTS',
       );
     }
-    if (dependents.length > 0) await deleteCustomerDependents(customer._id);
-    const { deletedCount } = await Customer.deleteOne({ _id: customer._id });
-    if (deletedCount > 0) await applyCustomerChanges([{ before: customer, after: null }]);
-    await deleteRefreshTokens('customer', id);
-    await activity.recordChange(principal, 'customer', customer, null);
+    // The customer, its interactions and their tickets go to the trash as one deletion (restorable together).
+    const { interactions, tickets } =
+      dependents.length > 0 ? await customerDependentRecords(customer._id) : { interactions: [], tickets: [] };
+    await trashRecords({
+      customers: [customer],
+      interactions,
+      tickets,
+      root: { entity: 'customer', record_id: customer._id },
+      reason: 'delete',
+      principal,
+    });
   });
 }

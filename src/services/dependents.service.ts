@@ -1,7 +1,8 @@
 import type mongoose from 'mongoose';
-import { Interaction } from '../models/interaction.model';
-import { Ticket } from '../models/ticket.model';
-import { applyInteractionChanges, applyTicketChanges, removed, snapshotInteractions, snapshotTickets } from './analytics';
+import { sessionOption } from '../database/transaction';
+import { typedCollection } from '../database/typed-collection';
+import { Interaction, type InteractionRecord } from '../models/interaction.model';
+import { Ticket, type TicketRecord } from '../models/ticket.model';
 
 // What hangs off customers and staff users, so deleting either never leaves a dangling reference
 // (customer.service and user.service decide when these run).
@@ -24,16 +25,13 @@ export async function customersWithDependents(customerIds: mongoose.Types.Object
   return new Set(lists.flat().map((id) => String(id)));
 }
 
-export async function deleteCustomerDependents(customerId: mongoose.Types.ObjectId): Promise<void> {
-  // Tickets first: an interruption leaves interactions without tickets, never tickets without an interaction.
-  const [tickets, interactions] = await Promise.all([
-    snapshotTickets({ customer: customerId }),
-    snapshotInteractions({ customer: customerId }),
+/** A customer's interactions and tickets as stored (a deletion moves them to the trash with it). */
+export async function customerDependentRecords(customerId: mongoose.Types.ObjectId) {
+  const [interactions, tickets] = await Promise.all([
+    typedCollection<InteractionRecord>(Interaction).find({ customer: customerId }, sessionOption()).toArray(),
+    typedCollection<TicketRecord>(Ticket).find({ customer: customerId }, sessionOption()).toArray(),
   ]);
-  await Ticket.deleteMany({ customer: customerId });
-  await applyTicketChanges(removed(tickets));
-  await Interaction.deleteMany({ customer: customerId });
-  await applyInteractionChanges(removed(interactions));
+  return { interactions, tickets };
 }
 
 /** Interactions a user owns and tickets assigned to or raised by them. */

@@ -10,17 +10,19 @@ import {
   type InteractionType,
   type InteractionView,
 } from '../models/interaction.model';
-import { Ticket } from '../models/ticket.model';
+import { Ticket, type TicketRecord } from '../models/ticket.model';
 import type { UpdateInteractionBody } from '../schemas/interaction.schema';
 import { AppError } from '../utils/app-error';
 import { dateBuckets } from '../utils/date-buckets';
 import { patchFields, updateDocument, type FieldChanges } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, inTransaction } from '../database/transaction';
+import { concurrently, inTransaction, sessionOption } from '../database/transaction';
+import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
-import { applyInteractionChanges, applyTicketChanges, removed, snapshotTickets } from './analytics';
+import { applyInteractionChanges } from './analytics';
 import { openText, sealText } from './encryption.service';
 import * as notify from './notifications';
+import { trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 // Interactions: ownership is a query scope (SPEC §3), so another principal's interaction is simply not found.
@@ -229,15 +231,16 @@ export async function deleteInteraction(id: string, cascade: boolean, principal:
         'HAS_DEPENDENTS',
       );
     }
-    // Tickets first: an interruption leaves an interaction without tickets, never tickets without an interaction.
-    if (tickets > 0) {
-      const gone = await snapshotTickets({ interaction: before._id });
-      await Ticket.deleteMany({ interaction: before._id });
-      await applyTicketChanges(removed(gone));
-    }
-    const { deletedCount } = await Interaction.deleteOne({ _id: before._id });
-    if (deletedCount > 0) await applyInteractionChanges([{ before, after: null }]);
-    await activity.recordChange(principal, 'interaction', before, null);
+    // The interaction and its tickets go to the trash as one deletion (restorable together).
+    const gone =
+      tickets > 0 ? await typedCollection<TicketRecord>(Ticket).find({ interaction: before._id }, sessionOption()).toArray() : [];
+    await trashRecords({
+      interactions: [before],
+      tickets: gone,
+      root: { entity: 'interaction', record_id: before._id },
+      reason: 'delete',
+      principal,
+    });
     return { before, after: null };
   });
 }

@@ -11,6 +11,7 @@ import { can, type Principal } from '../utils/principal';
 import { patchFields, updateDocument } from '../utils/update-document';
 import { concurrently, inTransaction } from '../database/transaction';
 import * as activity from './activity.service';
+import { trashRecords } from './trash.service';
 import { applyTicketChanges } from './analytics';
 import { findReadableInteraction, toObjectId } from './interaction.service';
 import * as notify from './notifications';
@@ -200,13 +201,7 @@ export async function deleteTicket(id: string, principal: Principal) {
     } else if (!can(principal, 'tickets:delete-all')) {
       throw AppError.forbidden();
     }
-    const filter: { _id: mongoose.Types.ObjectId; status?: TicketStatus } = { _id: before._id };
-    // For a customer, conditional on the ticket still being open.
-    if (principal.type === 'customer') filter.status = 'open';
-    const result = await Ticket.deleteOne(filter);
-    if (result.deletedCount === 0) throw AppError.conflict('The ticket changed meanwhile; read it again and retry');
-    await applyTicketChanges([{ before, after: null }]);
-    await activity.recordChange(principal, 'ticket', before, null);
+    await trashRecords({ tickets: [before], root: { entity: 'ticket', record_id: before._id }, reason: 'delete', principal });
     return { before, after: null };
   });
 }

@@ -12,7 +12,7 @@ export {
   type ClaimOutcome,
   type StoredResponse,
 } from './idempotency';
-export { publishChange, type ChangedEntity, type ChangeRecords } from './webhook-changes';
+export { publishChange, publishRestored, type ChangedEntity, type ChangeRecords } from './webhook-changes';
 export { publishEvent } from './webhook-events';
 export { deliverWebhook, webhookPolicyFromConfig, type WebhookPolicy } from './webhook-delivery';
 export {

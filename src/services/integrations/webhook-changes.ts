@@ -99,3 +99,19 @@ export async function publishChange<E extends ChangedEntity>(
   if (entity === 'ticket' && plain.both().old.status !== plain.both().object.status)
     await publishEvent('ticket.status_changed', plain.build);
 }
+
+const restoredEvents: { [E in ChangedEntity]: WebhookEventType | undefined } = {
+  user: undefined,
+  customer: 'customer.restored',
+  interaction: 'interaction.restored',
+  ticket: 'ticket.restored',
+};
+
+/** Publishes `<entity>.restored` for a record brought back from the trash (services/trash.service). */
+export async function publishRestored<E extends ChangedEntity>(entity: E, record: ChangeRecords[E]): Promise<void> {
+  const view: PublicView<E> | undefined = publicViews[entity];
+  const privateView: PublicView<E> | undefined = privateViews[entity];
+  const type = restoredEvents[entity];
+  if (!view || !type) return;
+  await publishEvent(type, () => ({ object: view(record) }), privateView && (() => ({ object: privateView(record) })));
+}
