@@ -1,3 +1,4 @@
+import '../helpers/env/webhooks-private';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
 import request from 'supertest';
@@ -5,7 +6,8 @@ import { Activity } from '../../src/models/activity.model';
 import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
 import { Notification } from '../../src/models/notification.model';
-import { Ticket } from '../../src/models/ticket.model';
+import { OutboxMessage } from '../../src/models/outbox.model';
+import { Deletion } from '../../src/models/trash.model';
 import { buildTestApp } from '../helpers/app';
 import { createActors, uniqueEmail, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
@@ -190,6 +192,24 @@ describe('POST /customers/:cust_id/merge', () => {
   });
 });
 
+describe('customer.merged webhook event', () => {
+  it('queues the merge record and the target for endpoints subscribed to customer.merged', async () => {
+    const hook = await request(app)
+      .post('/webhooks')
+      .set(actors.admin.headers)
+      .send({ url: 'http://127.0.0.1:9/hooks', events: ['customer.merged'] });
+    expect(hook.status).toBe(201);
+    const target = await createCustomer();
+    const res = await merge(target, { source_ids: [await createCustomer()] });
+    expect(res.status).toBe(201);
+    const deliveries = await OutboxMessage.collection.find({ endpoint: oid(hook.body.id) }).toArray();
+    expect(deliveries.map((d) => d.event)).toEqual(['customer.merged']);
+    const payload = JSON.parse(String(deliveries[0]?.payload));
+    expect(payload).toMatchObject({ type: 'customer.merged', data: { object: { merge_id: res.body.merge_id, customer: { id: target } } } });
+    expect((await request(app).delete(`/webhooks/${hook.body.id}`).set(actors.admin.headers)).status).toBe(200);
+  });
+});
+
 describe('GET /merges/:merge_id', () => {
   it('answers 400 for a malformed id and 404 for an unknown one', async () => {
     expect((await request(app).get('/merges/nope').set(actors.admin.headers)).status).toBe(400);
@@ -197,4 +217,100 @@ describe('GET /merges/:merge_id', () => {
   });
 });
 
-export { Interaction, Ticket };
+describe('POST /merges/:merge_id/undo', () => {
+  const undo = (mergeId: string, as: Actors[keyof Actors] = actors.admin) => request(app).post(`/merges/${mergeId}/undo`).set(as.headers);
+
+  it('restores the sources with their ids and moves back everything the merge moved; a second undo answers 409', async () => {
+    const target = await createCustomer({ tags: ['a'] });
+    const sourceEmail = uniqueEmail('source');
+    const source = await createCustomer({ email: sourceEmail, phone: '+91 333', tags: ['b'] });
+    const moved = [await meetingWithTicket(source), await meetingWithTicket(source)];
+    const entries = (await Activity.collection.find({ customer: oid(source) }).toArray()).map((a) => a._id.toHexString());
+    const totalBefore = await customersTotal();
+    const merged = await merge(target, { source_ids: [source] });
+    expect(merged.status).toBe(201);
+    expect(await customersTotal()).toBe(totalBefore - 1);
+
+    const res = await undo(merged.body.merge_id);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      merge_id: merged.body.merge_id,
+      state: 'undone',
+      undone_at: expect.any(String),
+      undo: { by: { type: 'user', id: actors.admin.id }, conflicts: [] },
+      customer: { id: target, phone: null, tags: ['a'] },
+    });
+    const restored = await request(app).get(`/customers/${source}`).set(actors.manager.headers);
+    expect(restored.status).toBe(200);
+    expect(restored.body).toMatchObject({ id: source, email: sourceEmail, phone: '+91 333', tags: ['b'] });
+    const interactions = await request(app).get(`/interactions/customer/${source}`).set(actors.manager.headers);
+    expect(sorted(interactions.body.map((i: { id: string }) => i.id))).toEqual(sorted(moved.map((m) => m.interaction)));
+    expect((await request(app).get(`/interactions/customer/${target}`).set(actors.manager.headers)).body).toEqual([]);
+    const tickets = await request(app).get(`/customers/tickets?customer_id=${source}`).set(actors.manager.headers);
+    expect(sorted(tickets.body.map((t: { id: string }) => t.id))).toEqual(sorted(moved.map((m) => m.ticket)));
+    expect(
+      await Notification.collection.countDocuments({ _id: { $in: merged.body.moved.notifications.map(oid) }, recipient: oid(source) }),
+    ).toBe(2);
+    const back = await Activity.collection.countDocuments({ _id: { $in: entries.map(oid) }, customer: oid(source) });
+    expect(back).toBe(entries.length);
+    expect(await customersTotal()).toBe(totalBefore);
+    const timeline = await request(app).get(`/customers/${target}/activity`).set(actors.manager.headers);
+    expect(timeline.body[0]).toMatchObject({ action: 'unmerge', entity_id: target, fields: ['phone', 'tags'] });
+
+    const again = await undo(merged.body.merge_id, actors.manager);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('ALREADY_UNDONE');
+    expect((await request(app).get(`/merges/${merged.body.merge_id}`).set(actors.manager.headers)).body.state).toBe('undone');
+  });
+
+  it('leaves what changed since the merge and lists it as conflicts, undoing the rest', async () => {
+    const target = await createCustomer();
+    const other = await createCustomer();
+    const source = await createCustomer({ phone: '+91 444', tags: ['x'] });
+    const meeting = async (title: string): Promise<string> =>
+      (await request(app).post(`/users/meetings/${source}`).set(actors.user.headers).send({ title })).body.InsertedID;
+    const [deleted, repointed, kept] = [await meeting('Deleted'), await meeting('Re-pointed'), await meeting('Kept')];
+    const merged = await merge(target, { source_ids: [source] });
+    expect(merged.status).toBe(201);
+    expect((await request(app).delete(`/interactions/${deleted}`).set(actors.manager.headers)).status).toBe(200);
+    await Interaction.collection.updateOne({ _id: oid(repointed) }, { $set: { customer: oid(other) } });
+    expect((await request(app).patch(`/customers/${target}`).set(actors.manager.headers).send({ phone: '+91 555' })).status).toBe(200);
+
+    const res = await undo(merged.body.merge_id);
+    expect(res.status).toBe(200);
+    expect(res.body.undo.conflicts).toEqual(
+      expect.arrayContaining([
+        { kind: 'interactions', id: deleted, reason: 'deleted since the merge' },
+        { kind: 'interactions', id: repointed, reason: 'moved to another customer since the merge' },
+        { kind: 'fields', id: 'phone', reason: 'changed since the merge' },
+      ]),
+    );
+    expect(res.body.undo.conflicts.filter((c: { kind: string }) => c.kind !== 'notifications' && c.kind !== 'activities')).toHaveLength(3);
+    expect(res.body.customer).toMatchObject({ phone: '+91 555', tags: [] });
+    expect((await Interaction.collection.findOne({ _id: oid(kept) }))?.customer).toEqual(oid(source));
+    expect((await Interaction.collection.findOne({ _id: oid(repointed) }))?.customer).toEqual(oid(other));
+    expect((await request(app).get(`/customers/${source}`).set(actors.manager.headers)).status).toBe(200);
+  });
+
+  it('answers 409 while the target is itself merged away, and 410 once the trash retention has passed', async () => {
+    const target = await createCustomer();
+    const source = await createCustomer();
+    const first = await merge(target, { source_ids: [source] });
+    const outer = await createCustomer();
+    const second = await merge(outer, { source_ids: [target] });
+    expect(second.status).toBe(201);
+    const blocked = await undo(first.body.merge_id);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.code).toBe('TARGET_GONE');
+    expect((await undo(second.body.merge_id)).status).toBe(200);
+    expect((await undo(first.body.merge_id)).status).toBe(200);
+
+    const late = await merge(await createCustomer(), { source_ids: [await createCustomer()] });
+    const longAgo = new Date(Date.now() - 31 * 86_400_000);
+    await Deletion.collection.updateOne({ _id: late.body.deletion_id }, { $set: { deleted_at: longAgo } });
+    const expired = await undo(late.body.merge_id);
+    expect(expired.status).toBe(410);
+    expect(expired.body.code).toBe('MERGE_EXPIRED');
+    expect((await request(app).get(`/merges/${late.body.merge_id}`).set(actors.manager.headers)).body.state).toBe('done');
+  });
+});

@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { Types } from 'mongoose';
+import { config } from '../../config/env';
 import { sessionOption } from '../../database/transaction';
-import { Customer, type CustomerRecord } from '../../models/customer.model';
+import { typedCollection } from '../../database/typed-collection';
+import type { CustomerRecord } from '../../models/customer.model';
+import { Deletion, type DeletionRecord } from '../../models/trash.model';
 import type { Principal } from '../../utils/principal';
-import * as activity from '../activity.service';
-import { applyCustomerChanges } from '../analytics';
-import { deleteRefreshTokens } from '../token.service';
+import { restoreDeletion, trashRecords } from '../trash.service';
 
-// The one place a merge hands its sources to the trash and an undo takes them back. INTERIM: the trash service
-// (trashRecords / restoreDeletion, branch `trash`) has not landed; until it does the sources are deleted
-// outright here and cannot come back. Swap these two functions for the trash service's calls.
+// The one place a merge hands its sources to the trash (one deletion, reason `merge`, naming the target and the
+// merge) and an undo takes them back (the trash's own restore, which re-inserts them with their ids).
 
 export async function trashSources(input: {
   sources: CustomerRecord[];
@@ -17,17 +16,36 @@ export async function trashSources(input: {
   mergeId: string;
   principal: Principal;
 }): Promise<{ deletionId: string }> {
-  const ids = input.sources.map((s) => s._id);
-  await Customer.collection.deleteMany({ _id: { $in: ids } }, sessionOption());
-  await applyCustomerChanges(input.sources.map((before) => ({ before, after: null })));
-  for (const source of input.sources) {
-    await deleteRefreshTokens('customer', source._id.toHexString());
-    await activity.recordChange(input.principal, 'customer', source, null);
-  }
-  return { deletionId: randomUUID() };
+  const [first] = input.sources;
+  if (!first) throw new Error('trashSources: a merge has at least one source');
+  return trashRecords({
+    customers: input.sources,
+    root: { entity: 'customer', record_id: first._id },
+    reason: 'merge',
+    mergedInto: input.target,
+    mergeId: input.mergeId,
+    principal: input.principal,
+  });
 }
 
-/** `gone`: the deletion was purged (or never kept), the sources cannot come back. */
-export function restoreSources(_deletionId: string, _principal: Principal): Promise<'restored' | 'gone'> {
-  return Promise.resolve('gone');
+/** The deletion holding a merge's sources: the one it recorded, or (interrupted before recording it) by merge id. */
+async function deletionOf(mergeId: string, deletionId: string | null): Promise<DeletionRecord | null> {
+  const filter = deletionId === null ? { merge_id: mergeId } : { _id: deletionId };
+  return typedCollection<DeletionRecord>(Deletion).findOne(filter, sessionOption());
+}
+
+/**
+ * Brings the sources back: `restored`; `expired` past the trash retention (even before the purge has run);
+ * `gone` when the trash holds no deletion of this merge (purged, never trashed, or restored already).
+ */
+export async function restoreSources(
+  mergeId: string,
+  deletionId: string | null,
+  principal: Principal,
+): Promise<'restored' | 'expired' | 'gone'> {
+  const deletion = await deletionOf(mergeId, deletionId);
+  if (!deletion) return 'gone';
+  if (deletion.deleted_at.getTime() + config.trash.retentionMs <= Date.now()) return 'expired';
+  await restoreDeletion(deletion._id, principal);
+  return 'restored';
 }

@@ -24,15 +24,15 @@ import { restoreSources } from './merge-sources';
 const undoClaims = () => typedCollection<{ _id: string; at: Date }>(MergeUndo);
 const alreadyUndone = () => AppError.conflict('This merge has already been undone', [], 'ALREADY_UNDONE');
 
-/** The sources back from the trash; 410 when they are gone for good (purged after the retention). */
+/** The sources back from the trash; 410 past the trash retention, once they may be purged. */
 async function restoreMergedSources(merge: MergeDocument, principal: Principal): Promise<void> {
-  const outcome = merge.deletion_id === null ? 'gone' : await restoreSources(merge.deletion_id, principal);
+  const outcome = await restoreSources(merge._id, merge.deletion_id, principal);
   if (outcome === 'restored') return;
-  // Gone from the trash, or never trashed (a merge interrupted before that step), or restored by an earlier,
-  // interrupted undo: fine as long as every source is live.
-  const live = await Customer.collection.countDocuments({ _id: { $in: merge.sources } }, sessionOption());
+  // No deletion of this merge in the trash: purged, never made (a merge interrupted before that step), or
+  // restored by an earlier, interrupted undo. Fine as long as every source is live.
+  const live = outcome === 'gone' ? await Customer.collection.countDocuments({ _id: { $in: merge.sources } }, sessionOption()) : 0;
   if (live !== merge.sources.length) {
-    throw new AppError(410, 'MERGE_EXPIRED', 'The merged customers were purged from the trash: this merge can no longer be undone');
+    throw new AppError(410, 'MERGE_EXPIRED', 'The merged customers are past the trash retention: this merge can no longer be undone');
   }
 }
 
