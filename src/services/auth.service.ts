@@ -13,6 +13,7 @@ import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { duplicateEmailError } from './duplicate-email.service';
+import { assertEmailNotTrashed } from './trash.service';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -153,6 +154,8 @@ export async function signupCustomer(input: SignupCustomerBody) {
     });
     const record = customer.toObject<CustomerRecord>();
     const id = record._id.toHexString();
+    // A customer in the trash keeps its e-mail (checked after the insert: see services/trash.service.ts).
+    await assertEmailNotTrashed(fields.email, undefined, () => Customer.collection.deleteOne({ _id: record._id }));
     await concurrently(
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),

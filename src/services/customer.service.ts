@@ -23,7 +23,7 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { trashRecords } from './trash.service';
+import { assertEmailNotTrashed, trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
@@ -94,6 +94,8 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   const record = newCustomerRecord({ ...fields, owner: ownerId ?? principal.id, password_hash: passwordHash }, new Date());
   return inTransaction(async () => {
     await Customer.collection.insertOne(record, sessionOption());
+    // A customer in the trash keeps its e-mail: checked after the insert (see services/trash.service.ts).
+    await assertEmailNotTrashed(fields.email, principal, () => Customer.collection.deleteOne({ _id: record._id }));
     await concurrently(
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange(principal, 'customer', null, record),
@@ -102,6 +104,15 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   }).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
+}
+
+/**
+ * A customer in the trash keeps its e-mail: checked after the change (see services/trash.service.ts); without
+ * a transaction the e-mail (and the search terms made of it) is put back before the 409.
+ */
+function assertChangedEmailFree(current: CustomerRecord, email: string | undefined, principal: Principal) {
+  const undo = { email: current.email, search_terms: searchTermsFor(current) };
+  return assertEmailNotTrashed(email, principal, () => Customer.collection.updateOne({ _id: current._id }, { $set: undo }));
 }
 
 /**
@@ -138,6 +149,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   if (isSelf && (changes.password !== undefined || emailChanged)) {
     await assertCurrentPassword('customer', id, changes.current_password);
   }
+  // Asked before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
+  if (emailChanged) await assertEmailNotTrashed(changes.email, principal);
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
   if (changes.company === null) unset.company_key = '';
   else if (changes.company !== undefined) set.company_key = companyKey(changes.company);
@@ -160,6 +173,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       .select(withHiddenFields)
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
+    if (emailChanged) await assertChangedEmailFree(current, changes.email, principal);
     for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(

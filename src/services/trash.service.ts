@@ -38,7 +38,7 @@ export interface TrashInput {
   interactions?: InteractionDoc[];
   tickets?: TicketDoc[];
   /** The record the request named (a cascade's customer or interaction, a merge's source). */
-  root: { entity: TrashEntity; record_id: Types.ObjectId };
+  root: { entity: TrashEntity; record_id: Types.ObjectId | string };
   reason: DeletionReason;
   mergedInto?: Types.ObjectId;
   mergeId?: string;
@@ -67,7 +67,7 @@ function summaryOf(input: TrashInput): DeletionSummary {
   if (interaction) return { type: interaction.type, occurs_at: interaction.occurs_at };
   const ticket = input.root.entity === 'ticket' ? input.tickets?.find((t) => t._id.equals(id)) : undefined;
   if (ticket) return { title: ticket.title };
-  throw new Error(`trashRecords: the root ${input.root.entity} ${id.toHexString()} is not among the records given`);
+  throw new Error(`trashRecords: the root ${input.root.entity} ${String(id)} is not among the records given`);
 }
 
 /** Writes the trash items; one already there (an interrupted earlier deletion) moves to this deletion. */
@@ -107,7 +107,7 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
   const deletion: DeletionRecord = {
     _id: deletionId,
     entity: input.root.entity,
-    record_id: input.root.record_id,
+    record_id: new mongoose.Types.ObjectId(input.root.record_id),
     reason: input.reason,
     merged_into: input.mergedInto ?? null,
     merge_id: input.mergeId ?? null,
@@ -212,16 +212,23 @@ async function putBack<T extends { _id: Types.ObjectId }>(collection: mongoose.C
   return missing;
 }
 
+/** A duplicate key on a restore's insert: an e-mail taken meanwhile, or another request restoring the same records. */
+async function restoreCollision(error: unknown, customers: readonly CustomerDoc[]): Promise<unknown> {
+  if (!isDuplicateKey(error)) return error;
+  await assertEmailsFree(customers);
+  return AppError.conflict('Another request is restoring this deletion; read the trash again', undefined, 'RESTORE_BLOCKED');
+}
+
 async function reinsert(restoring: Restoring): Promise<Restoring> {
+  const collided = async (error: unknown) => {
+    throw await restoreCollision(error, restoring.customers);
+  };
   // Customers, interactions, tickets: an interruption never leaves a ticket without its interaction.
-  const customers = await putBack(Customer.collection, restoring.customers).catch((error: unknown) => {
-    if (isDuplicateKey(error)) throw emailTakenOnRestore(restoring.customers.map((c) => c.email).join(', '));
-    throw error;
-  });
+  const customers = await putBack(Customer.collection, restoring.customers).catch(collided);
   if (customers.length > 0) await applyCustomerChanges(customers.map((after) => ({ before: null, after })));
-  const interactions = await putBack(Interaction.collection, restoring.interactions);
+  const interactions = await putBack(Interaction.collection, restoring.interactions).catch(collided);
   if (interactions.length > 0) await applyInteractionChanges(interactions.map((after) => ({ before: null, after })));
-  const tickets = await putBack(Ticket.collection, restoring.tickets);
+  const tickets = await putBack(Ticket.collection, restoring.tickets).catch(collided);
   if (tickets.length > 0) await applyTicketChanges(tickets.map((after) => ({ before: null, after })));
   return { customers, interactions, tickets };
 }
@@ -286,6 +293,18 @@ export async function restoreDeletion(deletionId: string, principal: Principal):
 export async function trashedCustomerWithEmail(email: string): Promise<{ id: string; deletionId: string } | undefined> {
   const item = await typedCollection<TrashItemRecord>(TrashItem).findOne({ email, entity: 'customer' }, sessionOption());
   return item ? { id: item.record_id.toHexString(), deletionId: item.deletion_id } : undefined;
+}
+
+/** The trashed customers holding any of these e-mails, by e-mail (an import's batch asks once). */
+export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<string, { id: string; deletionId: string }>> {
+  const found = new Map<string, { id: string; deletionId: string }>();
+  if (emails.length === 0) return found;
+  const items = typedCollection<TrashItemRecord>(TrashItem).find(
+    { email: { $in: emails }, entity: 'customer' },
+    { projection: { email: 1, record_id: 1, deletion_id: 1 } },
+  );
+  for await (const item of items) if (item.email) found.set(item.email, { id: item.record_id.toHexString(), deletionId: item.deletion_id });
+  return found;
 }
 
 /** The message of the 409 for an e-mail a trashed customer holds (ids for staff only, like any taken e-mail). */

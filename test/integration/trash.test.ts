@@ -1,3 +1,5 @@
+// First: lets the webhook endpoint below point at this machine.
+import '../helpers/env/webhooks-private';
 import type http from 'node:http';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import mongoose from 'mongoose';
@@ -6,6 +8,7 @@ import { config } from '../../src/config/env';
 import { Activity } from '../../src/models/activity.model';
 import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
+import { OutboxMessage } from '../../src/models/outbox.model';
 import { Ticket } from '../../src/models/ticket.model';
 import { Deletion, TrashItem } from '../../src/models/trash.model';
 import { purgeExpiredTrash } from '../../src/services/trash-admin.service';
@@ -91,6 +94,9 @@ describe('DELETE then POST /trash/:deletion_id/restore of a customer with cascad
     expect((await get(`/customers/${customerId}/activity`)).status).toBe(404);
     for (const id of interactions) expect((await get(`/interactions/${id}`)).status).toBe(404);
     for (const id of tickets) expect((await get(`/customers/tickets/${id}`)).status).toBe(404);
+    const report = await get(`/analytics/customers?group_by=company&from=${new Date().getUTCFullYear()}-01-01`);
+    expect(report.status).toBe(200);
+    expect(JSON.stringify(report.body)).not.toContain('Bin Corp');
     const during = await overview();
     expect(during.customers.total).toBe(before.customers.total - 1);
     expect(during.interactions.total).toBe(before.interactions.total - 2);
@@ -133,6 +139,8 @@ describe('DELETE then POST /trash/:deletion_id/restore of a customer with cascad
     for (const id of interactions) expect((await get(`/interactions/${id}`)).status).toBe(200);
     for (const id of tickets) expect((await get(`/customers/tickets/${id}`)).status).toBe(200);
     expect(await Customer.findById(customerId).select('+search_terms +company_key').lean()).toEqual(storedBefore);
+    const reportAfter = await get(`/analytics/customers?group_by=company&from=${new Date().getUTCFullYear()}-01-01`);
+    expect(JSON.stringify(reportAfter.body)).toContain('Bin Corp');
     const after = await overview();
     expect(after.customers).toEqual(before.customers);
     expect(after.interactions).toEqual(before.interactions);
@@ -242,5 +250,157 @@ describe('purge', () => {
     // The e-mail is free again once purged.
     expect((await post('/customers', { name: 'Again', email: b.email })).status).toBe(201);
     expect(await Activity.countDocuments({ entity_id: oid(b.customerId), action: 'delete' })).toBe(1);
+  });
+});
+
+describe("a trashed customer's e-mail stays taken", () => {
+  async function trashedCustomer() {
+    const { customerId, email } = await customerWithWork(0, 'Held Email');
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    return { customerId, email, deletionId: await latestDeletion(customerId) };
+  }
+
+  it('POST /customers answers 409 naming the trashed customer and its deletion; nothing is created', async () => {
+    const { customerId, email, deletionId } = await trashedCustomer();
+    const res = await post('/customers', { name: 'Copy', email: email.toUpperCase() });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('DUPLICATE');
+    expect(res.body.error).toContain(customerId);
+    expect(res.body.error).toContain(deletionId);
+    expect(res.body.error).toContain('restore it instead');
+    expect(res.body.details).toEqual([
+      { location: 'body', field: 'email', message: 'held by a customer in the trash', existing_id: customerId },
+    ]);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+    // Restoring it is what works.
+    expect((await post(`/trash/${deletionId}/restore`)).status).toBe(200);
+    expect((await get(`/customers/${customerId}`)).body.email).toBe(email);
+  });
+
+  it('POST /customer/signup answers 409 without naming any record', async () => {
+    const { email } = await trashedCustomer();
+    const res = await request(app).post('/customer/signup').send({ name: 'Self', email, password: 'correct horse battery' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toBe('A customer with this e-mail already exists');
+    expect(JSON.stringify(res.body)).not.toMatch(/[0-9a-f]{24}/);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+  });
+
+  it('PATCH /customers/:cust_id to that e-mail answers 409 and keeps the old e-mail', async () => {
+    const { customerId, email } = await trashedCustomer();
+    const other = await post('/customers', { name: 'Other', email: uniqueEmail('other') });
+    const res = await request(app).patch(`/customers/${other.body.id}`).set(actors.manager.headers).send({ email, name: 'Renamed' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toContain(customerId);
+    expect(await Customer.findById(other.body.id).lean()).toMatchObject({ email: other.body.email, name: 'Other' });
+  });
+
+  it.each(['insert', 'upsert'])('an import (mode=%s) reports the row naming the trashed record and does not insert it', async (mode) => {
+    const { customerId, email, deletionId } = await trashedCustomer();
+    const fresh = uniqueEmail('fresh');
+    const csv = `Name,E-mail\nHeld,${email}\nFresh,${fresh}\n`;
+    const res = await request(app)
+      .post(`/import/customer_data?mode=${mode}`)
+      .set(actors.manager.headers)
+      .set('Content-Type', 'text/csv')
+      .send(csv);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ total: 2, inserted: 1, failed: 1 });
+    expect(res.body.errors).toEqual([{ row: 1, field: 'email', message: expect.stringContaining(deletionId) }]);
+    expect(res.body.errors[0].message).toContain(customerId);
+    expect(await Customer.countDocuments({ email })).toBe(0);
+    expect(await Customer.countDocuments({ email: fresh })).toBe(1);
+  });
+});
+
+describe('GET /trash: filters and paging', () => {
+  it('filters by who deleted, entity and time, and pages with keyset cursors without repeating a row', async () => {
+    const customer = await post('/customers', { name: 'Filter Me', email: uniqueEmail('filter') });
+    const mine: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const created = await post('/interactions', { customer_id: customer.body.id, type: 'note' }, 'otherUser');
+      expect(created.status).toBe(201);
+      expect((await del(`/interactions/${created.body.id}`, 'otherUser')).status).toBe(200);
+      mine.push(created.body.id);
+    }
+    const base = `/trash?deleted_by=${actors.otherUser.id}`;
+    const first = await get(`${base}&limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.headers['x-total-count']).toBe('3');
+    expect(first.body).toHaveLength(2);
+    const next = /<([^>]+)>; rel="next"/.exec(first.headers.link ?? '')?.[1];
+    expect(next).toContain('after=');
+    const second = await get(next!);
+    expect(second.body).toHaveLength(1);
+    const seen = [...first.body, ...second.body].map((d: { record_id: string }) => d.record_id);
+    // Newest first: the last deleted comes first.
+    expect(seen).toEqual([...mine].reverse());
+    expect((await get(`${base}&entity=customer`)).body).toEqual([]);
+    expect((await get(`${base}&entity=interaction&sort=deleted_at`)).body.map((d: { record_id: string }) => d.record_id)).toEqual(mine);
+    expect((await get(`${base}&from=2100-01-01`)).body).toEqual([]);
+    expect((await get(`${base}&to=2000-01-01`)).body).toEqual([]);
+  });
+
+  it('answers 400 for a bad filter, cursor or deletion id, and 404 for an unknown deletion', async () => {
+    expect((await get('/trash?entity=user')).status).toBe(400);
+    expect((await get('/trash?deleted_by=nope')).status).toBe(400);
+    expect((await get('/trash?from=2024-02-01&to=2024-01-01')).status).toBe(400);
+    expect((await get('/trash?after=garbage')).body.code).toBe('VALIDATION_ERROR');
+    expect((await get('/trash/not-a-uuid')).status).toBe(400);
+    const unknown = '3b241101-e2bb-4255-8caf-4136c566a962';
+    expect((await get(`/trash/${unknown}`)).status).toBe(404);
+    expect((await post(`/trash/${unknown}/restore`)).status).toBe(404);
+    expect((await del(`/trash/${unknown}`, 'admin')).status).toBe(404);
+  });
+});
+
+describe('webhook events', () => {
+  it('publishes customer.deleted on the deletion and customer.restored on the restore', async () => {
+    const endpoint = await post(
+      '/webhooks',
+      { url: 'http://127.0.0.1:9/hook', events: ['customer.deleted', 'customer.restored'] },
+      'admin',
+    );
+    expect(endpoint.status).toBe(201);
+    const { customerId } = await customerWithWork(0);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    const deletionId = await latestDeletion(customerId);
+    expect((await post(`/trash/${deletionId}/restore`)).status).toBe(200);
+    const events = await OutboxMessage.find({ endpoint: oid(endpoint.body.id) }).lean();
+    const about = events.filter((e) => String(e.payload).includes(customerId)).map((e) => e.event);
+    expect(about.sort()).toEqual(['customer.deleted', 'customer.restored']);
+    expect((await request(app).delete(`/webhooks/${endpoint.body.id}`).set(actors.admin.headers)).status).toBe(200);
+  });
+});
+
+describe('interrupted steps (the order used where the engine has no transactions)', () => {
+  it('completes a restore interrupted after the live insert: nothing is inserted twice, the trash is emptied', async () => {
+    const { customerId, interactions } = await customerWithWork(1);
+    expect((await del(`/customers/${customerId}?cascade=true`)).status).toBe(200);
+    const deletionId = await latestDeletion(customerId);
+    // As if a restore stopped after putting the customer back, before its interactions and the trash clean-up.
+    const item = await TrashItem.findOne({ deletion_id: deletionId, entity: 'customer' }).lean();
+    await Customer.collection.insertOne(item!.record);
+    const res = await post(`/trash/${deletionId}/restore`);
+    expect(res.status).toBe(200);
+    expect(await Customer.countDocuments({ _id: oid(customerId) })).toBe(1);
+    expect(await Interaction.countDocuments({ _id: oid(interactions[0]!) })).toBe(1);
+    expect(await TrashItem.countDocuments({ deletion_id: deletionId })).toBe(0);
+  });
+
+  it('a record left both live and in the trash by an interrupted deletion can be deleted again', async () => {
+    const { customerId } = await customerWithWork(0);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    const first = await latestDeletion(customerId);
+    // As if the deletion stopped after writing its trash item, before the live delete.
+    const item = await TrashItem.findOne({ deletion_id: first }).lean();
+    await Customer.collection.insertOne(item!.record);
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    expect(await Customer.countDocuments({ _id: oid(customerId) })).toBe(0);
+    const items = await TrashItem.find({ record_id: oid(customerId) }).lean();
+    expect(items).toHaveLength(1);
+    expect(items[0]!.deletion_id).not.toBe(first);
+    expect((await post(`/trash/${items[0]!.deletion_id}/restore`)).status).toBe(200);
+    expect((await get(`/customers/${customerId}`)).status).toBe(200);
   });
 });

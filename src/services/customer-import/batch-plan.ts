@@ -13,6 +13,7 @@ import { changedFields as changedFieldNames } from '../activity.service';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
 import type { RowError } from './report';
+import { trashedEmailMessage } from '../trash.service';
 
 // What a batch of valid rows does to the stored customers, decided before anything is written: which rows
 // insert, which update (and what), which are skipped or fail, and the change records a revert will read.
@@ -43,6 +44,8 @@ interface BatchContext {
   importerId: string;
   /** Stored customers by e-mail, and the owner ids that exist. */
   existing: Map<string, StoredCustomerDoc>;
+  /** Customers in the trash by e-mail: their e-mails stay taken (the row fails whatever the mode). */
+  trashed: Map<string, { id: string; deletionId: string }>;
   owners: Set<string>;
   /** The write time: `updated_at` of every row the batch writes. */
   now: Date;
@@ -183,7 +186,10 @@ export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan 
       continue;
     }
     const current = context.existing.get(candidate.email);
-    if (!current) {
+    const trashed = current ? undefined : context.trashed.get(candidate.email);
+    if (trashed) {
+      plan.failures.push({ row, field: 'email', message: trashedEmailMessage(trashed, true) });
+    } else if (!current) {
       const doc = newCustomerDoc(fields, context.importerId, context.now);
       plan.inserts.push(doc);
       plan.insertRows.set(doc._id.toHexString(), row);

@@ -9,6 +9,7 @@ import type { Principal } from '../../utils/principal';
 import { CompactStringSet } from '../../utils/compact-string-set';
 import { recordJobChanges } from '../activity.service';
 import { applyCustomerChanges } from '../analytics';
+import { trashedCustomersWithEmails } from '../trash.service';
 import { planBatch, type BatchPlan, type NewCustomerDoc } from './batch-plan';
 import { toCandidate, type Candidate } from './candidate';
 import type { ColumnReport } from './columns';
@@ -119,8 +120,10 @@ export class ImportRun {
   private async writeBatch(batch: Candidate[]): Promise<void> {
     const { mode, dryRun, jobId, importer } = this.options;
     const existing = await this.stored.find(batch.map((c) => c.email));
+    // After the live lookup: a customer trashed meanwhile had its trash item written before it left `customers`.
+    const trashed = await trashedCustomersWithEmails(batch.filter((c) => !existing.has(c.email)).map((c) => c.email));
     const owners = await existingOwners(batch);
-    const plan = planBatch(batch, { mode, jobId, importerId: importer.id, existing, owners, now: new Date() });
+    const plan = planBatch(batch, { mode, jobId, importerId: importer.id, existing, trashed, owners, now: new Date() });
     for (const failure of plan.failures) this.fail([failure]);
     this.report.skipped += plan.skipped;
     if (dryRun) {
