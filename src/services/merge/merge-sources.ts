@@ -7,8 +7,9 @@ import { Deletion, type DeletionRecord } from '../../models/trash.model';
 import type { Principal } from '../../utils/principal';
 import { restoreDeletion, trashRecords } from '../trash.service';
 
-// The one place a merge hands its sources to the trash (one deletion, reason `merge`, naming the target and the
-// merge) and an undo takes them back (the trash's own restore, which re-inserts them with their ids).
+// The merge's calls into the other hygiene services, in one place: it hands its sources to the trash (one
+// deletion, reason `merge`, naming the target and the merge), an undo takes them back (the trash's own restore,
+// which re-inserts them with their ids), and both tell the duplicate keys which customers changed.
 
 export async function trashSources(input: {
   sources: CustomerRecord[];
@@ -48,4 +49,14 @@ export async function restoreSources(
   if (deletion.deleted_at.getTime() + config.trash.retentionMs <= Date.now()) return 'expired';
   await restoreDeletion(deletion._id, principal);
   return 'restored';
+}
+
+/**
+ * The target's values and the sources' presence changed (merge, undo): their stored duplicate keys and marks must
+ * follow. TO WIRE when the `duplicates` branch is merged (it was not mergeable here without resolving its
+ * conflicts with `trash`): `await refreshDuplicateKeys(customerIds)` from ../duplicates.service, which also drops
+ * the marks of ids that are not live (trashed sources).
+ */
+export function refreshDuplicateKeysOf(_customerIds: Types.ObjectId[]): Promise<void> {
+  return Promise.resolve();
 }

@@ -13,7 +13,7 @@ import { publishChange } from '../integrations';
 import { currentValue, storedUpdate, withValues } from './merge-fill';
 import { moveBack, splitMovable } from './merge-move';
 import { loadCustomer, merges } from './merge';
-import { restoreSources } from './merge-sources';
+import { refreshDuplicateKeysOf, restoreSources } from './merge-sources';
 
 // POST /merges/:merge_id/undo: the sources come back from the trash (same ids), then exactly what the merge
 // moved goes back to the source it came from where it still points at the target, and the target's filled
@@ -73,6 +73,7 @@ async function runUndo(merge: MergeDocument, principal: Principal) {
     conflicts: [...conflicts, ...reverted.conflicts],
   };
   await merges().updateOne({ _id: merge._id }, { $set: { state: 'undone', undone_at: now, undo } }, sessionOption());
+  await refreshDuplicateKeysOf([target._id, ...merge.sources]);
   await activity.recordMerge(principal, 'unmerge', target._id, reverted.fields);
   await publishChange('customer', target, reverted.after);
   return { ...mergeView({ ...merge, state: 'undone', undone_at: now, undo }), customer: customerView(reverted.after) };

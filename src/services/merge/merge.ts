@@ -12,7 +12,7 @@ import { applyCustomerChanges } from '../analytics';
 import { publishEvent } from '../integrations';
 import { planFill, storedUpdate, withValues } from './merge-fill';
 import { findDependents, flatten, moveToTarget } from './merge-move';
-import { trashSources } from './merge-sources';
+import { refreshDuplicateKeysOf, trashSources } from './merge-sources';
 
 // POST /customers/:id/merge. Where the engine has transactions the whole merge is one. Without them (FerretDB)
 // the steps run in an order that leaves every interruption recoverable: the merge record first (state
@@ -94,6 +94,7 @@ async function runMerge(mergeId: string, targetId: string, body: MergeBody, prin
 
   const { deletionId } = await trashSources({ sources, target: target._id, mergeId, principal });
   await merges().updateOne({ _id: mergeId }, { $set: { state: 'done', deletion_id: deletionId } }, sessionOption());
+  await refreshDuplicateKeysOf([target._id, ...merge.sources]);
   const done: MergeDocument = { ...merge, state: 'done', deletion_id: deletionId };
   const result = { ...mergeView(done), customer: customerView(after) };
   const fields = [...plan.filled.map((f) => f.field), ...(plan.tagsAdded.length > 0 ? ['tags'] : [])];
