@@ -131,6 +131,17 @@ describe('POST /customers/:cust_id/merge', () => {
     const stored = await Customer.findById(target).select('+search_terms +company_key').lean();
     expect(stored).toMatchObject({ phone: '+91 111', company_key: 'tata', tags: ['a', 'b', 'c'] });
 
+    // One deletion in the trash, marked as the merge's; it comes back only through the undo, and it holds the e-mails.
+    const deletion = await request(app).get(`/trash/${res.body.deletion_id}`).set(actors.manager.headers);
+    expect(deletion.status).toBe(200);
+    expect(deletion.body).toMatchObject({ reason: 'merge', merged_into: target, merge_id: res.body.merge_id, counts: { customers: 2 } });
+    const restore = await request(app).post(`/trash/${res.body.deletion_id}/restore`).set(actors.manager.headers);
+    expect(restore.status).toBe(409);
+    expect(restore.body.code).toBe('MERGE_DELETION');
+    const sourceEmail = (await request(app).get(`/trash/${res.body.deletion_id}`).set(actors.manager.headers)).body.summary.email;
+    const taken = await request(app).post('/customers').set(actors.manager.headers).send({ name: 'Again', email: sourceEmail });
+    expect(taken.status).toBe(409);
+
     const read = await request(app).get(`/merges/${res.body.merge_id}`).set(actors.admin.headers);
     expect(read.status).toBe(200);
     const { customer: _customer, ...view } = res.body;
