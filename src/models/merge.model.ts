@@ -82,6 +82,21 @@ const mergeUndoSchema = new mongoose.Schema(
 );
 export const MergeUndo = mongoose.model('MergeUndo', mergeUndoSchema);
 
+/**
+ * One document per customer a merge or an undo is working on (`_id` = the customer's id), inserted before it reads
+ * them and deleted when it ends: a unique insert, atomic on every engine, so two merges never take the same
+ * customer at once (on FerretDB too, where nothing else would stop them). `at` lets a crashed holder's lock expire.
+ */
+const mergeLockSchema = new mongoose.Schema(
+  {
+    _id: { type: mongoose.Schema.Types.ObjectId, required: true },
+    holder: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { collection: 'merge_locks', versionKey: false },
+);
+export const MergeLock = mongoose.model('MergeLock', mergeLockSchema);
+
 const hex = (id: Types.ObjectId) => id.toHexString();
 
 /** The public view of a merge (GET /merges/:merge_id, the merge and undo answers). */

@@ -23,7 +23,8 @@ export const mergeRoutes = [
       'Interactions, tickets, notifications and timeline entries of the sources move to the target; the sources go to the ' +
       'trash marked `merged_into` (their e-mails stay taken) and can come back with `POST /merges/{merge_id}/undo` within ' +
       'the trash retention. The answer is the merge record (what moved, what was filled) and the target after the merge. ' +
-      'An unknown source, the target among the sources or a repeated source answers 400; an unknown target 404.',
+      'An unknown source, the target among the sources or a repeated source answers 400; an unknown target 404; 409 ' +
+      'while another merge or undo of one of these customers is under way.',
     responses: {
       201: ok('Merged', schemas.mergeResultResponse),
       ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503, ...commonErrors),

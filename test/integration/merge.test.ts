@@ -5,6 +5,7 @@ import request from 'supertest';
 import { Activity } from '../../src/models/activity.model';
 import { Customer } from '../../src/models/customer.model';
 import { Interaction } from '../../src/models/interaction.model';
+import { Merge } from '../../src/models/merge.model';
 import { Notification } from '../../src/models/notification.model';
 import { OutboxMessage } from '../../src/models/outbox.model';
 import { Deletion } from '../../src/models/trash.model';
@@ -200,6 +201,29 @@ describe('POST /customers/:cust_id/merge', () => {
       expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
     }
     expect(await Customer.collection.countDocuments({ _id: { $in: [oid(target), oid(source)] } })).toBe(2);
+  });
+});
+
+describe('concurrent merges and undos', () => {
+  it('lets one of two merges of the same source win; the other moves nothing', async () => {
+    const [first, second, source] = [await createCustomer(), await createCustomer(), await createCustomer()];
+    const moved = [await meetingWithTicket(source), await meetingWithTicket(source)].map((m) => m.interaction);
+    const answers = await Promise.all([merge(first, { source_ids: [source] }), merge(second, { source_ids: [source] })]);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses[0]).toBe(201);
+    expect([400, 409]).toContain(statuses[1]);
+    const winner = answers.find((a) => a.status === 201)?.body;
+    expect(await Merge.collection.countDocuments({ sources: oid(source) })).toBe(1);
+    const owners = await Interaction.collection.find({ _id: { $in: moved.map(oid) } }).toArray();
+    expect(owners.map((i) => i.customer.toHexString())).toEqual([winner.target_id, winner.target_id]);
+
+    const undos = await Promise.all([
+      request(app).post(`/merges/${winner.merge_id}/undo`).set(actors.admin.headers),
+      request(app).post(`/merges/${winner.merge_id}/undo`).set(actors.manager.headers),
+    ]);
+    expect(undos.map((u) => u.status).sort()).toEqual([200, 409]);
+    const after = await Interaction.collection.find({ _id: { $in: moved.map(oid) } }).toArray();
+    expect(after.map((i) => i.customer.toHexString())).toEqual([source, source]);
   });
 });
 

@@ -11,6 +11,7 @@ import * as activity from '../activity.service';
 import { applyCustomerChanges } from '../analytics';
 import { publishChange } from '../integrations';
 import { currentValue, storedUpdate, withValues } from './merge-fill';
+import { withCustomersLocked } from './merge-lock';
 import { moveBack, splitMovable } from './merge-move';
 import { loadCustomer, merges } from './merge';
 import { refreshDuplicateKeysOf, restoreSources } from './merge-sources';
@@ -50,10 +51,11 @@ function revertTarget(merge: MergeDocument, target: CustomerRecord) {
   return { after: withValues(target, reverted, tags), conflicts, fields };
 }
 
-async function runUndo(merge: MergeDocument, principal: Principal) {
+async function runUndo(merge: MergeDocument, principal: Principal, claim: { taken: boolean }) {
   if (!(await insertedFirst(() => undoClaims().insertOne({ _id: merge._id, at: new Date() }, sessionOption())))) {
     throw alreadyUndone();
   }
+  claim.taken = true;
   if (!(await loadCustomer(merge.target))) {
     throw AppError.conflict('The target customer is not live (deleted or merged since): restore it first', [], 'TARGET_GONE');
   }
@@ -83,16 +85,15 @@ export async function undoMerge(mergeId: string, principal: Principal) {
   const merge = await merges().findOne({ _id: mergeId });
   if (!merge) throw AppError.notFound('Merge');
   if (merge.undone_at !== null) throw alreadyUndone();
+  const claim = { taken: false };
   try {
-    return await inTransaction(() => runUndo(merge, principal));
+    return await inTransaction(() =>
+      withCustomersLocked([merge.target, ...merge.sources], merge._id, () => runUndo(merge, principal, claim)),
+    );
   } catch (error) {
-    // Without a transaction the claim outlives a failed undo: release it so the undo can be run again (its
-    // steps are conditional), unless the failure was losing the claim itself.
-    const lostClaim = error instanceof AppError && error.code === 'ALREADY_UNDONE';
-    if (!engineCapabilities().transactions && !lostClaim)
-      await undoClaims()
-        .deleteOne({ _id: merge._id })
-        .catch(() => undefined);
+    // Without a transaction this undo's claim outlives its failure: release it so the undo can be run again (its
+    // steps are conditional). In a transaction it rolled back with the rest.
+    if (!engineCapabilities().transactions && claim.taken) await undoClaims().deleteOne({ _id: merge._id });
     throw error;
   }
 }

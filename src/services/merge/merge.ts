@@ -11,6 +11,7 @@ import * as activity from '../activity.service';
 import { applyCustomerChanges } from '../analytics';
 import { publishEvent } from '../integrations';
 import { planFill, storedUpdate, withValues } from './merge-fill';
+import { withCustomersLocked } from './merge-lock';
 import { findDependents, flatten, moveToTarget } from './merge-move';
 import { refreshDuplicateKeysOf, trashSources } from './merge-sources';
 
@@ -108,7 +109,8 @@ async function runMerge(mergeId: string, targetId: string, body: MergeBody, prin
 /** Merges the sources into the target (see the rule in merge-fill.ts); answers the merge record and the target. */
 export async function mergeCustomers(targetId: string, body: MergeBody, principal: Principal) {
   const mergeId = randomUUID();
-  return inTransaction(() => runMerge(mergeId, targetId, body, principal));
+  const customers = [oid(targetId), ...body.source_ids.map(oid)];
+  return inTransaction(() => withCustomersLocked(customers, mergeId, () => runMerge(mergeId, targetId, body, principal)));
 }
 
 export async function getMerge(mergeId: string) {
