@@ -54,9 +54,9 @@ export interface RestoreResult {
 
 type Stored = Record<string, unknown> & { _id: Types.ObjectId };
 
-function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): Omit<TrashItemRecord, '_id'> {
+function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): TrashItemRecord {
   const email = entity === 'customer' && typeof record.email === 'string' ? record.email : null;
-  return { deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
+  return { _id: new mongoose.Types.ObjectId(), deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
 }
 
 function summaryOf(input: TrashInput): DeletionSummary {
@@ -70,17 +70,43 @@ function summaryOf(input: TrashInput): DeletionSummary {
   throw new Error(`trashRecords: the root ${input.root.entity} ${String(id)} is not among the records given`);
 }
 
-/** Writes the trash items; one already there (an interrupted earlier deletion) moves to this deletion. */
-async function keepInTrash(items: Omit<TrashItemRecord, '_id'>[]): Promise<void> {
+const liveCollections = { customer: Customer.collection, interaction: Interaction.collection, ticket: Ticket.collection } as const;
+
+/**
+ * Writes the trash items. One already there is either left by an interrupted earlier deletion (the record is
+ * still live: the item moves to this deletion) or written by a concurrent deletion of the same record (it is
+ * no longer live: this deletion is taken back and answers 404, as a delete of a record already gone does).
+ */
+async function keepInTrash(deletionId: string, items: TrashItemRecord[]): Promise<void> {
   if (items.length === 0) return;
-  await typedCollection<TrashItemRecord>(TrashItem).bulkWrite(
-    items.map((item) => ({ replaceOne: { filter: { record_id: item.record_id, entity: item.entity }, replacement: item, upsert: true } })),
-    sessionOption(),
-  );
+  const trash = typedCollection<TrashItemRecord>(TrashItem);
+  const held = await trash
+    .find({ record_id: { $in: items.map((item) => item.record_id) } }, { projection: { record_id: 1, entity: 1 }, ...sessionOption() })
+    .toArray();
+  const heldKeys = new Set(held.map((item) => `${item.entity}:${String(item.record_id)}`));
+  const fresh = items.filter((item) => !heldKeys.has(`${item.entity}:${String(item.record_id)}`));
+  for (const item of items.filter((i) => !fresh.includes(i))) {
+    if (!(await liveCollections[item.entity].findOne({ _id: item.record_id }, { projection: { _id: 1 }, ...sessionOption() }))) {
+      await trash.deleteMany({ deletion_id: deletionId }, sessionOption());
+      await typedCollection<DeletionRecord>(Deletion).deleteOne({ _id: deletionId }, sessionOption());
+      throw AppError.notFound(item.entity.charAt(0).toUpperCase() + item.entity.slice(1));
+    }
+    const { _id: _kept, ...replacement } = item;
+    await trash.replaceOne({ record_id: item.record_id, entity: item.entity }, replacement, { upsert: true, ...sessionOption() });
+  }
+  // A concurrent deletion that wrote its item since the look-up makes this insert fail (409): nothing is lost.
+  if (fresh.length > 0) await trash.insertMany(fresh, sessionOption());
 }
 
 function idsOf(records: readonly { _id: Types.ObjectId }[]): Types.ObjectId[] {
   return records.map((record) => record._id);
+}
+
+/** Deletes the live records; answers whether any was still there. */
+async function removeLive(collection: mongoose.Collection, records: readonly { _id: Types.ObjectId }[]): Promise<boolean> {
+  if (records.length === 0) return false;
+  const { deletedCount } = await collection.deleteMany({ _id: { $in: idsOf(records) } }, sessionOption());
+  return deletedCount > 0;
 }
 
 /** The activity entries and webhook events of a deletion: as today's delete, the named record's, and every customer's. */
@@ -125,14 +151,12 @@ export async function trashRecords(input: TrashInput): Promise<{ deletionId: str
     // The trash first, then the live delete: without a transaction an interruption leaves a record in both
     // places (a restore or a second delete completes it), never in neither.
     await typedCollection<DeletionRecord>(Deletion).insertOne(deletion, sessionOption());
-    await keepInTrash(items);
+    await keepInTrash(deletionId, items);
     // Tickets, interactions, customers: an interruption never leaves a ticket without its interaction.
-    if (tickets.length > 0) await Ticket.collection.deleteMany({ _id: { $in: idsOf(tickets) } }, sessionOption());
-    if (interactions.length > 0) await Interaction.collection.deleteMany({ _id: { $in: idsOf(interactions) } }, sessionOption());
-    if (customers.length > 0) await Customer.collection.deleteMany({ _id: { $in: idsOf(customers) } }, sessionOption());
-    if (tickets.length > 0) await applyTicketChanges(removed(tickets));
-    if (interactions.length > 0) await applyInteractionChanges(removed(interactions));
-    if (customers.length > 0) await applyCustomerChanges(removed(customers));
+    // The counters lose what this deletion removed (nothing where a concurrent request removed it first).
+    if (await removeLive(Ticket.collection, tickets)) await applyTicketChanges(removed(tickets));
+    if (await removeLive(Interaction.collection, interactions)) await applyInteractionChanges(removed(interactions));
+    if (await removeLive(Customer.collection, customers)) await applyCustomerChanges(removed(customers));
     for (const customer of customers) await deleteRefreshTokens('customer', customer._id.toHexString());
     await recordRemoval(input);
   });
@@ -329,4 +353,40 @@ export async function assertEmailNotTrashed(email: string | undefined, caller: P
     [{ location: 'body', field: 'email', message: 'held by a customer in the trash', ...(staff ? { existing_id: held.id } : {}) }],
     'DUPLICATE',
   );
+}
+
+// ---- staff users' records in the trash ----
+
+/** A staff user's trashed records: owned customers and interactions, tickets assigned to, raised by or on theirs. */
+function heldByUser(userId: Types.ObjectId) {
+  return {
+    $or: [
+      { entity: 'customer', 'record.owner': userId },
+      { entity: 'interaction', 'record.user': userId },
+      { entity: 'ticket', 'record.assigned_to': userId },
+      { entity: 'ticket', 'record.interaction_user': userId },
+      { entity: 'ticket', 'record.creator_type': 'user', 'record.creator': userId },
+    ],
+  };
+}
+
+/** How many trashed records name this staff user (deleting the user hands them over like live ones). */
+export function countTrashedRecordsOf(userId: Types.ObjectId): Promise<number> {
+  return TrashItem.collection.countDocuments(heldByUser(userId), sessionOption());
+}
+
+/** Hands a deleted staff user's trashed records over to `to`, so a restore never brings back a missing owner. */
+export async function reassignTrashedRecords(from: Types.ObjectId, to: Types.ObjectId): Promise<void> {
+  const trash = TrashItem.collection;
+  const moves: [string, Record<string, unknown>][] = [
+    ['customer', { 'record.owner': from }],
+    ['interaction', { 'record.user': from }],
+    ['ticket', { 'record.assigned_to': from }],
+    ['ticket', { 'record.interaction_user': from }],
+    ['ticket', { 'record.creator_type': 'user', 'record.creator': from }],
+  ];
+  for (const [entity, filter] of moves) {
+    const field = Object.keys(filter).at(-1) ?? '';
+    await trash.updateMany({ entity, ...filter }, { $set: { [field]: to } }, sessionOption());
+  }
 }

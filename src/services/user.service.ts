@@ -12,6 +12,7 @@ import * as activity from './activity.service';
 import { prepareReassignment } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
+import { countTrashedRecordsOf, reassignTrashedRecords } from './trash.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
@@ -95,13 +96,15 @@ export async function updateUser(id: string, changes: UpdateUserBody, principal:
 /** What a user owns that must move to someone else before the user can go. */
 async function ownedRecords(userId: mongoose.Types.ObjectId) {
   const customers = await Customer.countDocuments({ owner: userId });
-  return { customers, ...(await userInteractionRecords(userId)) };
+  // Records in the trash too: a restore must not bring back a record pointing at a missing user.
+  return { customers, ...(await userInteractionRecords(userId)), trashed: await countTrashedRecordsOf(userId) };
 }
 
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
   const recordCounters = await prepareReassignment(from, to);
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
   await reassignUserInteractionRecords(from, to);
+  await reassignTrashedRecords(from, to);
   await recordCounters();
 }
 

@@ -14,7 +14,7 @@ import { Deletion, TrashItem } from '../../src/models/trash.model';
 import { purgeExpiredTrash } from '../../src/services/trash-admin.service';
 import { trashRecords } from '../../src/services/trash.service';
 import { buildTestApp } from '../helpers/app';
-import { createActors, uniqueEmail, type Actors } from '../helpers/auth';
+import { createActors, createStaff, uniqueEmail, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
 
 useTestDatabase();
@@ -388,6 +388,22 @@ describe('interrupted steps (the order used where the engine has no transactions
     expect(await TrashItem.countDocuments({ deletion_id: deletionId })).toBe(0);
   });
 
+  it('a deletion of a record that a concurrent deletion already trashed fails and leaves no empty deletion behind', async () => {
+    const { customerId } = await customerWithWork(0);
+    const record = await Customer.findById(customerId).select('+password_hash +search_terms +company_key').lean();
+    expect((await del(`/customers/${customerId}`)).status).toBe(200);
+    // The slower of two requests that both read the customer while it was live.
+    const late = trashRecords({
+      customers: [record!],
+      root: { entity: 'customer', record_id: customerId },
+      reason: 'delete',
+      principal: { type: 'user', id: actors.admin.id, role: 'ADMIN' },
+    });
+    await expect(late).rejects.toMatchObject({ status: 404 });
+    expect(await Deletion.countDocuments({ record_id: oid(customerId) })).toBe(1);
+    expect(await TrashItem.countDocuments({ record_id: oid(customerId) })).toBe(1);
+  });
+
   it('a record left both live and in the trash by an interrupted deletion can be deleted again', async () => {
     const { customerId } = await customerWithWork(0);
     expect((await del(`/customers/${customerId}`)).status).toBe(200);
@@ -402,5 +418,21 @@ describe('interrupted steps (the order used where the engine has no transactions
     expect(items[0]!.deletion_id).not.toBe(first);
     expect((await post(`/trash/${items[0]!.deletion_id}/restore`)).status).toBe(200);
     expect((await get(`/customers/${customerId}`)).status).toBe(200);
+  });
+});
+
+describe('DELETE /users/:user_id with records in the trash', () => {
+  it('counts the trashed records the user owns (409 without reassign_to) and hands them over with reassign_to', async () => {
+    const leaving = await createStaff(app, actors.admin, 'USER', 'leaving');
+    const created = await post('/customers', { name: 'Owned', email: uniqueEmail('owned'), owner_id: leaving.id });
+    expect((await del(`/customers/${created.body.id}`)).status).toBe(200);
+    const refused = await del(`/users/${leaving.id}`, 'admin');
+    expect(refused.status).toBe(409);
+    expect(refused.body.details).toEqual([{ field: 'trashed', message: '1 owned' }]);
+    expect((await del(`/users/${leaving.id}?reassign_to=${actors.manager.id}`, 'admin')).status).toBe(200);
+    const item = await TrashItem.findOne({ record_id: oid(created.body.id) }).lean();
+    expect(String(item!.record.owner)).toBe(actors.manager.id);
+    expect((await post(`/trash/${item!.deletion_id}/restore`)).status).toBe(200);
+    expect((await get(`/customers/${created.body.id}`)).body.owner_id).toBe(actors.manager.id);
   });
 });
