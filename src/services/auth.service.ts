@@ -13,7 +13,7 @@ import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { duplicateEmailError } from './duplicate-email.service';
-import { assertEmailNotTrashed } from './trash.service';
+import { assertEmailNotTrashed } from './trash-holds.service';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';

@@ -23,7 +23,8 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { assertEmailNotTrashed, trashRecords } from './trash.service';
+import { assertEmailNotTrashed } from './trash-holds.service';
+import { trashRecords } from './trash.service';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Types } from 'mongoose';
 import { isDuplicateKey } from '../database/errors';
-import { currentSession, inTransaction, sessionOption } from '../database/transaction';
+import { inTransaction, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import { Customer, type CustomerRecord } from '../models/customer.model';
 import { Interaction, type InteractionRecord } from '../models/interaction.model';
@@ -309,84 +309,4 @@ export async function restoreDeletion(deletionId: string, principal: Principal):
       restored: { customers: hex(restoring.customers), interactions: hex(restoring.interactions), tickets: hex(restoring.tickets) },
     };
   });
-}
-
-// ---- the e-mails of trashed customers ----
-
-/** The trashed customer holding this e-mail, if any. */
-export async function trashedCustomerWithEmail(email: string): Promise<{ id: string; deletionId: string } | undefined> {
-  const item = await typedCollection<TrashItemRecord>(TrashItem).findOne({ email, entity: 'customer' }, sessionOption());
-  return item ? { id: item.record_id.toHexString(), deletionId: item.deletion_id } : undefined;
-}
-
-/** The trashed customers holding any of these e-mails, by e-mail (an import's batch asks once). */
-export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<string, { id: string; deletionId: string }>> {
-  const found = new Map<string, { id: string; deletionId: string }>();
-  if (emails.length === 0) return found;
-  const items = typedCollection<TrashItemRecord>(TrashItem).find(
-    { email: { $in: emails }, entity: 'customer' },
-    { projection: { email: 1, record_id: 1, deletion_id: 1 } },
-  );
-  for await (const item of items) if (item.email) found.set(item.email, { id: item.record_id.toHexString(), deletionId: item.deletion_id });
-  return found;
-}
-
-/** The message of the 409 for an e-mail a trashed customer holds (ids for staff only, like any taken e-mail). */
-export function trashedEmailMessage(held: { id: string; deletionId: string }, staff: boolean): string {
-  if (!staff) return 'A customer with this e-mail already exists';
-  return `A customer in the trash holds this e-mail (id ${held.id}, deletion_id ${held.deletionId}): restore it instead (POST /trash/${held.deletionId}/restore)`;
-}
-
-/**
- * Checked AFTER the live insert or e-mail change succeeded (in its transaction where the engine has them): a
- * customer being trashed has its trash item written before it leaves `customers`, so one of the two writes
- * always sees the other. Without a transaction `undo` takes the write back before the 409.
- */
-export async function assertEmailNotTrashed(email: string | undefined, caller: Principal | undefined, undo?: () => Promise<unknown>) {
-  if (email === undefined) return;
-  const held = await trashedCustomerWithEmail(email);
-  if (!held) return;
-  if (!currentSession() && undo) await undo();
-  const staff = caller?.type === 'user';
-  throw AppError.conflict(
-    trashedEmailMessage(held, staff),
-    [{ location: 'body', field: 'email', message: 'held by a customer in the trash', ...(staff ? { existing_id: held.id } : {}) }],
-    'DUPLICATE',
-  );
-}
-
-// ---- staff users' records in the trash ----
-
-/** A staff user's trashed records: owned customers and interactions, tickets assigned to, raised by or on theirs. */
-function heldByUser(userId: Types.ObjectId) {
-  return {
-    $or: [
-      { entity: 'customer', 'record.owner': userId },
-      { entity: 'interaction', 'record.user': userId },
-      { entity: 'ticket', 'record.assigned_to': userId },
-      { entity: 'ticket', 'record.interaction_user': userId },
-      { entity: 'ticket', 'record.creator_type': 'user', 'record.creator': userId },
-    ],
-  };
-}
-
-/** How many trashed records name this staff user (deleting the user hands them over like live ones). */
-export function countTrashedRecordsOf(userId: Types.ObjectId): Promise<number> {
-  return TrashItem.collection.countDocuments(heldByUser(userId), sessionOption());
-}
-
-/** Hands a deleted staff user's trashed records over to `to`, so a restore never brings back a missing owner. */
-export async function reassignTrashedRecords(from: Types.ObjectId, to: Types.ObjectId): Promise<void> {
-  const trash = TrashItem.collection;
-  const moves: [string, Record<string, unknown>][] = [
-    ['customer', { 'record.owner': from }],
-    ['interaction', { 'record.user': from }],
-    ['ticket', { 'record.assigned_to': from }],
-    ['ticket', { 'record.interaction_user': from }],
-    ['ticket', { 'record.creator_type': 'user', 'record.creator': from }],
-  ];
-  for (const [entity, filter] of moves) {
-    const field = Object.keys(filter).at(-1) ?? '';
-    await trash.updateMany({ entity, ...filter }, { $set: { [field]: to } }, sessionOption());
-  }
 }

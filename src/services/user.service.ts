@@ -12,7 +12,7 @@ import * as activity from './activity.service';
 import { prepareReassignment } from './analytics';
 import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { reassignUserInteractionRecords, userInteractionRecords } from './dependents.service';
-import { countTrashedRecordsOf, reassignTrashedRecords } from './trash.service';
+import { countTrashedRecordsOf, reassignTrashedRecords } from './trash-holds.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';

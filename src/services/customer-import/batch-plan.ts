@@ -13,7 +13,7 @@ import { changedFields as changedFieldNames } from '../activity.service';
 import type { Candidate } from './candidate';
 import type { StoredCustomerDoc } from './lookups';
 import type { RowError } from './report';
-import { trashedEmailMessage } from '../trash.service';
+import { trashedEmailMessage } from '../trash-holds.service';
 
 // What a batch of valid rows does to the stored customers, decided before anything is written: which rows
 // insert, which update (and what), which are skipped or fail, and the change records a revert will read.

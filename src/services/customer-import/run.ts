@@ -9,7 +9,7 @@ import type { Principal } from '../../utils/principal';
 import { CompactStringSet } from '../../utils/compact-string-set';
 import { recordJobChanges } from '../activity.service';
 import { applyCustomerChanges } from '../analytics';
-import { trashedCustomersWithEmails } from '../trash.service';
+import { trashedCustomersWithEmails } from '../trash-holds.service';
 import { planBatch, type BatchPlan, type NewCustomerDoc } from './batch-plan';
 import { toCandidate, type Candidate } from './candidate';
 import type { ColumnReport } from './columns';
