@@ -17,6 +17,7 @@ export const permissionList = [
   'customers:write', // create and update customer records
   'customers:delete',
   'customers:self', // a customer's own record (read, update contact details)
+  'customers:merge', // merge duplicates into one customer, read and undo merges
   // interactions
   'interactions:read', // own (user = self) — or, for a customer, its own without internal notes
   'interactions:read-all',
@@ -69,6 +70,7 @@ const staffCommon = [
 const managerExtra = [
   'users:read-all',
   'customers:delete',
+  'customers:merge',
   'interactions:read-all',
   'interactions:write-all',
   'tickets:read-all',

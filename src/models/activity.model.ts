@@ -4,7 +4,8 @@ import mongoose, { type InferSchemaType, type Types } from 'mongoose';
 export const activityEntities = ['user', 'customer', 'interaction', 'ticket', 'import_job'] as const;
 export type ActivityEntity = (typeof activityEntities)[number];
 // `restore`: a record brought back from the trash (its deletion is the `delete` entry before it).
-export const activityActions = ['create', 'update', 'delete', 'restore', 'import', 'revert'] as const;
+// `merge`/`unmerge`: on the target customer of a merge (POST /customers/:id/merge) and of its undo.
+export const activityActions = ['create', 'update', 'delete', 'restore', 'import', 'revert', 'merge', 'unmerge'] as const;
 export type ActivityAction = (typeof activityActions)[number];
 export const actorTypes = ['user', 'customer', 'system'] as const;
 

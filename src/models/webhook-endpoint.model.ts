@@ -10,6 +10,7 @@ export const webhookEventTypes = [
   'customer.updated',
   'customer.deleted',
   'customer.restored',
+  'customer.merged',
   'interaction.created',
   'interaction.updated',
   'interaction.deleted',

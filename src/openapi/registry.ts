@@ -57,6 +57,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'The caller lacks the permission',
   404: 'Not found, or not visible to the caller',
   409: 'Conflict with the current state (duplicate, or a dependent record exists)',
+  410: 'Gone: what the request needs was purged',
   413: 'Request body too large',
   405: 'Method not allowed on this path (see Allow)',
   415: 'Unsupported Content-Type',

@@ -5,6 +5,7 @@ import { authRoutes } from './auth.routes';
 import { customerRoutes } from './customer.routes';
 import { importExportRoutes } from './import.routes';
 import { interactionRoutes } from './interaction.routes';
+import { mergeRoutes } from './merge.routes';
 import { notificationRoutes } from './notification.routes';
 import { opsRoutes } from './ops.routes';
 import { outboxRoutes } from './outbox.routes';
@@ -29,6 +30,7 @@ export const apiRoutes: readonly RouteDeclaration[] = [
   ...notificationRoutes,
   ...activityRoutes,
   ...trashRoutes,
+  ...mergeRoutes,
   ...outboxRoutes,
   ...webhookRoutes,
   ...importExportRoutes,

@@ -180,6 +180,21 @@ export async function recordJob(actor: Actor, action: 'import' | 'revert', job: 
   await Activity.collection.insertOne(entry);
 }
 
+/** The one entry of a merge into a customer (`merge`) or of its undo (`unmerge`); `fields` names what it set. */
+export async function recordMerge(actor: Actor, action: 'merge' | 'unmerge', customer: Types.ObjectId, fields: string[]): Promise<void> {
+  const entry: Entry = {
+    at: new Date(),
+    ...actorFields(actor),
+    action,
+    entity: 'customer',
+    entity_id: customer,
+    customer,
+    fields: [...fields].sort(),
+    job: null,
+  };
+  await Activity.collection.insertOne(entry, sessionOption());
+}
+
 function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {
   if (!from && !to) return {};
   return { at: mongoose.trusted({ ...(from ? { $gte: from } : {}), ...(to ? { $lt: to } : {}) }) };
