@@ -192,7 +192,7 @@ export async function recordMerge(actor: Actor, action: 'merge' | 'unmerge', cus
     fields: [...fields].sort(),
     job: null,
   };
-  await Activity.collection.insertOne(entry, sessionOption());
+  await insertDocuments(Activity.collection, [entry]);
 }
 
 function timeRange(from: Date | undefined, to: Date | undefined): Record<string, unknown> {
