@@ -121,6 +121,9 @@ export async function inTransaction<T>(work: () => Promise<T>, options: Transact
   }
 }
 
+/** mongod's WriteConflict. */
+const WRITE_CONFLICT = 112;
+
 /** The collections queued inserts go to (the write watch counts them: they bypass its Collection methods). */
 function queuedCollections(queued: QueuedWrite[]): string[] {
   return [...new Set(queued.map((insert) => insert.collection))];
@@ -144,7 +147,9 @@ async function sendQueued(queued: QueuedWrite[], session: ClientSession): Promis
     if (error.cause instanceof MongoServerError) throw error.cause;
     const [refused] = error.writeErrors.values();
     if (!refused) throw error;
-    throw new MongoServerError({ message: refused.message, errmsg: refused.message, code: refused.code });
+    // A write conflict inside a transaction is transient (mongod labels it so): the transaction starts over.
+    const errorLabels = refused.code === WRITE_CONFLICT ? ['TransientTransactionError'] : [];
+    throw new MongoServerError({ message: refused.message, errmsg: refused.message, code: refused.code, errorLabels });
   }
 }
 
