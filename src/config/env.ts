@@ -1,5 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import dotenv from 'dotenv';
+import { isSupportedCountry } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import { loadOrCreateSecretFile } from '../utils/secret-file';
 
@@ -138,6 +139,15 @@ const envSchema = z.object({
   IMPORT_JOB_STALE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   IMPORT_LOOKUP_BUDGET_MS: z.coerce.number().int().min(0).max(3_600_000).default(1000),
 
+  // Region of phone numbers written without a country code (ISO 3166-1 alpha-2), for the duplicate rule; empty:
+  // none, so only numbers with a country code are normalised (others compare by their digits).
+  DEFAULT_PHONE_REGION: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((v) => v === '' || isSupportedCountry(v), 'expected a region code libphonenumber-js knows (IN, DE, US, …), or empty for none')
+    .default('IN'),
+
   // Keyed hash of API keys (HMAC-SHA256); unset: derived from JWT_SECRET.
   API_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
   API_KEY_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
@@ -273,6 +283,9 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       maxErrors: env.IMPORT_MAX_ERRORS,
       jobStaleMs: env.IMPORT_JOB_STALE_MS,
       lookupBudgetMs: env.IMPORT_LOOKUP_BUDGET_MS,
+    }),
+    duplicates: Object.freeze({
+      defaultPhoneRegion: isSupportedCountry(env.DEFAULT_PHONE_REGION) ? env.DEFAULT_PHONE_REGION : undefined,
     }),
     mail: Object.freeze({
       // No host: the outbox worker logs each message instead of sending it.

@@ -17,6 +17,7 @@ export const permissionList = [
   'customers:write', // create and update customer records
   'customers:delete',
   'customers:self', // a customer's own record (read, update contact details)
+  'customers:duplicates-all', // every group of likely duplicates (without it: the groups among one's own customers)
   // interactions
   'interactions:read', // own (user = self) — or, for a customer, its own without internal notes
   'interactions:read-all',
@@ -65,6 +66,7 @@ const staffCommon = [
 const managerExtra = [
   'users:read-all',
   'customers:delete',
+  'customers:duplicates-all',
   'interactions:read-all',
   'interactions:write-all',
   'tickets:read-all',

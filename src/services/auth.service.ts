@@ -13,6 +13,8 @@ import { can, type Principal } from '../utils/principal';
 import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { duplicateEmailError } from './duplicate-email.service';
+import { markDuplicates } from './duplicates.service';
+import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -150,6 +152,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
       status: 'lead',
       search_terms: searchTermsFor(fields),
       company_key: companyKey(fields.company),
+      ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
     });
     const record = customer.toObject<CustomerRecord>();
     const id = record._id.toHexString();
@@ -157,6 +160,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
       () => notify.customerSignedUp(record),
+      () => markDuplicates([record]),
     );
     return id;
   }).catch(async (error: unknown) => {

@@ -23,6 +23,8 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
+import { markDuplicates, syncDuplicateMarks, type KeyedCustomer } from './duplicates.service';
+import { duplicateKeyChanges } from '../utils/duplicate-keys';
 import { deleteRefreshTokens } from './token.service';
 import { assertStaffUser } from './user.service';
 
@@ -97,6 +99,7 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     await concurrently(
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange(principal, 'customer', null, record),
+      () => markDuplicates([record]),
     );
     return customerView(record);
   }).catch(async (error: unknown) => {
@@ -148,6 +151,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       company: changes.company === undefined ? current.company : changes.company,
     });
   }
+  const keysChanged = setDuplicateKeys({ set, unset }, changes, current);
 
   return inTransaction(async () => {
     // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
@@ -160,17 +164,42 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       .select(withHiddenFields)
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
+    const keyed = keyedCustomer(updated);
     for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
+      () => (keysChanged || changes.owner_id !== undefined ? syncDuplicateMarks([keyed._id], [keyed]) : Promise.resolve()),
     );
     return customerView(updated);
   }).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', changes.email, principal);
   });
+}
+
+/** The duplicate keys of the customer after `changes` (utils/duplicate-keys.ts), into the update's `$set`/`$unset`; false: unchanged. */
+function setDuplicateKeys(
+  fields: { set: Record<string, unknown>; unset: Record<string, unknown> },
+  changes: UpdateCustomerBody,
+  current: CustomerRecord,
+): boolean {
+  if ([changes.name, changes.email, changes.company, changes.phone].every((value) => value === undefined)) return false;
+  const keys = duplicateKeyChanges({
+    name: changes.name ?? current.name,
+    email: changes.email ?? current.email,
+    phone: changes.phone === undefined ? current.phone : changes.phone,
+    companyKey: companyKey(changes.company === undefined ? current.company : changes.company),
+  });
+  Object.assign(fields.set, keys.set);
+  Object.assign(fields.unset, keys.unset);
+  return true;
+}
+
+function keyedCustomer(customer: CustomerRecord): KeyedCustomer {
+  const { _id, owner, phone_key, email_key, name_key } = customer;
+  return { _id, owner, phone_key, email_key, name_key };
 }
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {
