@@ -79,7 +79,8 @@ interface Slice {
 
 /** Reads the next marks in key order and groups them; a group cut by the slice's end is left to the next slice. */
 async function readSlice(owner: Types.ObjectId | undefined, after: string | undefined, rule: DuplicateRule | undefined): Promise<Slice> {
-  const filter = { ...(owner && { owner }), key: keyRange(after, rule) };
+  const range = keyRange(after, rule);
+  const filter = { ...(owner && { owner }), ...(Object.keys(range).length > 0 && { key: range }) };
   const marks = await typedCollection<DuplicateMarkRecord>(DuplicateMark)
     .find(filter, { sort: owner ? { owner: 1, key: 1, customer: 1 } : { key: 1, customer: 1 }, limit: SLICE })
     .toArray();

@@ -218,6 +218,15 @@ describe('GET /customers/duplicates: paging and scope', () => {
     expect(ids(await groupOf(theirs, 'phone', actors.otherUser))).toEqual([mine2, theirs].sort());
   });
 
+  it('lists the groups of every rule without a rule filter, e-mail before name before phone', async () => {
+    const groups = await allGroups(actors.admin);
+    const rules = groups.map((group) => group.rule);
+    expect(new Set(rules)).toEqual(new Set(['email', 'name', 'phone']));
+    expect([...rules].sort()).toEqual(rules);
+    const byRule = await Promise.all(['email', 'name', 'phone'].map((rule) => allGroups(actors.admin, `&rule=${rule}`)));
+    expect(groups).toEqual(byRule.flat());
+  });
+
   it('answers 400 for a bad rule, limit or cursor', async () => {
     for (const query of ['rule=fax', 'limit=0', 'limit=101', 'cursor=not!base64', `cursor=${Buffer.from('zip:1').toString('base64url')}`]) {
       const res = await request(app).get(`/customers/duplicates?${query}`).set(actors.admin.headers);
