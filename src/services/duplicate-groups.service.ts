@@ -25,7 +25,11 @@ export interface DuplicateGroupsPage {
   next_cursor: string | null;
 }
 
-/** Marks read per slice; a page reads at most MAX_SLICES of them (then ends early, with a cursor to go on). */
+/**
+ * Marks read per slice: three per group still wanted (most groups are pairs), at most 200 (a page of 20 groups
+ * reads 61 marks and their customers, not 200); a page reads at most MAX_SLICES slices (then ends early, with a
+ * cursor to go on).
+ */
 const SLICE = 200;
 const MAX_SLICES = 10;
 /** Members a group shows at most (a switchboard number shared by hundreds is one group, not hundreds of rows). */
@@ -78,15 +82,22 @@ interface Slice {
 }
 
 /** Reads the next marks in key order and groups them; a group cut by the slice's end is left to the next slice. */
-async function readSlice(owner: Types.ObjectId | undefined, after: string | undefined, rule: DuplicateRule | undefined): Promise<Slice> {
+async function readSlice(
+  owner: Types.ObjectId | undefined,
+  after: string | undefined,
+  rule: DuplicateRule | undefined,
+  wanted: number,
+): Promise<Slice> {
+  // Never below MAX_MEMBERS + 1, so that a group filling a slice alone still shows its MAX_MEMBERS.
+  const size = Math.min(SLICE, Math.max(3 * wanted + 1, MAX_MEMBERS + 1));
   const range = keyRange(after, rule);
   const filter = { ...(owner && { owner }), ...(Object.keys(range).length > 0 && { key: range }) };
   const marks = await typedCollection<DuplicateMarkRecord>(DuplicateMark)
-    .find(filter, { sort: owner ? { owner: 1, key: 1, customer: 1 } : { key: 1, customer: 1 }, limit: SLICE })
+    .find(filter, { sort: owner ? { owner: 1, key: 1, customer: 1 } : { key: 1, customer: 1 }, limit: size })
     .toArray();
   const groups = new Map<string, DuplicateMarkRecord[]>();
   for (const mark of marks) groups.set(mark.key, [...(groups.get(mark.key) ?? []), mark]);
-  if (marks.length < SLICE) return { groups, next: undefined };
+  if (marks.length < size) return { groups, next: undefined };
   const last = marks[marks.length - 1]?.key ?? '';
   // The last key may go on past the slice: read it again at the start of the next one, unless it fills the slice
   // alone (a group that large shows its first members and the page moves past it).
@@ -144,7 +155,7 @@ export async function listDuplicateGroups(
   const groups: DuplicateGroup[] = [];
   const drops: AnyBulkWriteOperation<DuplicateMarkRecord>[] = [];
   for (let slices = 0; slices < MAX_SLICES && groups.length < query.limit; slices += 1) {
-    const slice = await readSlice(owner, after, query.rule);
+    const slice = await readSlice(owner, after, query.rule, query.limit - groups.length);
     const checked = await checkSlice(slice, owner);
     for (const group of checked.groups) {
       if (groups.length === query.limit) break;

@@ -8,7 +8,7 @@ import { typedCollection } from '../database/typed-collection';
 import { duplicateKeyFields, duplicateKeysFor, type DuplicateKeys } from '../utils/duplicate-keys';
 
 // Likely duplicates (README "Duplicates"). Each customer stores its normalised keys (utils/duplicate-keys.ts).
-// Whenever a write sets them, one indexed `$or` lookup finds the other customers with an equal key, and when
+// Whenever a write sets them, one indexed lookup per rule finds the other customers with an equal key, and when
 // there are any, every one of them is "marked" under that key in `duplicate_marks` (models/duplicate-mark.model.ts).
 // GET /customers/duplicates (duplicate-groups.service.ts) walks the marks in key order. The write path costs one
 // lookup, sent together with the write's other side entries where the engine allows, and a write of marks only
@@ -38,25 +38,35 @@ export function markId(key: string, customer: Types.ObjectId): string {
   return `${key}\u0000${customer.toHexString()}`;
 }
 
-/** The other customers that share a key with these (and these themselves): one indexed `$or` query. */
+/**
+ * The other customers that share a key with these (and these themselves): one indexed query per rule, sent together
+ * (one round trip where the engine serves a transaction's statements in parallel). One per rule rather than one
+ * `$or`, because each is bounded: a write reads at most PARTNERS_PER_KEY + 1 holders of a key (a switchboard number
+ * hundreds share), and under one limit a crowded key could hide the holders of another.
+ */
 async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
-  const or = duplicateKeyFields
+  const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
+  const found: KeyedCustomer[] = [];
+  const lookups = duplicateKeyFields
     .map((field) => ({ field, values: [...new Set(customers.map((c) => c[field]).filter((v): v is string => typeof v === 'string'))] }))
     .filter(({ values }) => values.length > 0)
-    .map(({ field, values }) => ({ [field]: { $in: values } }));
-  if (or.length === 0) return [];
-  const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
-  // Bounded: a write never reads more than PARTNERS_PER_KEY others per key (a switchboard number many share).
-  const limit = customers.length * (PARTNERS_PER_KEY + 1) * or.length;
-  return typedCollection<KeyedCustomer>(Customer)
-    .find({ $or: or }, { projection, limit, ...sessionOption() })
-    .toArray();
+    .map(({ field, values }) => async () => {
+      const limit = values.length * (PARTNERS_PER_KEY + 1);
+      const filter = { [field]: values.length === 1 ? values[0] : { $in: values } };
+      found.push(
+        ...(await typedCollection<KeyedCustomer>(Customer)
+          .find(filter, { projection, limit, ...sessionOption() })
+          .toArray()),
+      );
+    });
+  await concurrently(...lookups);
+  return found;
 }
 
 /**
  * Marks the customers that share a key with any of `customers` (already written, with their current keys and
  * owners): for each key two or more of them hold, every holder found. Marks are upserts on `<key>\u0000<id>`,
- * so marking twice changes only `marked_at` and `owner`.
+ * so marking twice makes one document.
  */
 export async function markDuplicates(customers: KeyedCustomer[]): Promise<number> {
   if (customers.length === 0) return 0;
@@ -70,13 +80,18 @@ export async function markDuplicates(customers: KeyedCustomer[]): Promise<number
     }
   }
   const wanted = new Set(customers.flatMap(markKeysOf));
+  const written = new Set(customers.map((customer) => customer._id.toHexString()));
   const now = new Date();
   const operations: AnyBulkWriteOperation<DuplicateMarkRecord>[] = [];
   for (const [key, members] of holders) {
     if (!wanted.has(key) || members.size < 2) continue;
     for (const member of [...members.values()].slice(0, PARTNERS_PER_KEY + customers.length)) {
       const mark = { key, customer: member._id, owner: member.owner ?? null, marked_at: now };
-      operations.push({ updateOne: { filter: { _id: markId(key, member._id) }, update: { $set: mark }, upsert: true } });
+      // The customers written now get their marks (re)written; the others only when they have none: rewriting a
+      // partner's existing mark would make every new member of a large group (a switchboard number) write the same
+      // documents, and concurrent transactions conflict on them.
+      const update = written.has(member._id.toHexString()) ? { $set: mark } : { $setOnInsert: mark };
+      operations.push({ updateOne: { filter: { _id: markId(key, member._id) }, update, upsert: true } });
     }
   }
   if (operations.length === 0) return 0;

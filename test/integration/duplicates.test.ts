@@ -201,6 +201,27 @@ describe('GET /customers/duplicates: paging and scope', () => {
     expect(seen.every((key) => key.includes('@'))).toBe(true);
   });
 
+  it('shows at most 50 members of a large group, and pages past it', async () => {
+    const members = [];
+    for (let n = 0; n < 55; n += 1) members.push(await create({ phone: '+61 2 9374 4000' })); // a switchboard
+    const res = await request(app)
+      .get(`/customers/duplicates?rule=phone&limit=1&cursor=${Buffer.from('phone:+61293').toString('base64url')}`)
+      .set(actors.admin.headers);
+    expect(res.status).toBe(200);
+    expect(res.body.groups).toHaveLength(1);
+    expect(res.body.groups[0]).toMatchObject({ key: '+61293744000' });
+    expect(res.body.groups[0].customers).toHaveLength(50);
+    const next = await request(app)
+      .get(`/customers/duplicates?rule=phone&limit=1&cursor=${res.body.next_cursor}`)
+      .set(actors.admin.headers);
+    expect(next.body.groups[0]?.key ?? null).not.toBe('+61293744000');
+    expect(await DuplicateMark.countDocuments({ key: 'phone:+61293744000' })).toBe(55);
+    // Behind the crowded phone key, an e-mail duplicate of one of its holders is still found.
+    const first = await create({ phone: '+61 2 9374 4000', email: 'switch.board@gmail.com' });
+    const second = await create({ phone: '+61 2 9374 4000', email: 'switchboard+2@googlemail.com' });
+    expect(ids(await groupOf(second, 'email'))).toEqual([first, second].sort());
+  });
+
   it('shows a USER only the groups of two or more customers it owns', async () => {
     const mine1 = await create({ phone: '+91 98450 00001' }, actors.user);
     const mine2 = await create({ phone: '+91 98450 00001' }, actors.user);
