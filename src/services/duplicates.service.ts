@@ -8,7 +8,7 @@ import { typedCollection } from '../database/typed-collection';
 import { duplicateKeyFields, duplicateKeysFor, type DuplicateKeys } from '../utils/duplicate-keys';
 
 // Likely duplicates (README "Duplicates"). Each customer stores its normalised keys (utils/duplicate-keys.ts).
-// Whenever a write sets them, one indexed lookup per rule finds the other customers with an equal key, and when
+// Whenever a write sets them, one indexed lookup finds the other customers with an equal key, and when
 // there are any, every one of them is "marked" under that key in `duplicate_marks` (models/duplicate-mark.model.ts).
 // GET /customers/duplicates (duplicate-groups.service.ts) walks the marks in key order. The write path costs one
 // lookup, sent together with the write's other side entries where the engine allows, and a write of marks only
@@ -22,8 +22,11 @@ const ruleOfField = { phone_key: 'phone', email_key: 'email', name_key: 'name' }
   (typeof duplicateKeyFields)[number],
   DuplicateRule
 >;
-/** Others of one key a write marks with it: enough to link it to its group; the rest were marked when they joined. */
-const PARTNERS_PER_KEY = 10;
+/**
+ * Others of one key a write reads and marks with it: enough to link it to its group (each member was marked when it
+ * joined), few enough that a crowded key costs a write no more than a pair does.
+ */
+const PARTNERS_PER_KEY = 2;
 
 export function markKeysOf(customer: KeyedCustomer): string[] {
   const keys: string[] = [];
@@ -39,28 +42,31 @@ export function markId(key: string, customer: Types.ObjectId): string {
 }
 
 /**
- * The other customers that share a key with these (and these themselves): one indexed query per rule, sent together
- * (one round trip where the engine serves a transaction's statements in parallel). One per rule rather than one
- * `$or`, because each is bounded: a write reads at most PARTNERS_PER_KEY + 1 holders of a key (a switchboard number
- * hundreds share), and under one limit a crowded key could hide the holders of another.
+ * The other customers that share a key with these (and these themselves), reading at most PARTNERS_PER_KEY + 1
+ * holders of a key. One indexed `$or` query; when it comes back full, a crowded key (a switchboard number hundreds
+ * share) may have hidden the holders of another, so each rule is then asked on its own, bounded the same way (sent
+ * together: one round trip where the engine serves a transaction's statements in parallel).
  */
 async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
   const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
-  const found: KeyedCustomer[] = [];
-  const lookups = duplicateKeyFields
+  const clauses = duplicateKeyFields
     .map((field) => ({ field, values: [...new Set(customers.map((c) => c[field]).filter((v): v is string => typeof v === 'string'))] }))
     .filter(({ values }) => values.length > 0)
-    .map(({ field, values }) => async () => {
-      const limit = values.length * (PARTNERS_PER_KEY + 1);
-      const filter = { [field]: values.length === 1 ? values[0] : { $in: values } };
-      found.push(
-        ...(await typedCollection<KeyedCustomer>(Customer)
-          .find(filter, { projection, limit, ...sessionOption() })
-          .toArray()),
-      );
-    });
-  await concurrently(...lookups);
-  return found;
+    .map(({ field, values }) => ({
+      filter: { [field]: values.length === 1 ? values[0] : { $in: values } },
+      limit: values.length * (PARTNERS_PER_KEY + 1),
+    }));
+  const find = (filter: Record<string, unknown>, limit: number) =>
+    typedCollection<KeyedCustomer>(Customer)
+      .find(filter, { projection, limit, ...sessionOption() })
+      .toArray();
+  if (clauses.length === 0) return [];
+  const limit = clauses.reduce((sum, clause) => sum + clause.limit, 0);
+  const found = await find(clauses.length === 1 ? (clauses[0]?.filter ?? {}) : { $or: clauses.map((clause) => clause.filter) }, limit);
+  if (found.length < limit || clauses.length === 1) return found;
+  const perRule: KeyedCustomer[] = [];
+  await concurrently(...clauses.map((clause) => async () => perRule.push(...(await find(clause.filter, clause.limit)))));
+  return perRule;
 }
 
 /**
@@ -115,6 +121,11 @@ export async function syncDuplicateMarks(ids: Types.ObjectId[], live: KeyedCusto
     () => (ids.length > 0 ? typedCollection<DuplicateMarkRecord>(DuplicateMark).deleteMany(stale, sessionOption()) : Promise.resolve()),
     () => markDuplicates(live),
   );
+}
+
+/** A staff user's customers handed over to another (user deletion with reassign_to): their marks follow. */
+export async function reassignDuplicateMarks(from: Types.ObjectId, to: Types.ObjectId): Promise<void> {
+  await typedCollection<DuplicateMarkRecord>(DuplicateMark).updateMany({ owner: from }, { $set: { owner: to } }, sessionOption());
 }
 
 const keyText = (value: unknown) => (typeof value === 'string' ? value : undefined);

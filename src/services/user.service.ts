@@ -15,6 +15,7 @@ import { reassignUserInteractionRecords, userInteractionRecords } from './depend
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
+import { reassignDuplicateMarks } from './duplicates.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
 function maySee(principal: Principal, userId: string): boolean {
@@ -101,6 +102,7 @@ async function ownedRecords(userId: mongoose.Types.ObjectId) {
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
   const recordCounters = await prepareReassignment(from, to);
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
+  await reassignDuplicateMarks(from, to);
   await reassignUserInteractionRecords(from, to);
   await recordCounters();
 }

@@ -7,7 +7,7 @@ import { DuplicateMark } from '../../src/models/duplicate-mark.model';
 import { refreshDuplicateKeys } from '../../src/services/duplicates.service';
 import { backfillDuplicateKeys } from '../../src/services/migrations.service';
 import { buildTestApp } from '../helpers/app';
-import { createActors, type Actor, type Actors } from '../helpers/auth';
+import { createActors, createStaff, type Actor, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
 import { buildCustomer, type CustomerInput } from '../factories/customer';
 
@@ -246,6 +246,16 @@ describe('GET /customers/duplicates: paging and scope', () => {
     expect([...rules].sort()).toEqual(rules);
     const byRule = await Promise.all(['email', 'name', 'phone'].map((rule) => allGroups(actors.admin, `&rule=${rule}`)));
     expect(groups).toEqual(byRule.flat());
+  });
+
+  it("hands a deleted USER's groups to the user who takes over its customers", async () => {
+    const leaving = await createStaff(app, actors.admin, 'USER', 'leaving');
+    const a = await create({ phone: '+91 98450 00009' }, leaving);
+    const b = await create({ phone: '+91 98450 00009' }, leaving);
+    expect(ids(await groupOf(a, 'phone', leaving))).toEqual([a, b].sort());
+    const res = await request(app).delete(`/users/${leaving.id}?reassign_to=${actors.otherUser.id}`).set(actors.admin.headers);
+    expect(res.status).toBe(200);
+    expect(ids(await groupOf(a, 'phone', actors.otherUser))).toEqual([a, b].sort());
   });
 
   it('answers 400 for a bad rule, limit or cursor', async () => {
