@@ -23,8 +23,8 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependents, deleteCustomerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { markDuplicates, syncDuplicateMarks, type KeyedCustomer } from './duplicates.service';
-import { duplicateKeyChanges } from '../utils/duplicate-keys';
+import { markDuplicates, type KeyedCustomer } from './duplicates.service';
+import { duplicateKeyChanges, duplicateKeyFields, duplicateKeysFor } from '../utils/duplicate-keys';
 import { deleteRefreshTokens } from './token.service';
 import { assertStaffUser } from './user.service';
 
@@ -171,7 +171,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
-      () => (keysChanged || changes.owner_id !== undefined ? syncDuplicateMarks([keyed._id], [keyed]) : Promise.resolve()),
+      // Marks of keys it no longer holds are left to the page that meets them (it drops them): one command less here.
+      () => (keysChanged || changes.owner_id !== undefined ? markDuplicates([keyed]) : Promise.resolve()),
     );
     return customerView(updated);
   }).catch(async (error: unknown) => {
@@ -179,7 +180,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   });
 }
 
-/** The duplicate keys of the customer after `changes` (utils/duplicate-keys.ts), into the update's `$set`/`$unset`; false: unchanged. */
+/** The duplicate keys of the customer after `changes` (utils/duplicate-keys.ts), into the update's `$set`/`$unset`; false: the same as before. */
 function setDuplicateKeys(
   fields: { set: Record<string, unknown>; unset: Record<string, unknown> },
   changes: UpdateCustomerBody,
@@ -192,6 +193,9 @@ function setDuplicateKeys(
     phone: changes.phone === undefined ? current.phone : changes.phone,
     companyKey: companyKey(changes.company === undefined ? current.company : changes.company),
   });
+  // The same keys as stored (a new spelling of the same number, a name's case): nothing to write or mark.
+  const before = duplicateKeysFor({ ...current, companyKey: companyKey(current.company) });
+  if (duplicateKeyFields.every((field) => before[field] === keys.set[field])) return false;
   Object.assign(fields.set, keys.set);
   Object.assign(fields.unset, keys.unset);
   return true;
