@@ -53,6 +53,8 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
     .map((field) => ({ field, values: [...new Set(customers.map((c) => c[field]).filter((v): v is string => typeof v === 'string'))] }))
     .filter(({ values }) => values.length > 0)
     .map(({ field, values }) => ({
+      field,
+      values,
       filter: { [field]: values.length === 1 ? values[0] : { $in: values } },
       limit: values.length * (PARTNERS_PER_KEY + 1),
     }));
@@ -64,9 +66,12 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
   const limit = clauses.reduce((sum, clause) => sum + clause.limit, 0);
   const found = await find(clauses.length === 1 ? (clauses[0]?.filter ?? {}) : { $or: clauses.map((clause) => clause.filter) }, limit);
   if (found.length < limit || clauses.length === 1) return found;
-  const perRule: KeyedCustomer[] = [];
-  await concurrently(...clauses.map((clause) => async () => perRule.push(...(await find(clause.filter, clause.limit)))));
-  return perRule;
+  // Full: re-ask the rules that came back short of their bound (the others have enough holders already).
+  const short = clauses.filter(
+    (clause) => found.filter((customer) => clause.values.includes(customer[clause.field] ?? '')).length < clause.limit,
+  );
+  await concurrently(...short.map((clause) => async () => found.push(...(await find(clause.filter, clause.limit)))));
+  return found;
 }
 
 /**
@@ -87,18 +92,33 @@ export async function markDuplicates(customers: KeyedCustomer[]): Promise<number
   }
   const wanted = new Set(customers.flatMap(markKeysOf));
   const written = new Set(customers.map((customer) => customer._id.toHexString()));
-  const now = new Date();
-  const operations: AnyBulkWriteOperation<DuplicateMarkRecord>[] = [];
+  const marks: { key: string; member: KeyedCustomer; own: boolean }[] = [];
   for (const [key, members] of holders) {
     if (!wanted.has(key) || members.size < 2) continue;
     for (const member of [...members.values()].slice(0, PARTNERS_PER_KEY + customers.length)) {
-      const mark = { key, customer: member._id, owner: member.owner ?? null, marked_at: now };
-      // The customers written now get their marks (re)written; the others only when they have none: rewriting a
-      // partner's existing mark would make every new member of a large group (a switchboard number) write the same
-      // documents, and concurrent transactions conflict on them.
-      const update = written.has(member._id.toHexString()) ? { $set: mark } : { $setOnInsert: mark };
-      operations.push({ updateOne: { filter: { _id: markId(key, member._id) }, update, upsert: true } });
+      marks.push({ key, member, own: written.has(member._id.toHexString()) });
     }
+  }
+  if (marks.length === 0) return 0;
+  // A partner's mark is written only when it has none (read first: a read never conflicts). Rewriting, or even
+  // upserting, an existing partner mark would make every new member of a crowded key (a switchboard number) write the
+  // same documents, and concurrent transactions conflict on them and start over.
+  const partnerIds = marks.filter((mark) => !mark.own).map((mark) => markId(mark.key, mark.member._id));
+  const present = new Set<string>();
+  if (partnerIds.length > 0) {
+    const found = typedCollection<DuplicateMarkRecord>(DuplicateMark).find(
+      { _id: { $in: partnerIds } },
+      { projection: { _id: 1 }, ...sessionOption() },
+    );
+    for await (const mark of found) present.add(mark._id);
+  }
+  const now = new Date();
+  const operations: AnyBulkWriteOperation<DuplicateMarkRecord>[] = [];
+  for (const { key, member, own } of marks) {
+    const _id = markId(key, member._id);
+    if (!own && present.has(_id)) continue;
+    const mark = { key, customer: member._id, owner: member.owner ?? null, marked_at: now };
+    operations.push({ updateOne: { filter: { _id }, update: own ? { $set: mark } : { $setOnInsert: mark }, upsert: true } });
   }
   if (operations.length === 0) return 0;
   await typedCollection<DuplicateMarkRecord>(DuplicateMark)
