@@ -1,5 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import dotenv from 'dotenv';
+import { isSupportedCountry } from 'libphonenumber-js/min';
 import { z } from 'zod';
 import { loadOrCreateSecretFile } from '../utils/secret-file';
 
@@ -142,6 +143,14 @@ const envSchema = z.object({
   TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   TRASH_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
   TRASH_PURGE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  // Region of phone numbers written without a country code (ISO 3166-1 alpha-2), for the duplicate rule; empty:
+  // none, so only numbers with a country code are normalised (others compare by their digits).
+  DEFAULT_PHONE_REGION: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .refine((v) => v === '' || isSupportedCountry(v), 'expected a region code libphonenumber-js knows (IN, DE, US, …), or empty for none')
+    .default('IN'),
 
   // Keyed hash of API keys (HMAC-SHA256); unset: derived from JWT_SECRET.
   API_KEY_PEPPER: z.string().min(32, 'expected at least 32 characters').optional(),
@@ -283,6 +292,9 @@ export function loadConfig(source: Record<string, string | undefined>, options: 
       retentionMs: env.TRASH_RETENTION_DAYS * 86_400_000,
       purgeIntervalMs: env.TRASH_PURGE_INTERVAL_MS,
       purgeBatchSize: env.TRASH_PURGE_BATCH_SIZE,
+    }),
+    duplicates: Object.freeze({
+      defaultPhoneRegion: isSupportedCountry(env.DEFAULT_PHONE_REGION) ? env.DEFAULT_PHONE_REGION : undefined,
     }),
     mail: Object.freeze({
       // No host: the outbox worker logs each message instead of sending it.

@@ -18,6 +18,7 @@ export const permissionList = [
   'customers:delete',
   'customers:self', // a customer's own record (read, update contact details)
   'customers:merge', // merge duplicates into one customer, read and undo merges
+  'customers:duplicates-all', // every group of likely duplicates (without it: the groups among one's own customers)
   // interactions
   'interactions:read', // own (user = self) — or, for a customer, its own without internal notes
   'interactions:read-all',
@@ -71,6 +72,7 @@ const managerExtra = [
   'users:read-all',
   'customers:delete',
   'customers:merge',
+  'customers:duplicates-all',
   'interactions:read-all',
   'interactions:write-all',
   'tickets:read-all',

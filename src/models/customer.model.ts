@@ -1,4 +1,5 @@
 import mongoose, { type InferSchemaType, type Types } from 'mongoose';
+import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { timestamps } from './timestamps';
 
 export const customerStatuses = ['lead', 'prospect', 'active', 'inactive'] as const;
@@ -34,6 +35,11 @@ const customerSchema = new mongoose.Schema(
     // the (company_key, created_at, _id) index on every engine (FerretDB has no collations). Kept in step with
     // `company` on every write; documents written before it existed get it at start (services/migrations.service.ts).
     company_key: { type: String, select: false },
+    // The duplicate rules' normalised keys (utils/duplicate-keys.ts; README "Duplicates"), kept in step with phone,
+    // e-mail, name and company on every write; documents written before they existed get them at start.
+    phone_key: { type: String, select: false },
+    email_key: { type: String, select: false },
+    name_key: { type: String, select: false },
   },
   { collection: 'customers', timestamps, versionKey: false },
 );
@@ -46,6 +52,10 @@ customerSchema.index({ status: 1, created_at: 1, _id: 1 });
 customerSchema.index({ owner: 1, created_at: 1, _id: 1 });
 customerSchema.index({ company_key: 1, created_at: 1, _id: 1 });
 customerSchema.index({ search_terms: 1 });
+// One equality lookup per rule finds a written customer's likely duplicates (services/duplicates.service.ts).
+customerSchema.index({ phone_key: 1 });
+customerSchema.index({ email_key: 1 });
+customerSchema.index({ name_key: 1 });
 
 export type CustomerFields = InferSchemaType<typeof customerSchema>;
 export type CustomerRecord = CustomerFields & { _id: Types.ObjectId };
@@ -112,6 +122,7 @@ export function newCustomerRecord(fields: NewCustomer, at: Date): CustomerRecord
   if (address) record.address = address;
   const key = companyKey(fields.company);
   if (key !== undefined) record.company_key = key;
+  Object.assign(record, duplicateKeysFor({ ...fields, companyKey: key }));
   return record;
 }
 

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import * as customers from '../controllers/customer.controller';
+import * as duplicates from '../controllers/duplicate.controller';
 import { commonErrors, errorResponses, listOf, ok } from '../openapi/registry';
 import { messageResponse } from '../schemas/common.schema';
 import * as schemas from '../schemas/customer.schema';
+import * as duplicateSchemas from '../schemas/duplicate.schema';
 import { route } from './route';
 
 const tags = ['customers'];
@@ -39,6 +41,26 @@ export const customerRoutes = [
     responses: {
       201: ok('Created', schemas.customerResponse),
       ...errorResponses(400, 401, 403, 409, 413, 415, 503, ...commonErrors),
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/customers/duplicates',
+    operationId: 'listDuplicateCustomers',
+    permissions: ['customers:write'],
+    request: duplicateSchemas.listDuplicates,
+    handler: duplicates.listDuplicates,
+    tags,
+    summary: 'Groups of likely duplicate customers (staff)',
+    description:
+      'Customers that share a normalised phone (E.164, national numbers read in `DEFAULT_PHONE_REGION`), e-mail (lower case; ' +
+      'at gmail.com/googlemail.com without dots and `+tags`) or name within the same company (case and spaces ignored), ' +
+      'grouped by that key, in key order; keyset paging with `cursor` (`next_cursor`, also a `Link: rel="next"`). ' +
+      'A page may hold fewer than `limit` groups and still have a next one. ADMIN and MANAGER see every group; a USER ' +
+      'sees the groups of two or more customers it owns.',
+    responses: {
+      200: ok('A page of duplicate groups', duplicateSchemas.duplicateGroupsPage),
+      ...errorResponses(400, 401, 403, 503, ...commonErrors),
     },
   }),
   route({

@@ -14,6 +14,8 @@ import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed } from './trash-holds.service';
+import { markDuplicates } from './duplicates.service';
+import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
 import { applyCustomerChanges } from './analytics';
@@ -151,6 +153,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
       status: 'lead',
       search_terms: searchTermsFor(fields),
       company_key: companyKey(fields.company),
+      ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
     });
     const record = customer.toObject<CustomerRecord>();
     const id = record._id.toHexString();
@@ -160,6 +163,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
       () => applyCustomerChanges([{ before: null, after: record }]),
       () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
       () => notify.customerSignedUp(record),
+      () => markDuplicates([record]),
     );
     return id;
   }).catch(async (error: unknown) => {

@@ -10,6 +10,7 @@ import {
 } from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
+import { logger } from '../utils/logger';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
@@ -26,6 +27,8 @@ import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
 import { trashRecords } from './trash.service';
+import { duplicatePartners, markDuplicates, markWithPartners, type KeyedCustomer } from './duplicates.service';
+import { duplicateKeyChanges, duplicateKeyFields, duplicateKeysFor } from '../utils/duplicate-keys';
 import { assertStaffUser } from './user.service';
 
 function escapeRegex(text: string): string {
@@ -94,9 +97,14 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   // The record is built from the checked body without a Mongoose document (newCustomerRecord) and inserted with
   // the driver: a document's construction and validation cost POST more than any of its inserts.
   const record = newCustomerRecord({ ...fields, owner: ownerId ?? principal.id, password_hash: passwordHash }, new Date());
+  // Likely duplicates are looked up beside the transaction, not in it (a read of other customers), and marked
+  // after the commit, only where a key is shared: the create's round trips stay those of its writes. (Handled
+  // here too, so a create that fails first leaves no unhandled rejection behind.)
+  const partners = duplicatePartners([record]);
+  partners.catch(() => undefined);
   // The record and its side entries are inserts that read nothing back: queued, they reach the server as one
   // command with the commit where the engine allows.
-  return inTransaction(
+  const created = await inTransaction(
     async () => {
       // A customer in the trash keeps its e-mail (services/trash.service.ts): checked in the same command as the
       // inserts, or by a read first, or (no transaction) after the insert, which is then taken back on a 409.
@@ -115,6 +123,13 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     if (isDuplicateKey(error)) await assertEmailNotTrashed(fields.email, principal);
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
+  // The customer exists now: marks that cannot be written are logged (the group appears at either one's next write).
+  await partners
+    .then((found) => markWithPartners([record], found))
+    .catch((error: unknown) =>
+      logger.warn({ err: error, customer: record._id.toHexString() }, 'duplicate marks of a new customer not written'),
+    );
+  return created;
 }
 
 /**
@@ -163,15 +178,8 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   // Asked before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
   if (emailChanged) await assertEmailNotTrashed(changes.email, principal);
   if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
-  if (changes.company === null) unset.company_key = '';
-  else if (changes.company !== undefined) set.company_key = companyKey(changes.company);
-  if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
-    set.search_terms = searchTermsFor({
-      name: changes.name ?? current.name,
-      email: changes.email ?? current.email,
-      company: changes.company === undefined ? current.company : changes.company,
-    });
-  }
+  setSearchFields({ set, unset }, changes, current);
+  const keysChanged = setDuplicateKeys({ set, unset }, changes, current);
 
   return inTransaction(async () => {
     // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
@@ -185,17 +193,63 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       .lean<CustomerRecord>();
     if (!updated) throw AppError.notFound('Customer');
     if (emailChanged) await assertChangedEmailFree(current, changes.email, principal);
+    const keyed = keyedCustomer(updated);
     for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
     if (changes.password !== undefined) await bumpTokenVersion('customer', id);
     await concurrently(
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
+      // Marks of keys it no longer holds are left to the page that meets them (it drops them): one command less here.
+      () => (keysChanged || changes.owner_id !== undefined ? markDuplicates([keyed]) : Promise.resolve()),
     );
     return customerView(updated);
   }).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', changes.email, principal);
   });
+}
+
+/** The stored search fields (company key, search terms) of the customer after `changes`, into the update's `$set`/`$unset`. */
+function setSearchFields(
+  fields: { set: Record<string, unknown>; unset: Record<string, unknown> },
+  changes: UpdateCustomerBody,
+  current: CustomerRecord,
+): void {
+  if (changes.company === null) fields.unset.company_key = '';
+  else if (changes.company !== undefined) fields.set.company_key = companyKey(changes.company);
+  if (changes.name !== undefined || changes.email !== undefined || changes.company !== undefined) {
+    fields.set.search_terms = searchTermsFor({
+      name: changes.name ?? current.name,
+      email: changes.email ?? current.email,
+      company: changes.company === undefined ? current.company : changes.company,
+    });
+  }
+}
+
+/** The duplicate keys of the customer after `changes` (utils/duplicate-keys.ts), into the update's `$set`/`$unset`; false: the same as before. */
+function setDuplicateKeys(
+  fields: { set: Record<string, unknown>; unset: Record<string, unknown> },
+  changes: UpdateCustomerBody,
+  current: CustomerRecord,
+): boolean {
+  if ([changes.name, changes.email, changes.company, changes.phone].every((value) => value === undefined)) return false;
+  const keys = duplicateKeyChanges({
+    name: changes.name ?? current.name,
+    email: changes.email ?? current.email,
+    phone: changes.phone === undefined ? current.phone : changes.phone,
+    companyKey: companyKey(changes.company === undefined ? current.company : changes.company),
+  });
+  // The same keys as stored (a new spelling of the same number, a name's case): nothing to write or mark.
+  const before = duplicateKeysFor({ ...current, companyKey: companyKey(current.company) });
+  if (duplicateKeyFields.every((field) => before[field] === keys.set[field])) return false;
+  Object.assign(fields.set, keys.set);
+  Object.assign(fields.unset, keys.unset);
+  return true;
+}
+
+function keyedCustomer(customer: CustomerRecord): KeyedCustomer {
+  const { _id, owner, phone_key, email_key, name_key } = customer;
+  return { _id, owner, phone_key, email_key, name_key };
 }
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {

@@ -1,7 +1,9 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import mongoose from 'mongoose';
 import { companyKey, Customer } from '../models/customer.model';
+import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { logger } from '../utils/logger';
+import { markDuplicates } from './duplicates.service';
 
 // Data migrations run at start, after the indexes are ensured: each is idempotent (it only touches documents
 // that still need it), so every instance may run them, at every start, in any order with the others.
@@ -36,6 +38,43 @@ export async function backfillCompanyKeys(): Promise<number> {
   return updated;
 }
 
+type UnkeyedCustomer = {
+  _id: mongoose.Types.ObjectId;
+  name: string;
+  email: string;
+  phone?: string;
+  company?: string;
+  owner?: mongoose.Types.ObjectId;
+};
+
+/**
+ * Customers stored before the duplicate keys existed get them (every keyed customer has an `email_key`), batch by
+ * batch, and each batch is marked where it shares a key with the customers keyed so far (itself included): a pair
+ * split over two batches is found by the later one. Each update matches the values it was computed from.
+ */
+export async function backfillDuplicateKeys(): Promise<number> {
+  const projection = { name: 1, email: 1, phone: 1, company: 1, owner: 1 };
+  const cursor = Customer.collection.find<UnkeyedCustomer>({ email_key: { $exists: false } }, { projection }).batchSize(BATCH);
+  let updated = 0;
+  let batch: UnkeyedCustomer[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const keyed = batch.map((doc) => ({ ...doc, ...duplicateKeysFor({ ...doc, companyKey: companyKey(doc.company) }) }));
+    const operations: AnyBulkWriteOperation[] = keyed.map(({ _id, name, email, phone, company, owner: _owner, ...keys }) => ({
+      updateOne: { filter: { _id, name, email, phone: phone ?? null, company: company ?? null }, update: { $set: keys } },
+    }));
+    updated += (await Customer.collection.bulkWrite(operations, { ordered: false })).modifiedCount;
+    await markDuplicates(keyed);
+    batch = [];
+  };
+  for await (const doc of cursor) {
+    batch.push(doc);
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  return updated;
+}
+
 /** The index the case-sensitive `company` filter used, replaced by (company_key, created_at, _id). */
 async function dropLegacyCompanyIndex(): Promise<void> {
   await Customer.collection.dropIndex('company_1_created_at_1__id_1').catch((error: unknown) => {
@@ -49,4 +88,6 @@ export async function runMigrations(): Promise<void> {
   const companyKeys = await backfillCompanyKeys();
   await dropLegacyCompanyIndex();
   if (companyKeys > 0) logger.info({ customers: companyKeys }, 'migration: company_key set on customers stored before it existed');
+  const duplicateKeys = await backfillDuplicateKeys();
+  if (duplicateKeys > 0) logger.info({ customers: duplicateKeys }, 'migration: duplicate keys set on customers stored before they existed');
 }

@@ -21,6 +21,7 @@ import { AppError } from '../utils/app-error';
 import type { Principal } from '../utils/principal';
 import * as activity from './activity.service';
 import { applyCustomerChanges, applyInteractionChanges, applyTicketChanges, removed } from './analytics';
+import { refreshDuplicateKeys } from './duplicates.service';
 import { deleteRefreshTokens } from './token.service';
 
 // Trash and restore (SPEC §8, issue 20). A deletion moves records out of their live collections into
@@ -312,6 +313,8 @@ export async function restoreDeletion(deletionId: string, principal: Principal):
     );
     const restored = await reinsert(restoring);
     await recordRestores(deletion, restored, principal);
+    // Customers back in `customers` are duplicates of whoever shares their keys now (marks follow).
+    await refreshDuplicateKeys(idsOf(restored.customers));
     // Last, once every record is live again: a re-run after an interruption finds what is left to do.
     await TrashItem.collection.deleteMany({ deletion_id: deletionId }, sessionOption());
     await HeldEmail.collection.deleteMany({ deletion_id: deletionId }, sessionOption());

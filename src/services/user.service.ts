@@ -16,6 +16,7 @@ import { countTrashedRecordsOf, reassignTrashedRecords } from './trash-holds.ser
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { deleteRefreshTokens } from './token.service';
+import { reassignDuplicateMarks } from './duplicates.service';
 
 /** Staff users the caller may see: everyone with users:read-all, otherwise only oneself. */
 function maySee(principal: Principal, userId: string): boolean {
@@ -103,6 +104,7 @@ async function ownedRecords(userId: mongoose.Types.ObjectId) {
 async function reassignOwnedRecords(from: mongoose.Types.ObjectId, to: mongoose.Types.ObjectId) {
   const recordCounters = await prepareReassignment(from, to);
   await Customer.updateMany({ owner: from }, { $set: { owner: to } });
+  await reassignDuplicateMarks(from, to);
   await reassignUserInteractionRecords(from, to);
   await reassignTrashedRecords(from, to);
   await recordCounters();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { companyKey, Customer, searchTermsFor } from '../../src/models/customer.model';
+import { duplicateKeysFor } from '../../src/utils/duplicate-keys';
 
 export interface CustomerInput {
   name: string;
@@ -27,6 +28,7 @@ export async function insertCustomer(overrides: Partial<CustomerInput> & { creat
     owner: owner ? new mongoose.Types.ObjectId(owner) : undefined,
     search_terms: searchTermsFor(fields),
     company_key: companyKey(fields.company),
+    ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
     ...(overrides.created_at ? { created_at: overrides.created_at } : {}),
   });
   return doc;

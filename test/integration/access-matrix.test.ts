@@ -180,6 +180,13 @@ const cases: AccessCase[] = [
     expect: statuses(401, 200, 403, 403, 403, 403, 403),
   },
   { method: 'get', route: 'GET /customers', path: () => '/customers', expect: statuses(401, 200, 200, 200, 200, 403, 403) },
+  // A USER sees the groups among its own customers (test/integration/duplicates.test.ts); a customer none.
+  {
+    method: 'get',
+    route: 'GET /customers/duplicates',
+    path: () => '/customers/duplicates',
+    expect: statuses(401, 200, 200, 200, 200, 403, 403),
+  },
   {
     method: 'post',
     route: 'POST /customers',

@@ -31,6 +31,9 @@ function modelRecord(fields: NewCustomer, record: ReturnType<typeof newCustomerR
     _id: record._id,
     search_terms: record.search_terms,
     company_key: record.company_key,
+    phone_key: record.phone_key,
+    email_key: record.email_key,
+    name_key: record.name_key,
     created_at: at,
     updated_at: at,
   });
@@ -51,7 +54,7 @@ describe('newCustomerRecord', () => {
   it('leaves absent optional fields out rather than storing them as null', () => {
     const record = newCustomerRecord({ name: 'Ada', email: 'ada@example.com', owner }, at);
     expect(Object.keys(record).sort()).toEqual(
-      ['_id', 'created_at', 'email', 'name', 'owner', 'search_terms', 'status', 'tags', 'token_version', 'updated_at'].sort(),
+      ['_id', 'created_at', 'email', 'email_key', 'name', 'owner', 'search_terms', 'status', 'tags', 'token_version', 'updated_at'].sort(),
     );
     expect(record).toMatchObject({ status: 'lead', tags: [], token_version: 0, created_at: at, updated_at: at });
     expect(record.owner?.toHexString()).toBe(owner);
@@ -65,6 +68,8 @@ describe('newCustomerRecord', () => {
       at,
     );
     expect(record.company_key).toBe('tata motors');
+    expect(record.name_key).toBe('ada lovelace\u0000tata motors');
+    expect(record.email_key).toBe('ada@example.com');
     expect(record.search_terms).toEqual(expect.arrayContaining(['ada', 'lovelace', 'example', 'com', 'tata', 'motors', 'ada@example.com']));
     expect(record.tags).not.toBe(tags);
     expect(record.address).not.toBe(address);

@@ -1,5 +1,6 @@
 import mongoose, { type Types } from 'mongoose';
 import { companyKey, searchTermsFor } from '../../models/customer.model';
+import { duplicateKeyChanges, duplicateKeysFor } from '../../utils/duplicate-keys';
 import type { ImportMode } from '../../models/import-job.model';
 import {
   applyFieldChanges,
@@ -82,6 +83,7 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
     token_version: 0,
     search_terms: searchTermsFor(fields),
     ...(fields.company !== undefined && { company_key: companyKey(fields.company) }),
+    ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
     created_at: now,
     updated_at: now,
   };
@@ -157,6 +159,21 @@ function planUpdate(plan: BatchPlan, candidate: Candidate, current: StoredCustom
   }
   if ('company' in unset) unset.company_key = '';
   else if ('company' in set) set.company_key = companyKey(candidate.fields.company);
+  if (['name', 'company', 'phone'].some((field) => field in set || field in unset)) {
+    // The row's value where it sets one, none where it clears one, else the stored value.
+    const after = (field: 'name' | 'company' | 'phone') => {
+      const value: unknown = field in unset ? undefined : field in set ? candidate.fields[field] : current[field];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const keys = duplicateKeyChanges({
+      name: after('name') ?? current.name,
+      email: current.email,
+      phone: after('phone'),
+      companyKey: companyKey(after('company')),
+    });
+    Object.assign(set, keys.set);
+    Object.assign(unset, keys.unset);
+  }
   set.updated_at = context.now;
   const before: Record<string, unknown> = {};
   for (const field of trackedFields) before[field] = current[field] ?? null;

@@ -7,6 +7,7 @@ import type { Principal } from '../../utils/principal';
 import { patchFields, updateDocument } from '../../utils/update-document';
 import { recordJobChanges } from '../activity.service';
 import { customersWithDependents } from '../dependents.service';
+import { refreshDuplicateKeys } from '../duplicates.service';
 
 // Undoing one import's rows, batch by batch: which created customers go, which updated ones get their
 // before-image back, which are conflicts. revert-job.ts runs it as a job (claim, progress, async, resume).
@@ -135,6 +136,8 @@ export class JobRevert {
     );
     if (toDelete.length > 0) this.progress.deleted += (await Customer.collection.deleteMany({ _id: { $in: toDelete } })).deletedCount;
     if (restored.length > 0) this.progress.restored += (await Customer.collection.bulkWrite(restored.map(restoreOperation))).modifiedCount;
+    // The duplicate keys follow the values put back, and removed customers lose their duplicate marks.
+    await refreshDuplicateKeys([...toDelete, ...restored.map((change) => change.customer)]);
     // The customers' timelines: one insert for the batch, each entry naming the job.
     await recordJobChanges(
       this.actor,

@@ -16,6 +16,7 @@ import type { ColumnReport } from './columns';
 import { existingOwners, StoredEmails } from './lookups';
 import { readRows } from './readers';
 import { emptyReport, type ImportReport, type RowError } from './report';
+import { markImportedDuplicates } from '../duplicates.service';
 
 export interface RunOptions {
   jobId: Types.ObjectId;
@@ -148,6 +149,7 @@ export class ImportRun {
     // Bulk writes bypass the per-request hooks, so the analytics counters and the activity trail (one insert of
     // the batch's entries, each naming the job) get this batch's changes here.
     const changed = [...inserted.map((doc) => ({ before: null, after: doc })), ...analytics];
+    await markImportedDuplicates(inserted, analytics);
     await applyCustomerChanges(changed);
     await recordJobChanges(this.options.importer, 'customer', changed, this.options.jobId);
   }

@@ -1,3 +1,4 @@
+import { refreshDuplicateKeys } from '../duplicates.service';
 import type { Types } from 'mongoose';
 import { config } from '../../config/env';
 import { sessionOption } from '../../database/transaction';
@@ -52,11 +53,9 @@ export async function restoreSources(
 }
 
 /**
- * The target's values and the sources' presence changed (merge, undo): their stored duplicate keys and marks must
- * follow. TO WIRE when the `duplicates` branch is merged (it was not mergeable here without resolving its
- * conflicts with `trash`): `await refreshDuplicateKeys(customerIds)` from ../duplicates.service, which also drops
- * the marks of ids that are not live (trashed sources).
+ * The target's values and the sources' presence changed (merge, undo): their stored duplicate keys and marks
+ * follow (the marks of ids no longer live, trashed sources, are dropped).
  */
-export function refreshDuplicateKeysOf(_customerIds: Types.ObjectId[]): Promise<void> {
-  return Promise.resolve();
+export function refreshDuplicateKeysOf(customerIds: Types.ObjectId[]): Promise<void> {
+  return refreshDuplicateKeys(customerIds);
 }
