@@ -28,6 +28,31 @@ const ruleOfField = { phone_key: 'phone', email_key: 'email', name_key: 'name' }
  */
 const PARTNERS_PER_KEY = 2;
 
+/**
+ * Keys this process has seen held by more than PARTNERS_PER_KEY + 1 customers (a switchboard number, a shared
+ * inbox): their group exists, so a new holder is only marked, without looking the key up again. A bounded lookup
+ * of a key held by thousands costs the database time in proportion to them on some engines (SecantusDB 0.5.3: ~13
+ * ms for 5,000 holders, against ~1 ms for a key of one), and every create of such a customer would pay it. Kept
+ * CROWDED_KEY_TTL_MS: a key that has since lost its holders gets at worst a lone mark, which the page that meets
+ * it drops.
+ */
+const crowdedKeys = new Map<string, number>();
+const CROWDED_KEY_TTL_MS = 10 * 60_000;
+const CROWDED_KEYS_MAX = 10_000;
+
+function isCrowded(key: string, now = Date.now()): boolean {
+  const until = crowdedKeys.get(key);
+  if (until === undefined) return false;
+  if (until > now) return true;
+  crowdedKeys.delete(key);
+  return false;
+}
+
+function rememberCrowded(key: string): void {
+  if (crowdedKeys.size >= CROWDED_KEYS_MAX) crowdedKeys.delete(crowdedKeys.keys().next().value ?? key);
+  crowdedKeys.set(key, Date.now() + CROWDED_KEY_TTL_MS);
+}
+
 export function markKeysOf(customer: KeyedCustomer): string[] {
   const keys: string[] = [];
   for (const field of duplicateKeyFields) {
@@ -50,7 +75,14 @@ export function markId(key: string, customer: Types.ObjectId): string {
 async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
   const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
   const clauses = duplicateKeyFields
-    .map((field) => ({ field, values: [...new Set(customers.map((c) => c[field]).filter((v): v is string => typeof v === 'string'))] }))
+    .map((field) => ({
+      field,
+      values: [
+        ...new Set(
+          customers.map((c) => c[field]).filter((v): v is string => typeof v === 'string' && !isCrowded(`${ruleOfField[field]}:${v}`)),
+        ),
+      ],
+    }))
     .filter(({ values }) => values.length > 0)
     .map(({ field, values }) => ({
       field,
@@ -65,13 +97,25 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
   if (clauses.length === 0) return [];
   const limit = clauses.reduce((sum, clause) => sum + clause.limit, 0);
   const found = await find(clauses.length === 1 ? (clauses[0]?.filter ?? {}) : { $or: clauses.map((clause) => clause.filter) }, limit);
-  if (found.length < limit || clauses.length === 1) return found;
-  // Full: re-ask the rules that came back short of their bound (the others have enough holders already).
-  const short = clauses.filter(
-    (clause) => found.filter((customer) => clause.values.includes(customer[clause.field] ?? '')).length < clause.limit,
-  );
-  await concurrently(...short.map((clause) => async () => found.push(...(await find(clause.filter, clause.limit)))));
+  if (found.length >= limit && clauses.length > 1) {
+    // Full: re-ask the rules that came back short of their bound (the others have enough holders already).
+    const short = clauses.filter(
+      (clause) => found.filter((customer) => clause.values.includes(customer[clause.field] ?? '')).length < clause.limit,
+    );
+    await concurrently(...short.map((clause) => async () => found.push(...(await find(clause.filter, clause.limit)))));
+  }
+  noteCrowdedKeys(clauses, found);
   return found;
+}
+
+/** Remembers the keys the lookup found at its bound for one value: more holders than it reads. */
+function noteCrowdedKeys(clauses: { field: (typeof duplicateKeyFields)[number]; values: string[] }[], found: KeyedCustomer[]): void {
+  for (const { field, values } of clauses) {
+    for (const value of values) {
+      const holders = new Set(found.filter((customer) => customer[field] === value).map((customer) => customer._id.toHexString()));
+      if (holders.size >= PARTNERS_PER_KEY + 1) rememberCrowded(`${ruleOfField[field]}:${value}`);
+    }
+  }
 }
 
 /**
@@ -104,7 +148,8 @@ export async function markWithPartners(customers: KeyedCustomer[], found: KeyedC
   const written = new Set(customers.map((customer) => customer._id.toHexString()));
   const marks: { key: string; member: KeyedCustomer; own: boolean }[] = [];
   for (const [key, members] of holders) {
-    if (!wanted.has(key) || members.size < 2) continue;
+    // A crowded key was not looked up (its group exists): its new holder is marked alone.
+    if (!wanted.has(key) || (members.size < 2 && !isCrowded(key))) continue;
     for (const member of [...members.values()].slice(0, PARTNERS_PER_KEY + customers.length)) {
       marks.push({ key, member, own: written.has(member._id.toHexString()) });
     }
