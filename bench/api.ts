@@ -15,6 +15,7 @@
 //   BENCH_EXTRAS=0               without them
 //   BENCH_ROUNDS=2               each scenario twice per target (A B, then B A) and averaged: for busy machines
 //   BENCH_CPU_PROF=dir           the service writes a V8 CPU profile there when it stops (see bench:profile)
+//   BENCH_POST_PHONE="+1 555 0100"  one phone for every POST /customers (each create a duplicate of all before it)
 //
 // The script builds the service (dist/, as in production), uses a fresh database and drops it at the end.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -173,7 +174,9 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
           name: `New Customer ${created}`,
           email: `new.${runId}.${size}.${created}.${randomBytes(4).toString('hex')}@example.com`,
           company: 'Bench Co',
-          phone: '+1 555 0100',
+          // Each create its own number, as new contacts mostly have: a number shared by every create makes each
+          // one a duplicate of all the others (the crowded-key case, measured on its own: BENCH_POST_PHONE).
+          phone: process.env.BENCH_POST_PHONE ?? `+1 212 ${String(created % 10_000_000).padStart(7, '0')}`,
         });
       },
     },

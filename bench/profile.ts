@@ -111,7 +111,7 @@ function targets(seeded: Seeded): Target[] {
           name: `New Customer ${created}`,
           email: `p.${runId}.${created}@example.com`,
           company: 'Bench Co',
-          phone: '+1 555 0100',
+          phone: process.env.BENCH_POST_PHONE ?? `+1 212 ${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
         });
       },
     },
