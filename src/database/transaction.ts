@@ -101,6 +101,7 @@ export async function inTransaction<T>(work: () => Promise<T>, options: Transact
   const deadline = Date.now() + RETRY_BUDGET_MS;
   for (let attempt = 1; ; attempt += 1) {
     const session = await mongoose.startSession();
+    let committing = false;
     try {
       session.startTransaction();
       const unit: UnitOfWork = queue ? { session, queued: [] } : { session };
@@ -108,17 +109,31 @@ export async function inTransaction<T>(work: () => Promise<T>, options: Transact
       const written = unit.queued ? queuedCollections(unit.queued) : [];
       written.forEach(countWrite);
       if (unit.queued && unit.queued.length > 0) await sendQueued(unit.queued, session);
+      committing = true;
       await commit(session);
       written.forEach(countWrite);
       return result;
     } catch (error) {
       if (session.inTransaction()) await session.abortTransaction().catch(() => undefined);
+      else if (committing) await endServerTransaction(session);
       if (attempt >= MAX_ATTEMPTS || Date.now() > deadline || !hasLabel(error, 'TransientTransactionError')) throw error;
     } finally {
       await session.endSession().catch(() => undefined);
     }
     await pause(attempt);
   }
+}
+
+/**
+ * After a refused commit the driver counts the transaction as ended, but the server may still hold it open, with
+ * its writes' locks, until its lifetime runs out: a retry of the same write would meet them as write conflicts.
+ * Killing the session (mongod's killSessions) aborts it now.
+ */
+async function endServerTransaction(session: ClientSession): Promise<void> {
+  await mongoose.connection.db
+    ?.admin()
+    .command({ killSessions: [session.id] })
+    .catch(() => undefined);
 }
 
 /** mongod's WriteConflict. */

@@ -44,6 +44,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (error instanceof mongoose.mongo.MongoServerError && typeof error.code === 'number' && serverUnavailableCodes.has(error.code))
     return true;
   if (isConnectionError(error)) return true;
+  // A transaction that kept meeting write conflicts until its retry budget ran out: busy, not wrong.
+  if (error instanceof mongoose.mongo.MongoError && error.hasErrorLabel('TransientTransactionError')) return true;
   if ('code' in error && typeof error.code === 'string' && socketErrorCodes.has(error.code)) return true;
   // With bufferCommands off, Mongoose refuses queries before (re)connection with a plain MongooseError.
   return error.name === 'MongooseError' && /before initial connection|Connection .* closed|client was closed/i.test(error.message);

@@ -78,6 +78,13 @@ describe('toAppError', () => {
     expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
   });
 
+  it('maps a transaction still meeting write conflicts after its retries (a transient label) to 503', () => {
+    const error = new mongoose.mongo.MongoServerError({ code: 112, errmsg: 'WriteConflict', errorLabels: ['TransientTransactionError'] });
+    expect(toAppError(error)).toMatchObject({ status: 503, code: 'DATABASE_UNAVAILABLE' });
+    const unlabelled = new mongoose.mongo.MongoServerError({ code: 112, errmsg: 'WriteConflict' });
+    expect(toAppError(unlabelled)).toMatchObject({ status: 500 });
+  });
+
   it('maps anything else to a generic 500', () => {
     expect(toAppError(new TypeError('x is undefined'))).toMatchObject({
       status: 500,
