@@ -182,9 +182,38 @@ def _with_existing_ids(container):
             container[field] = existing[kind]
 
 
+def _disposable_customer() -> str | None:
+    try:
+        return _reference_customer(_admin_token())
+    except (requests.RequestException, KeyError, ValueError):
+        return None
+
+
+# A merge's sources must be live customers other than the target, and `prefer` may name only one of them: rules no
+# schema can state. Well-formed source ids become customers created for the call (the merge trashes them, so
+# never the shared reference records), the same generated id the same customer (a repeat stays a repeat, for
+# its 400), and a well-formed `prefer` id one of those sources. Customers cannot merge: their pass is left alone.
+def _with_merge_sources(case):
+    body = case.body
+    if PRINCIPAL == "customer" or not isinstance(body, dict) or not isinstance(body.get("source_ids"), list):
+        return
+    fresh: dict = {}
+    for index, value in enumerate(body["source_ids"]):
+        if isinstance(value, str) and OBJECT_ID.match(value):
+            if value not in fresh:
+                fresh[value] = _disposable_customer() or value
+            body["source_ids"][index] = fresh[value]
+    prefer = body.get("prefer")
+    if isinstance(prefer, dict) and fresh:
+        for field, value in prefer.items():
+            if isinstance(value, str) and OBJECT_ID.match(value):
+                prefer[field] = fresh.get(value, next(iter(fresh.values())))
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     _with_existing_ids(case.body)
+    _with_merge_sources(case)
     _with_existing_ids(case.query)
     _with_reachable_url(case)
     _ordered_period(case)
