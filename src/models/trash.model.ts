@@ -19,8 +19,6 @@ const trashItemSchema = new mongoose.Schema(
     // The document exactly as it was stored (written and read with the driver, so its BSON types survive).
     record: { type: mongoose.Schema.Types.Mixed, required: true },
     deleted_at: { type: Date, required: true },
-    // A trashed customer's e-mail stays taken: creation, e-mail changes and imports look it up here.
-    email: { type: String, default: null },
   },
   { collection: 'trash_items', versionKey: false },
 );
@@ -28,7 +26,6 @@ const trashItemSchema = new mongoose.Schema(
 trashItemSchema.index({ deletion_id: 1 });
 // A record is in the trash at most once (a re-run of an interrupted deletion finds it there already).
 trashItemSchema.index({ record_id: 1, entity: 1 }, { unique: true });
-trashItemSchema.index({ email: 1 });
 trashItemSchema.index({ deleted_at: 1, _id: 1 });
 
 const deletionSchema = new mongoose.Schema(
@@ -71,7 +68,6 @@ export interface TrashItemRecord {
   record_id: Types.ObjectId;
   record: Record<string, unknown> & { _id: Types.ObjectId };
   deleted_at: Date;
-  email: string | null;
 }
 
 export interface DeletionSummary {

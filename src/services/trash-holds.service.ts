@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { currentSession, queueKeyFreeCheck, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
-import { HeldEmail, TrashItem, type TrashItemRecord } from '../models/trash.model';
+import { HeldEmail, TrashItem, type HeldEmailRecord } from '../models/trash.model';
 import { AppError } from '../utils/app-error';
 import type { Principal } from '../utils/principal';
 
@@ -11,21 +11,19 @@ import type { Principal } from '../utils/principal';
 
 // ---- the e-mails of trashed customers ----
 
-/** The trashed customer holding this e-mail, if any. */
+/** The trashed customer holding this e-mail, if any (its `held_emails` key, written with its trash item). */
 export async function trashedCustomerWithEmail(email: string): Promise<{ id: string; deletionId: string } | undefined> {
-  const item = await typedCollection<TrashItemRecord>(TrashItem).findOne({ email, entity: 'customer' }, sessionOption());
-  return item ? { id: item.record_id.toHexString(), deletionId: item.deletion_id } : undefined;
+  const held = await typedCollection<HeldEmailRecord>(HeldEmail).findOne({ _id: email }, sessionOption());
+  return held ? { id: held.customer.toHexString(), deletionId: held.deletion_id } : undefined;
 }
 
 /** The trashed customers holding any of these e-mails, by e-mail (an import's batch asks once). */
 export async function trashedCustomersWithEmails(emails: string[]): Promise<Map<string, { id: string; deletionId: string }>> {
   const found = new Map<string, { id: string; deletionId: string }>();
   if (emails.length === 0) return found;
-  const items = typedCollection<TrashItemRecord>(TrashItem).find(
-    { email: { $in: emails }, entity: 'customer' },
-    { projection: { email: 1, record_id: 1, deletion_id: 1 } },
-  );
-  for await (const item of items) if (item.email) found.set(item.email, { id: item.record_id.toHexString(), deletionId: item.deletion_id });
+  for await (const held of typedCollection<HeldEmailRecord>(HeldEmail).find({ _id: { $in: emails } })) {
+    found.set(held._id, { id: held.customer.toHexString(), deletionId: held.deletion_id });
+  }
   return found;
 }
 

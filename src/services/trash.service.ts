@@ -58,8 +58,7 @@ export interface RestoreResult {
 type Stored = Record<string, unknown> & { _id: Types.ObjectId };
 
 function trashItem(deletionId: string, entity: TrashEntity, record: Stored, at: Date): TrashItemRecord {
-  const email = entity === 'customer' && typeof record.email === 'string' ? record.email : null;
-  return { _id: new mongoose.Types.ObjectId(), deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at, email };
+  return { _id: new mongoose.Types.ObjectId(), deletion_id: deletionId, entity, record_id: record._id, record, deleted_at: at };
 }
 
 function summaryOf(input: TrashInput): DeletionSummary {
