@@ -9,7 +9,7 @@
 // keys, no marks), 5% of them a duplicate of the customer before, spread over the three rules; then the service's
 // own start-up backfill (backfillDuplicateKeys, run here against the same database) keys and marks them, and its
 // time is printed. The built service (dist/, rebuilt first) answers the pages: the first page, a page from a cursor
-// 90% deep in the key space, the first page of one rule, and a USER's first page (it owns 1 customer in 8).
+// 90% deep in the walk, the first page of one rule, and a USER's first page (it owns 1 customer in 8).
 // A fresh database, dropped at the end.
 import { execFileSync } from 'node:child_process';
 import { MongoClient, ObjectId, type Db } from 'mongodb';
@@ -137,7 +137,7 @@ async function main() {
       console.log(`  backfill: ${keyed} customers keyed in ${backfillSeconds.toFixed(1)} s; ${marks} duplicate marks`);
       const deep = await db
         .collection<{ key: string }>('duplicate_marks')
-        .find({}, { sort: { key: 1 }, skip: Math.floor(marks * 0.9), limit: 1, projection: { key: 1 } })
+        .find({}, { sort: { slot: 1, key: 1 }, skip: Math.floor(marks * 0.9), limit: 1, projection: { key: 1 } })
         .next();
       const pages: [string, string, string][] = [
         ['first page', '/customers/duplicates?limit=20', adminToken],

@@ -55,7 +55,8 @@ export const customerRoutes = [
     description:
       'Customers that share a normalised phone (E.164, national numbers read in `DEFAULT_PHONE_REGION`), e-mail (lower case; ' +
       'at gmail.com/googlemail.com without dots and `+tags`) or name within the same company (case and spaces ignored), ' +
-      'grouped by that key, in key order; keyset paging with `cursor` (`next_cursor`, also a `Link: rel="next"`). ' +
+      'grouped by that key, rule by rule (e-mail, name, phone) in a stable order; keyset paging with `cursor` (`next_cursor`, ' +
+      'also a `Link: rel="next"`). ' +
       'A page may hold fewer than `limit` groups and still have a next one. ADMIN and MANAGER see every group; a USER ' +
       'sees the groups of two or more customers it owns.',
     responses: {

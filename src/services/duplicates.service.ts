@@ -1,7 +1,7 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import mongoose, { type Types } from 'mongoose';
 import { companyKey, Customer, type CustomerRecord } from '../models/customer.model';
-import { DuplicateMark, type DuplicateMarkRecord, type DuplicateRule } from '../models/duplicate-mark.model';
+import { DuplicateMark, markSlot, type DuplicateMarkRecord, type DuplicateRule } from '../models/duplicate-mark.model';
 import { isDuplicateKey } from '../database/errors';
 import { concurrently, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
@@ -10,7 +10,7 @@ import { duplicateKeyFields, duplicateKeysFor, type DuplicateKeys } from '../uti
 // Likely duplicates (README "Duplicates"). Each customer stores its normalised keys (utils/duplicate-keys.ts).
 // Whenever a write sets them, one indexed lookup finds the other customers with an equal key, and when
 // there are any, every one of them is "marked" under that key in `duplicate_marks` (models/duplicate-mark.model.ts).
-// GET /customers/duplicates (duplicate-groups.service.ts) walks the marks in key order. The write path costs one
+// GET /customers/duplicates (duplicate-groups.service.ts) walks the marks by slot (a hash of the key). The write path costs one
 // lookup, sent together with the write's other side entries where the engine allows, and a write of marks only
 // when a duplicate exists.
 
@@ -172,7 +172,7 @@ export async function markWithPartners(customers: KeyedCustomer[], found: KeyedC
   for (const { key, member, own } of marks) {
     const _id = markId(key, member._id);
     if (!own && present.has(_id)) continue;
-    const mark = { key, customer: member._id, owner: member.owner ?? null, marked_at: now };
+    const mark = { key, slot: markSlot(key), customer: member._id, owner: member.owner ?? null, marked_at: now };
     operations.push({ updateOne: { filter: { _id }, update: own ? { $set: mark } : { $setOnInsert: mark }, upsert: true } });
   }
   if (operations.length === 0) return 0;

@@ -1,6 +1,8 @@
 import type { AnyBulkWriteOperation } from 'mongodb';
 import mongoose from 'mongoose';
 import { companyKey, Customer } from '../models/customer.model';
+import { DuplicateMark, markSlot, type DuplicateMarkRecord } from '../models/duplicate-mark.model';
+import { typedCollection } from '../database/typed-collection';
 import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { logger } from '../utils/logger';
 import { markDuplicates } from './duplicates.service';
@@ -75,9 +77,33 @@ export async function backfillDuplicateKeys(): Promise<number> {
   return updated;
 }
 
-/** The index the case-sensitive `company` filter used, replaced by (company_key, created_at, _id). */
-async function dropLegacyCompanyIndex(): Promise<void> {
-  await Customer.collection.dropIndex('company_1_created_at_1__id_1').catch((error: unknown) => {
+/**
+ * Duplicate marks written before marks had a slot get it (GET /customers/duplicates walks the slots): by a cursor
+ * and bulk updates, each setting the slot of the key it read.
+ */
+export async function backfillMarkSlots(): Promise<number> {
+  const marks = typedCollection<DuplicateMarkRecord>(DuplicateMark);
+  const cursor = marks.find<{ _id: string; key: string }>({ slot: { $exists: false } }, { projection: { key: 1 } }).batchSize(BATCH);
+  let updated = 0;
+  let batch: AnyBulkWriteOperation<DuplicateMarkRecord>[] = [];
+  const flush = async () => {
+    if (batch.length > 0) updated += (await marks.bulkWrite(batch, { ordered: false })).modifiedCount;
+    batch = [];
+  };
+  for await (const mark of cursor) {
+    batch.push({ updateOne: { filter: { _id: mark._id, key: mark.key }, update: { $set: { slot: markSlot(mark.key) } } } });
+    if (batch.length >= BATCH) await flush();
+  }
+  await flush();
+  return updated;
+}
+
+/**
+ * Indexes that newer ones replaced: the case-sensitive `company` filter's (now company_key, created_at, _id) and
+ * the duplicate marks' walk in key order (now by slot).
+ */
+async function dropLegacyIndex(collection: mongoose.mongo.Collection, name: string): Promise<void> {
+  await collection.dropIndex(name).catch((error: unknown) => {
     // 27 = IndexNotFound: already dropped, or never there. FerretDB says so in words.
     if (error instanceof mongoose.mongo.MongoServerError && (error.code === 27 || /not found|can't find/i.test(error.message))) return;
     throw error;
@@ -86,8 +112,11 @@ async function dropLegacyCompanyIndex(): Promise<void> {
 
 export async function runMigrations(): Promise<void> {
   const companyKeys = await backfillCompanyKeys();
-  await dropLegacyCompanyIndex();
+  await dropLegacyIndex(Customer.collection, 'company_1_created_at_1__id_1');
   if (companyKeys > 0) logger.info({ customers: companyKeys }, 'migration: company_key set on customers stored before it existed');
   const duplicateKeys = await backfillDuplicateKeys();
   if (duplicateKeys > 0) logger.info({ customers: duplicateKeys }, 'migration: duplicate keys set on customers stored before they existed');
+  const slots = await backfillMarkSlots();
+  for (const name of ['key_1_customer_1', 'owner_1_key_1_customer_1']) await dropLegacyIndex(DuplicateMark.collection, name);
+  if (slots > 0) logger.info({ marks: slots }, 'migration: slot set on duplicate marks stored before it existed');
 }

@@ -1,12 +1,12 @@
 import '../helpers/env/phone-region-de';
-import { beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it, jest } from '@jest/globals';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { Customer } from '../../src/models/customer.model';
 import { DuplicateMark } from '../../src/models/duplicate-mark.model';
 import { Deletion } from '../../src/models/trash.model';
 import { refreshDuplicateKeys } from '../../src/services/duplicates.service';
-import { backfillDuplicateKeys } from '../../src/services/migrations.service';
+import { backfillDuplicateKeys, backfillMarkSlots } from '../../src/services/migrations.service';
 import { buildTestApp } from '../helpers/app';
 import { createActors, createStaff, type Actor, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
@@ -210,7 +210,7 @@ describe('GET /customers/duplicates: groups follow writes', () => {
 });
 
 describe('GET /customers/duplicates: paging and scope', () => {
-  it('pages over groups in key order with next_cursor, never repeating one', async () => {
+  it('pages over groups with next_cursor in one stable order, never repeating one', async () => {
     for (const n of [1, 2, 3]) {
       await create({ email: `pager.${n}@gmail.com` });
       await create({ email: `pager${n}+again@googlemail.com` });
@@ -232,23 +232,66 @@ describe('GET /customers/duplicates: paging and scope', () => {
     expect(link).toMatch(/^<\/customers\/duplicates\?rule=email&limit=1&cursor=[\w-]+>; rel="next"$/);
     expect(seen).toEqual(expect.arrayContaining(['pager1@gmail.com', 'pager2@gmail.com', 'pager3@gmail.com']));
     expect(new Set(seen).size).toBe(seen.length);
-    expect([...seen].sort()).toEqual(seen);
     expect(seen.every((key) => key.includes('@'))).toBe(true);
+    // Pages of one group walk the same order as one page of them all.
+    expect((await allGroups(actors.admin, '&rule=email')).map((group) => group.key)).toEqual(seen);
+  });
+
+  it('walks narrow slot ranges, widening them, without missing or repeating a group', async () => {
+    const rows = ['name,email'];
+    for (let n = 0; n < 150; n += 1) rows.push(`Wide ${n},wide.${n}@gmail.com`, `Wide ${n} Again,wide${n}+x@googlemail.com`);
+    const res = await request(app)
+      .post('/import/customer_data')
+      .set(actors.manager.headers)
+      .set('Content-Type', 'text/csv')
+      .send(rows.join('\n'));
+    expect(res.body).toMatchObject({ inserted: 300, failed: 0 });
+    for (const n of [1, 2]) {
+      await create({ email: `narrow.${n}@gmail.com` }, actors.user);
+      await create({ email: `narrow${n}+y@googlemail.com` }, actors.user);
+    }
+    // A page sizes its ranges from the marks' count, read again once it is a minute old: two minutes on, from 300+.
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now + 120_000);
+    try {
+      for (const _ of [1, 2]) await request(app).get('/customers/duplicates?limit=1').set(actors.admin.headers);
+      const keys = (await allGroups(actors.admin, '&rule=email')).map((group) => group.key);
+      expect(keys).toEqual(expect.arrayContaining(Array.from({ length: 150 }, (_, n) => `wide${n}@gmail.com`)));
+      expect(new Set(keys).size).toBe(keys.length);
+      const paged: string[] = [];
+      let cursor: string | null = '';
+      for (let page = 0; page < 200 && cursor !== null; page += 1) {
+        const next: request.Response = await request(app)
+          .get(`/customers/duplicates?rule=email&limit=3${cursor}`)
+          .set(actors.admin.headers);
+        expect(next.status).toBe(200);
+        paged.push(...next.body.groups.map((group: Group) => group.key));
+        cursor = next.body.next_cursor === null ? null : `&cursor=${next.body.next_cursor}`;
+      }
+      expect(paged).toEqual(keys);
+      const users = (await allGroups(actors.user, '&rule=email')).map((group) => group.key);
+      expect(users).toEqual(expect.arrayContaining(['narrow1@gmail.com', 'narrow2@gmail.com']));
+    } finally {
+      clock.mockRestore();
+    }
   });
 
   it('shows at most 50 members of a large group, and pages past it', async () => {
     const members = [];
     for (let n = 0; n < 55; n += 1) members.push(await create({ phone: '+61 2 9374 4000' })); // a switchboard
-    const res = await request(app)
-      .get(`/customers/duplicates?rule=phone&limit=1&cursor=${Buffer.from('phone:+61293').toString('base64url')}`)
-      .set(actors.admin.headers);
-    expect(res.status).toBe(200);
-    expect(res.body.groups).toHaveLength(1);
-    expect(res.body.groups[0]).toMatchObject({ key: '+61293744000' });
-    expect(res.body.groups[0].customers).toHaveLength(50);
-    const next = await request(app)
-      .get(`/customers/duplicates?rule=phone&limit=1&cursor=${res.body.next_cursor}`)
-      .set(actors.admin.headers);
+    // Walk the phone groups one by one up to the switchboard's.
+    let res: request.Response | undefined;
+    let cursor = '';
+    for (let page = 0; page < 100 && res?.body.groups[0]?.key !== '+61293744000'; page += 1) {
+      res = await request(app).get(`/customers/duplicates?rule=phone&limit=1${cursor}`).set(actors.admin.headers);
+      expect(res.status).toBe(200);
+      cursor = `&cursor=${res.body.next_cursor}`;
+    }
+    expect(res?.body.groups).toHaveLength(1);
+    expect(res?.body.groups[0]).toMatchObject({ key: '+61293744000' });
+    expect(res?.body.groups[0].customers).toHaveLength(50);
+    const next = await request(app).get(`/customers/duplicates?rule=phone&limit=1${cursor}`).set(actors.admin.headers);
+    expect(next.status).toBe(200);
     expect(next.body.groups[0]?.key ?? null).not.toBe('+61293744000');
     expect(await DuplicateMark.countDocuments({ key: 'phone:+61293744000' })).toBe(55);
     // Behind the crowded phone key, an e-mail duplicate of one of its holders is still found.
@@ -283,6 +326,26 @@ describe('GET /customers/duplicates: paging and scope', () => {
     expect(groups).toEqual(byRule.flat());
   });
 
+  it('starts a rule from its first group when the cursor is of an earlier rule, and ends when of a later one', async () => {
+    const a = await create({ phone: '+91 98450 00077' });
+    await create({ phone: '+91 98450 00077' });
+    const emails = await request(app).get('/customers/duplicates?rule=email&limit=1').set(actors.admin.headers);
+    const phones = await request(app).get('/customers/duplicates?rule=phone&limit=100').set(actors.admin.headers);
+    expect(emails.body.next_cursor).toEqual(expect.any(String));
+    const fromEmail = await request(app)
+      .get(`/customers/duplicates?rule=phone&limit=100&cursor=${emails.body.next_cursor}`)
+      .set(actors.admin.headers);
+    expect(fromEmail.status).toBe(200);
+    expect(fromEmail.body.groups).toEqual(phones.body.groups);
+    expect(fromEmail.body.groups.some((group: Group) => group.customers.some((c) => c.id === a))).toBe(true);
+    const lastPhone = await request(app).get('/customers/duplicates?rule=phone&limit=1').set(actors.admin.headers);
+    const backwards = await request(app)
+      .get(`/customers/duplicates?rule=email&limit=100&cursor=${lastPhone.body.next_cursor}`)
+      .set(actors.admin.headers);
+    expect(backwards.status).toBe(200);
+    expect(backwards.body).toEqual({ groups: [], next_cursor: null });
+  });
+
   it("hands a deleted USER's groups to the user who takes over its customers", async () => {
     const leaving = await createStaff(app, actors.admin, 'USER', 'leaving');
     const a = await create({ phone: '+91 98450 00009' }, leaving);
@@ -294,7 +357,13 @@ describe('GET /customers/duplicates: paging and scope', () => {
   });
 
   it('answers 400 for a bad rule, limit or cursor', async () => {
-    for (const query of ['rule=fax', 'limit=0', 'limit=101', 'cursor=not!base64', `cursor=${Buffer.from('zip:1').toString('base64url')}`]) {
+    const cursors = [
+      'zip:1',
+      'phone:+61293', // a key, not a position
+      'phone:00000000000g:', // not a slot
+      'phone:000000000000:+61293744000', // a key out of its slot
+    ].map((text) => `cursor=${Buffer.from(text).toString('base64url')}`);
+    for (const query of ['rule=fax', 'limit=0', 'limit=101', 'cursor=not!base64', ...cursors]) {
       const res = await request(app).get(`/customers/duplicates?${query}`).set(actors.admin.headers);
       expect(res.status).toBe(400);
       expect(res.body.code).toBeDefined();
@@ -303,6 +372,17 @@ describe('GET /customers/duplicates: paging and scope', () => {
 });
 
 describe('refreshDuplicateKeys and the start-up backfill', () => {
+  it('gives marks stored before marks had a slot their slot, and their groups come back', async () => {
+    const a = await create({ email: 'slotless.one@gmail.com' });
+    const b = await create({ email: 'slotlessone+x@googlemail.com' });
+    expect(ids(await groupOf(a, 'email'))).toEqual([a, b].sort());
+    await DuplicateMark.collection.updateMany({ key: 'email:slotlessone@gmail.com' }, { $unset: { slot: '' } });
+    expect(await groupOf(a, 'email')).toBeUndefined();
+    expect(await backfillMarkSlots()).toBe(2);
+    expect(ids(await groupOf(a, 'email'))).toEqual([a, b].sort());
+    expect(await backfillMarkSlots()).toBe(0);
+  });
+
   it('recomputes the keys and marks of customers changed outside the customer routes', async () => {
     const a = await create({ phone: '+31 20 555 0101' });
     const b = await create({ phone: '+31 20 555 0199' });
