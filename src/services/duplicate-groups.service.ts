@@ -5,6 +5,7 @@ import { DuplicateMark, type DuplicateMarkRecord, type DuplicateRule } from '../
 import { typedCollection } from '../database/typed-collection';
 import { AppError } from '../utils/app-error';
 import { can, type Principal } from '../utils/principal';
+import { settleDuplicateMarks } from './duplicate-marker.service';
 
 // GET /customers/duplicates: the groups of likely duplicates, in key order, from `duplicate_marks` (written by
 // duplicates.service.ts whenever a write finds a shared key). A page reads marks after the cursor on the
@@ -150,6 +151,7 @@ export async function listDuplicateGroups(
   query: { limit: number; cursor?: string; rule?: DuplicateRule },
   principal: Principal,
 ): Promise<DuplicateGroupsPage> {
+  await settleDuplicateMarks(); // this instance's own writes, still queued for marking, are seen
   const owner = can(principal, 'customers:duplicates-all') ? undefined : new mongoose.Types.ObjectId(principal.id);
   let after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   const groups: DuplicateGroup[] = [];
