@@ -13,6 +13,7 @@ import { runMigrations } from './services/migrations.service';
 import { startOutboxWorker, type OutboxWorker } from './services/outbox.worker';
 import { failStaleJobs, failStaleReverts, startStaleJobSweeper } from './services/customer-import';
 import { startTrashPurger } from './services/trash-admin.service';
+import { settleDuplicateMarks } from './services/duplicate-marker.service';
 import { logger } from './utils/logger';
 
 async function listen(loweredThreads: number): Promise<Server> {
@@ -76,6 +77,7 @@ interface Running {
 async function shutdown({ server, connecting, ready, embedded }: Running, signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
   connecting.abort();
+  const deadline = Date.now() + config.http.shutdownTimeoutMs;
   const forced = setTimeout(() => {
     logger.warn('grace period over: closing remaining connections');
     server.closeAllConnections();
@@ -87,6 +89,8 @@ async function shutdown({ server, connecting, ready, embedded }: Running, signal
     server.closeIdleConnections();
   });
   clearTimeout(forced);
+  // Marks the finished requests queued are written before the database closes, within what is left of the grace period.
+  await settleWithin(deadline);
   const outboxWorker = await ready;
   // The worker finishes the attempts it holds and records their outcome before the database closes.
   await outboxWorker?.stop().catch((error: unknown) => logger.warn({ err: error }, 'outbox worker stop failed'));
@@ -94,6 +98,17 @@ async function shutdown({ server, connecting, ready, embedded }: Running, signal
   await embedded?.stop().catch((error: unknown) => logger.warn({ err: error }, 'embedded database stop failed'));
   logger.info('stopped');
   process.exit(0);
+}
+
+/** settleDuplicateMarks, unless the deadline comes first (then logged: those groups appear at a later write). */
+async function settleWithin(deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, deadline - Date.now()));
+  });
+  const outcome = await Promise.race([settleDuplicateMarks(), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') logger.warn('grace period over: duplicate marks still queued are not written');
 }
 
 async function main(): Promise<void> {

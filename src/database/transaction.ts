@@ -54,6 +54,14 @@ export function sessionOption(): { session?: ClientSession } {
   return store ? { session: store.session } : {};
 }
 
+/**
+ * Runs `work` (and everything it schedules: timers, promises) outside any transaction, e.g. background work a
+ * request hands over, which must not pick up that request's session once it has ended.
+ */
+export function outsideTransaction<T>(work: () => T): T {
+  return sessions.exit(work);
+}
+
 // A write conflict with a concurrent transaction is retried, after a short random pause that grows, for
 // at most RETRY_BUDGET_MS; an unreachable server is not retried (the request answers 503 within the usual
 // timeout rather than after the driver's own withTransaction has retried for two minutes).

@@ -14,7 +14,7 @@ import { concurrently, inTransaction } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed } from './trash-holds.service';
-import { markDuplicates } from './duplicates.service';
+import { queueDuplicateMarks } from './duplicate-marker.service';
 import { duplicateKeysFor } from '../utils/duplicate-keys';
 import { insertedFirst } from '../database/unique-insert';
 import * as activity from './activity.service';
@@ -146,7 +146,7 @@ export async function signupCustomer(input: SignupCustomerBody) {
     await notify.signupForExistingContact(existing);
     return new mongoose.Types.ObjectId().toHexString();
   }
-  return inTransaction(async () => {
+  const record = await inTransaction(async () => {
     const customer = await Customer.create({
       ...fields,
       password_hash: passwordHash,
@@ -155,20 +155,22 @@ export async function signupCustomer(input: SignupCustomerBody) {
       company_key: companyKey(fields.company),
       ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
     });
-    const record = customer.toObject<CustomerRecord>();
-    const id = record._id.toHexString();
+    const created = customer.toObject<CustomerRecord>();
+    const id = created._id.toHexString();
     // A customer in the trash keeps its e-mail (checked after the insert: see services/trash.service.ts).
-    await assertEmailNotTrashed(fields.email, undefined, () => Customer.collection.deleteOne({ _id: record._id }));
+    await assertEmailNotTrashed(fields.email, undefined, () => Customer.collection.deleteOne({ _id: created._id }));
     await concurrently(
-      () => applyCustomerChanges([{ before: null, after: record }]),
-      () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, record),
-      () => notify.customerSignedUp(record),
-      () => markDuplicates([record]),
+      () => applyCustomerChanges([{ before: null, after: created }]),
+      () => activity.recordChange({ type: 'customer', id, role: 'CUSTOMER' }, 'customer', null, created),
+      () => notify.customerSignedUp(created),
     );
-    return id;
+    return created;
   }).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', fields.email, undefined);
   });
+  // Committed: its likely duplicates are marked by the next flush, out of the request's path (duplicate-marker).
+  queueDuplicateMarks([record]);
+  return record._id.toHexString();
 }
 
 const badCredentials = () => new AppError(401, 'INVALID_CREDENTIALS', 'Invalid email or password');

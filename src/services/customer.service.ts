@@ -10,7 +10,6 @@ import {
 } from '../models/customer.model';
 import type { CreateCustomerBody, CustomerFilters, ListCustomersQuery, UpdateCustomerBody } from '../schemas/customer.schema';
 import { AppError } from '../utils/app-error';
-import { logger } from '../utils/logger';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
@@ -27,7 +26,8 @@ import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
 import { trashRecords } from './trash.service';
-import { duplicatePartners, markDuplicates, markWithPartners, type KeyedCustomer } from './duplicates.service';
+import type { KeyedCustomer } from './duplicates.service';
+import { queueDuplicateMarks } from './duplicate-marker.service';
 import { duplicateKeyChanges, duplicateKeyFields, duplicateKeysFor } from '../utils/duplicate-keys';
 import { assertStaffUser } from './user.service';
 
@@ -97,11 +97,6 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
   // The record is built from the checked body without a Mongoose document (newCustomerRecord) and inserted with
   // the driver: a document's construction and validation cost POST more than any of its inserts.
   const record = newCustomerRecord({ ...fields, owner: ownerId ?? principal.id, password_hash: passwordHash }, new Date());
-  // Likely duplicates are looked up beside the transaction, not in it (a read of other customers), and marked
-  // after the commit, only where a key is shared: the create's round trips stay those of its writes. (Handled
-  // here too, so a create that fails first leaves no unhandled rejection behind.)
-  const partners = duplicatePartners([record]);
-  partners.catch(() => undefined);
   // The record and its side entries are inserts that read nothing back: queued, they reach the server as one
   // command with the commit where the engine allows.
   const created = await inTransaction(
@@ -123,12 +118,8 @@ export async function createCustomer(input: CreateCustomerBody, principal: Princ
     if (isDuplicateKey(error)) await assertEmailNotTrashed(fields.email, principal);
     throw await duplicateEmailError(error, 'customer', fields.email, principal);
   });
-  // The customer exists now: marks that cannot be written are logged (the group appears at either one's next write).
-  await partners
-    .then((found) => markWithPartners([record], found))
-    .catch((error: unknown) =>
-      logger.warn({ err: error, customer: record._id.toHexString() }, 'duplicate marks of a new customer not written'),
-    );
+  // Committed: its likely duplicates are marked by the next flush, out of the request's path (duplicate-marker).
+  queueDuplicateMarks([record]);
   return created;
 }
 
@@ -181,7 +172,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
   setSearchFields({ set, unset }, changes, current);
   const keysChanged = setDuplicateKeys({ set, unset }, changes, current);
 
-  return inTransaction(async () => {
+  const { view, keyed } = await inTransaction(async () => {
     // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction).
     // Without a projection, which FerretDB 1.x cannot apply in findAndModify: every `select: false` field is named
     // (leaving one out makes Mongoose send one), and all of them are dropped here.
@@ -200,13 +191,15 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       () => applyCustomerChanges([{ before: current, after: updated }]),
       () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
       () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
-      // Marks of keys it no longer holds are left to the page that meets them (it drops them): one command less here.
-      () => (keysChanged || changes.owner_id !== undefined ? markDuplicates([keyed]) : Promise.resolve()),
     );
-    return customerView(updated);
+    return { view: customerView(updated), keyed };
   }).catch(async (error: unknown) => {
     throw await duplicateEmailError(error, 'customer', changes.email, principal);
   });
+  // Committed: new keys or a new owner are marked by the next flush (duplicate-marker). Marks of keys it no longer
+  // holds are left to the page that meets them (it drops them).
+  if (keysChanged || changes.owner_id !== undefined) queueDuplicateMarks([keyed]);
+  return view;
 }
 
 /** The stored search fields (company key, search terms) of the customer after `changes`, into the update's `$set`/`$unset`. */

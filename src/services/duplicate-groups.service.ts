@@ -12,6 +12,7 @@ import {
 import { typedCollection } from '../database/typed-collection';
 import { AppError } from '../utils/app-error';
 import { can, type Principal } from '../utils/principal';
+import { settleDuplicateMarks } from './duplicate-marker.service';
 
 // GET /customers/duplicates: the groups of likely duplicates from `duplicate_marks` (written by
 // duplicates.service.ts whenever a write finds a shared key). Each mark carries a `slot`: its rule and a 48-bit hash
@@ -223,6 +224,7 @@ export async function listDuplicateGroups(
   query: { limit: number; cursor?: string; rule?: DuplicateRule },
   principal: Principal,
 ): Promise<DuplicateGroupsPage> {
+  await settleDuplicateMarks(); // this instance's own writes, still queued for marking, are seen
   const owner = can(principal, 'customers:duplicates-all') ? undefined : new mongoose.Types.ObjectId(principal.id);
   let at: Position | undefined = query.cursor === undefined ? { rule: query.rule ?? 'email', slot: 0 } : decodeCursor(query.cursor);
   // A cursor of another rule than the one asked for: that rule's first slot if it comes later, nothing if earlier.

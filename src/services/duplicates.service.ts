@@ -10,9 +10,10 @@ import { duplicateKeyFields, duplicateKeysFor, type DuplicateKeys } from '../uti
 // Likely duplicates (README "Duplicates"). Each customer stores its normalised keys (utils/duplicate-keys.ts).
 // Whenever a write sets them, one indexed lookup finds the other customers with an equal key, and when
 // there are any, every one of them is "marked" under that key in `duplicate_marks` (models/duplicate-mark.model.ts).
-// GET /customers/duplicates (duplicate-groups.service.ts) walks the marks by slot (a hash of the key). The write path costs one
-// lookup, sent together with the write's other side entries where the engine allows, and a write of marks only
-// when a duplicate exists.
+// GET /customers/duplicates (duplicate-groups.service.ts) walks the marks by slot (a hash of the key). Marking costs
+// one lookup, and a write of marks only when a duplicate exists; the customer routes' writes queue it after their
+// commit (duplicate-marker.service.ts, which batches concurrent writes), imports and restores call it with their
+// batches.
 
 /** What marking reads and writes of a customer. */
 export type KeyedCustomer = { [field in keyof DuplicateKeys]?: string | null } & { _id: Types.ObjectId; owner?: Types.ObjectId | null };
@@ -128,13 +129,8 @@ export async function markDuplicates(customers: KeyedCustomer[]): Promise<number
   return markWithPartners(customers, await customersSharingKeys(customers));
 }
 
-/** The other customers sharing a key with these, as markWithPartners takes them (a read only: no transaction needed). */
-export function duplicatePartners(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
-  return customers.length === 0 ? Promise.resolve([]) : customersSharingKeys(customers);
-}
-
-/** markDuplicates with the lookup already made (duplicatePartners), e.g. beside the write's transaction. */
-export async function markWithPartners(customers: KeyedCustomer[], found: KeyedCustomer[]): Promise<number> {
+/** markDuplicates once the lookup is made: `found` are the holders of the keys of `customers` it read. */
+async function markWithPartners(customers: KeyedCustomer[], found: KeyedCustomer[]): Promise<number> {
   if (customers.length === 0) return 0;
   const holders = new Map<string, Map<string, KeyedCustomer>>();
   for (const customer of [...customers, ...found]) {

@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import { config } from '../../src/config/env';
 import { connectWithRetry, prepareDatabase } from '../../src/database/connect';
 import { markSetupDone } from '../../src/services/health.service';
+import { settleDuplicateMarks } from '../../src/services/duplicate-marker.service';
 import { createLogger } from '../../src/utils/logger';
 
 export function testMongoUri(): string {
@@ -54,6 +55,8 @@ export function useTestDatabase(options: { uri?: () => string } = {}): { dbName:
     markSetupDone();
   });
   afterAll(async () => {
+    // Marks the file's last writes queued are written before the database goes, not into a dropped or closed one.
+    await settleDuplicateMarks();
     if (dropsDatabases() && mongoose.connection.readyState === mongoose.ConnectionStates.connected) {
       await mongoose.connection.dropDatabase().catch(() => undefined);
     }
@@ -63,6 +66,8 @@ export function useTestDatabase(options: { uri?: () => string } = {}): { dbName:
 }
 
 export async function clearCollections(): Promise<void> {
+  // A flush still running would write marks into the next test's empty collections.
+  await settleDuplicateMarks();
   const db = mongoose.connection.db;
   if (!db) return;
   for (const collection of await db.collections()) await collection.deleteMany({});

@@ -1,0 +1,109 @@
+import { MongoError } from 'mongodb';
+import { outsideTransaction } from '../database/transaction';
+import { logger } from '../utils/logger';
+import { markDuplicates, type KeyedCustomer } from './duplicates.service';
+
+// Marks of likely duplicates for the customer routes' writes (create, sign-up, update), written after the request's
+// commit and out of its path (README "Duplicates"). A write queues the customers it committed and answers; one
+// flush at a time looks them all up and marks them (duplicates.service.ts markDuplicates), so under load
+// concurrent creates share one lookup and one bulkWrite instead of paying two commands each (issue 17: POST fell
+// from 0.82 to 0.54 of the bare driver with them in the request). Reads of groups on this instance settle the
+// queue first (read-your-writes); other instances see a group once the flush is done, a few ms after the write.
+// Imports, restores, merges and the start-up backfill batch their own marks and do not come here.
+
+/** A customer waiting for a flush, numbered in the order queued. */
+interface Queued {
+  customer: KeyedCustomer;
+  seq: number;
+}
+/** Customers waiting for a flush, by id, in the order queued: one queued twice is marked with its latest keys. */
+const pending = new Map<string, Queued>();
+/** The number of the last customer queued, and of the last one flushed (every one before it is flushed too). */
+let queuedSeq = 0;
+let flushedSeq = 0;
+/** Whether flushes are running or scheduled (one at a time: the next one starts when this one ends). */
+let draining = false;
+/** settleDuplicateMarks callers, each waiting for the customers queued up to `seq`. */
+const settlers: { seq: number; resolve: () => void }[] = [];
+/**
+ * Customers one flush marks at most (the rest go to the next): a lookup's `$in` and its bound grow with the batch,
+ * and a burst of thousands of creates should not make one command of them.
+ */
+const MAX_BATCH = 500;
+/** Ids a failure names at most in its log line. */
+const LOGGED_IDS = 20;
+
+/**
+ * Queues marks for customers already written and committed, with their current keys and owner, and returns at
+ * once: the next flush marks them. Never call it inside a transaction, where the customer may still roll back.
+ */
+export function queueDuplicateMarks(customers: KeyedCustomer[]): void {
+  if (customers.length === 0) return;
+  for (const { _id, owner, phone_key, email_key, name_key } of customers) {
+    const id = _id.toHexString();
+    // Re-inserted at the end: the order stays that of the numbers. Only what marking reads is kept (not a record's
+    // password hash or address).
+    pending.delete(id);
+    pending.set(id, { customer: { _id, owner, phone_key, email_key, name_key }, seq: (queuedSeq += 1) });
+  }
+  if (draining) return;
+  draining = true;
+  // Outside any transaction: the caller may run in one (its session ends before the flush starts).
+  outsideTransaction(() => setImmediate(() => void drain()));
+}
+
+/** Resolves once everything queued before the call has been flushed (marked, or its failure logged). */
+export function settleDuplicateMarks(): Promise<void> {
+  if (flushedSeq >= queuedSeq) return Promise.resolve();
+  const seq = queuedSeq;
+  return new Promise((resolve) => settlers.push({ seq, resolve }));
+}
+
+/**
+ * Flushes, one after the other, until nothing is pending. Each starts on a later turn of the event loop than the
+ * write that queued it, so that the writes answering together (and one request's own customers) share its batch.
+ */
+async function drain(): Promise<void> {
+  while (pending.size > 0) {
+    const batch = [...pending.values()].slice(0, MAX_BATCH);
+    for (const { customer } of batch) pending.delete(customer._id.toHexString());
+    const customers = batch.map(({ customer }) => customer);
+    await markDuplicates(customers).then(
+      () => undefined,
+      (error: unknown) => logFailure(error, customers),
+    );
+    // Every customer numbered before the batch's last was in this batch or an earlier one (or queued again since).
+    flushedSeq = pending.size === 0 ? queuedSeq : (batch.at(-1)?.seq ?? flushedSeq);
+    releaseSettlers();
+    if (pending.size > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  draining = false;
+}
+
+function releaseSettlers(): void {
+  for (let n = settlers.length - 1; n >= 0; n -= 1) {
+    const settler = settlers[n];
+    if (settler && settler.seq <= flushedSeq) {
+      settlers.splice(n, 1);
+      settler.resolve();
+    }
+  }
+}
+
+/**
+ * A flush that failed: the customers exist, only their marks are missing, and the group appears at either one's
+ * next write (or refreshDuplicateKeys). Logged by name and code only: a write error's message and details quote
+ * the marks' keys, which are phone numbers, e-mails and names.
+ */
+function logFailure(error: unknown, batch: KeyedCustomer[]): void {
+  const name = error instanceof Error ? error.name : typeof error;
+  const code = error instanceof MongoError ? error.code : undefined;
+  logger.warn(
+    {
+      error: { name, code },
+      customers: batch.length,
+      ids: batch.slice(0, LOGGED_IDS).map((customer) => customer._id.toHexString()),
+    },
+    'duplicate marks not written',
+  );
+}
