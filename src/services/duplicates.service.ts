@@ -100,9 +100,10 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
   const found = await find(clauses.length === 1 ? (clauses[0]?.filter ?? {}) : { $or: clauses.map((clause) => clause.filter) }, limit);
   if (found.length >= limit && clauses.length > 1) {
     // Full: re-ask the rules that came back short of their bound (the others have enough holders already).
-    const short = clauses.filter(
-      (clause) => found.filter((customer) => clause.values.includes(customer[clause.field] ?? '')).length < clause.limit,
-    );
+    const short = clauses.filter((clause) => {
+      const asked = new Set(clause.values);
+      return found.filter((customer) => asked.has(customer[clause.field] ?? '')).length < clause.limit;
+    });
     await concurrently(...short.map((clause) => async () => found.push(...(await find(clause.filter, clause.limit)))));
   }
   noteCrowdedKeys(clauses, found);
@@ -111,11 +112,18 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
 
 /** Remembers the keys the lookup found at its bound for one value: more holders than it reads. */
 function noteCrowdedKeys(clauses: { field: (typeof duplicateKeyFields)[number]; values: string[] }[], found: KeyedCustomer[]): void {
+  // One pass over what was found (an import batch asks for a thousand values at once: not a pass per value).
   for (const { field, values } of clauses) {
-    for (const value of values) {
-      const holders = new Set(found.filter((customer) => customer[field] === value).map((customer) => customer._id.toHexString()));
-      if (holders.size >= PARTNERS_PER_KEY + 1) rememberCrowded(`${ruleOfField[field]}:${value}`);
+    const asked = new Set(values);
+    const holders = new Map<string, Set<string>>();
+    for (const customer of found) {
+      const value = customer[field];
+      if (typeof value !== 'string' || !asked.has(value)) continue;
+      const ids = holders.get(value) ?? new Set<string>();
+      ids.add(customer._id.toHexString());
+      holders.set(value, ids);
     }
+    for (const [value, ids] of holders) if (ids.size >= PARTNERS_PER_KEY + 1) rememberCrowded(`${ruleOfField[field]}:${value}`);
   }
 }
 
