@@ -28,7 +28,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { httpClient, percentile } from './lib/http';
 import { cpuTimeMs, root, signInAs, startNodeArgs } from './lib/service';
-import { describeEngine } from './lib/engine';
+import { inspectEngine } from './lib/engine';
 import { epoch, seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
@@ -413,10 +413,10 @@ function printTables(rows: Row[]) {
 }
 
 async function main() {
-  const engine = await describeEngine(mongoUri);
-  console.log(`engine: ${engine}`);
+  const engine = await inspectEngine(mongoUri);
+  console.log(`engine: ${engine.description}`);
   // baseline+tx commits in a transaction: only where the engine has them (FerretDB's refusal made it answer 500).
-  const transactional = engine.includes('transactions');
+  const transactional = engine.transactions;
   console.log(
     `bench:api — sizes ${sizes.join(', ')}; ${seconds} s per scenario at ${connections} connections; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'})`,
   );

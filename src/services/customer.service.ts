@@ -26,7 +26,7 @@ import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
 import { trashRecords } from './trash.service';
-import type { KeyedCustomer } from './duplicates.service';
+import { keyedCustomer } from './duplicates.service';
 import { queueDuplicateMarks } from './duplicate-marker.service';
 import { duplicateKeyChanges, duplicateKeyFields, duplicateKeysFor } from '../utils/duplicate-keys';
 import { assertStaffUser } from './user.service';
@@ -245,11 +245,6 @@ function setDuplicateKeys(
   Object.assign(fields.set, keys.set);
   Object.assign(fields.unset, keys.unset);
   return true;
-}
-
-function keyedCustomer(customer: CustomerRecord): KeyedCustomer {
-  const { _id, owner, phone_key, email_key, name_key } = customer;
-  return { _id, owner, phone_key, email_key, name_key };
 }
 
 export async function deleteCustomer(id: string, cascade: boolean, principal: Principal) {

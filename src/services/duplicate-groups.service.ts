@@ -67,11 +67,10 @@ function ruleOf(key: string): DuplicateRule {
   throw new Error(`duplicate mark with an unknown rule: ${rule}`);
 }
 
-const slotNumber = (mark: Pick<DuplicateMarkRecord, 'slot'>) => parseInt(mark.slot.slice(mark.slot.indexOf(':') + 1), 16);
-
 /** The position just past a group's key. */
 function pastKey(key: string): Position {
-  return { rule: ruleOf(key), slot: slotNumber({ slot: markSlot(key) }), after: key };
+  const slot = markSlot(key);
+  return { rule: ruleOf(key), slot: parseInt(slot.slice(slot.indexOf(':') + 1), 16), after: key };
 }
 
 /** The cursor of the page after the group of this key (the bench makes one to start deep in the walk). */
@@ -133,7 +132,7 @@ interface Slice {
   groups: Map<string, DuplicateMarkRecord[]>;
   /** Where the next slice starts; undefined: nothing left. */
   next: Position | undefined;
-  /** Marks read, over how many slots: what the next range's width follows. */
+  /** Marks read: the next range's width follows it. */
   read: number;
 }
 

@@ -1,7 +1,7 @@
 import { MongoError } from 'mongodb';
 import { outsideTransaction } from '../database/transaction';
 import { logger } from '../utils/logger';
-import { markDuplicates, type KeyedCustomer } from './duplicates.service';
+import { keyedCustomer, markDuplicates, type KeyedCustomer } from './duplicates.service';
 
 // Marks of likely duplicates for the customer routes' writes (create, sign-up, update), written after the request's
 // commit and out of its path (README "Duplicates"). A write queues the customers it committed and answers; one
@@ -49,18 +49,21 @@ const LOGGED_IDS = 20;
  */
 export function queueDuplicateMarks(customers: KeyedCustomer[]): void {
   if (customers.length === 0) return;
-  for (const { _id, owner, phone_key, email_key, name_key } of customers) {
-    const id = _id.toHexString();
-    // Re-inserted at the end: the order stays that of the numbers. Only what marking reads is kept (not a record's
-    // password hash or address).
+  for (const customer of customers) {
+    const id = customer._id.toHexString();
+    // Re-inserted at the end: the order stays that of the numbers.
     pending.delete(id);
-    pending.set(id, { customer: { _id, owner, phone_key, email_key, name_key }, seq: (queuedSeq += 1) });
+    pending.set(id, { customer: keyedCustomer(customer), seq: (queuedSeq += 1) });
   }
   if (draining) return;
   draining = true;
-  // Outside any transaction: the caller may run in one (its session ends before the flush starts).
+  scheduleFlush(FLUSH_DELAY_MS);
+}
+
+/** The next flush, in `ms`. Outside any transaction: the caller may run in one (its session ends before then). */
+function scheduleFlush(ms: number): void {
   outsideTransaction(() => {
-    scheduled = setTimeout(startDrain, FLUSH_DELAY_MS);
+    scheduled = setTimeout(startDrain, ms);
     scheduled.unref();
   });
 }
@@ -106,11 +109,7 @@ async function drain(): Promise<void> {
   // The next flush waits FLUSH_SHARE times as long as this one took (at least FLUSH_DELAY_MS), unless a read of
   // groups is waiting: marking takes at most a fifth of the database's time where its lookup is slow (FerretDB 1.24
   // scans the collection for it: ~0.8 s at 10k customers), and costs creates nothing more where it is fast.
-  const pause = settlers.length > 0 ? 0 : Math.max(FLUSH_DELAY_MS, FLUSH_SHARE * (Date.now() - started));
-  outsideTransaction(() => {
-    scheduled = setTimeout(startDrain, pause);
-    scheduled.unref();
-  });
+  scheduleFlush(settlers.length > 0 ? 0 : Math.max(FLUSH_DELAY_MS, FLUSH_SHARE * (Date.now() - started)));
 }
 
 function releaseSettlers(): void {

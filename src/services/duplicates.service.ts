@@ -54,6 +54,11 @@ function rememberCrowded(key: string): void {
   crowdedKeys.set(key, Date.now() + CROWDED_KEY_TTL_MS);
 }
 
+/** Only what marking reads of a customer record (not its password hash or address). */
+export function keyedCustomer({ _id, owner, phone_key, email_key, name_key }: KeyedCustomer): KeyedCustomer {
+  return { _id, owner, phone_key, email_key, name_key };
+}
+
 export function markKeysOf(customer: KeyedCustomer): string[] {
   const keys: string[] = [];
   for (const field of duplicateKeyFields) {
