@@ -52,10 +52,11 @@ customerSchema.index({ status: 1, created_at: 1, _id: 1 });
 customerSchema.index({ owner: 1, created_at: 1, _id: 1 });
 customerSchema.index({ company_key: 1, created_at: 1, _id: 1 });
 customerSchema.index({ search_terms: 1 });
-// One equality lookup per rule finds a written customer's likely duplicates (services/duplicates.service.ts).
-customerSchema.index({ phone_key: 1 });
-customerSchema.index({ email_key: 1 });
-customerSchema.index({ name_key: 1 });
+// One equality lookup per rule finds a written customer's likely duplicates (services/duplicates.service.ts). With
+// `_id` in the key the lookup leaves out the customers it is asked for on the index alone, without reading them.
+customerSchema.index({ phone_key: 1, _id: 1 });
+customerSchema.index({ email_key: 1, _id: 1 });
+customerSchema.index({ name_key: 1, _id: 1 });
 
 export type CustomerFields = InferSchemaType<typeof customerSchema>;
 export type CustomerRecord = CustomerFields & { _id: Types.ObjectId };

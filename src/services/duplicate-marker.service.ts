@@ -1,7 +1,7 @@
 import { MongoError } from 'mongodb';
 import { outsideTransaction } from '../database/transaction';
 import { logger } from '../utils/logger';
-import { keyedCustomer, markDuplicates, type KeyedCustomer } from './duplicates.service';
+import { keyedCustomer, lookupScansCollection, markDuplicates, type KeyedCustomer } from './duplicates.service';
 
 // Marks of likely duplicates for the customer routes' writes (create, sign-up, update), written after the request's
 // commit and out of its path (README "Duplicates"). A write queues the customers it committed and answers; one
@@ -9,6 +9,8 @@ import { keyedCustomer, markDuplicates, type KeyedCustomer } from './duplicates.
 // concurrent creates share one lookup and one bulkWrite instead of paying two commands each (issue 17: POST fell
 // from 0.82 to 0.54 of the bare driver with them in the request). Reads of groups on this instance settle the
 // queue first (read-your-writes); other instances see a group once the flush is done, a few ms after the write.
+// Where the engine answers the lookup by scanning the collection (FerretDB 1.24: ~0.5–1 s at 10k customers, and a
+// scan in a burst of creates cost POST a third of its rate), flushes wait for a pause in the writes instead.
 // Imports, restores, merges and the start-up backfill batch their own marks and do not come here.
 
 /** A customer waiting for a flush, numbered in the order queued. */
@@ -33,6 +35,13 @@ let scheduled: NodeJS.Timeout | undefined;
 const FLUSH_DELAY_MS = 10;
 /** A flush's time, times this, is the least wait before the next one (see drain). */
 const FLUSH_SHARE = 4;
+/** Where the lookup scans: how long no customer may have been queued before a flush starts (a pause in writes)… */
+const LULL_MS = 1000;
+/** …and how long the oldest waits at most, when the writes never pause (other instances see its group this late). */
+const MAX_WAIT_MS = 60_000;
+/** When the last customer was queued, and when the oldest still pending was (for the waits above). */
+let lastQueuedAt = 0;
+let backlogSince = 0;
 /** settleDuplicateMarks callers, each waiting for the customers queued up to `seq`. */
 const settlers: { seq: number; resolve: () => void }[] = [];
 /**
@@ -40,6 +49,8 @@ const settlers: { seq: number; resolve: () => void }[] = [];
  * and a burst of thousands of creates should not make one command of them.
  */
 const MAX_BATCH = 500;
+/** Where the lookup scans, its cost hardly depends on how many it asks for: one flush takes more. */
+const MAX_BATCH_SCANNING = 5000;
 /** Ids a failure names at most in its log line. */
 const LOGGED_IDS = 20;
 
@@ -49,6 +60,8 @@ const LOGGED_IDS = 20;
  */
 export function queueDuplicateMarks(customers: KeyedCustomer[]): void {
   if (customers.length === 0) return;
+  lastQueuedAt = Date.now();
+  if (pending.size === 0) backlogSince = lastQueuedAt;
   for (const customer of customers) {
     const id = customer._id.toHexString();
     // Re-inserted at the end: the order stays that of the numbers.
@@ -91,8 +104,19 @@ function startDrain(): void {
  * request's own customers) share its batch.
  */
 async function drain(): Promise<void> {
+  const scans = await lookupScansCollection();
+  // After the await: a read of groups that started this flush has registered by now, and never waits for a pause.
+  if (scans && settlers.length === 0) {
+    const now = Date.now();
+    const untilLull = lastQueuedAt + LULL_MS - now;
+    const untilDue = backlogSince + MAX_WAIT_MS - now;
+    if (untilLull > 0 && untilDue > 0) {
+      scheduleFlush(Math.min(untilLull, untilDue));
+      return;
+    }
+  }
   const started = Date.now();
-  const batch = [...pending.values()].slice(0, MAX_BATCH);
+  const batch = [...pending.values()].slice(0, scans ? MAX_BATCH_SCANNING : MAX_BATCH);
   for (const { customer } of batch) pending.delete(customer._id.toHexString());
   const customers = batch.map(({ customer }) => customer);
   await markDuplicates(customers).then(
@@ -106,9 +130,10 @@ async function drain(): Promise<void> {
     draining = false;
     return;
   }
+  // What is left waits for the next pause, or MAX_WAIT_MS from now, where the lookup scans.
+  backlogSince = Date.now();
   // The next flush waits FLUSH_SHARE times as long as this one took (at least FLUSH_DELAY_MS), unless a read of
-  // groups is waiting: marking takes at most a fifth of the database's time where its lookup is slow (FerretDB 1.24
-  // scans the collection for it: ~0.8 s at 10k customers), and costs creates nothing more where it is fast.
+  // groups is waiting: marking takes at most a fifth of the database's time while writes go on.
   scheduleFlush(settlers.length > 0 ? 0 : Math.max(FLUSH_DELAY_MS, FLUSH_SHARE * (Date.now() - started)));
 }
 

@@ -6,6 +6,7 @@ import { isDuplicateKey } from '../database/errors';
 import { concurrently, sessionOption } from '../database/transaction';
 import { typedCollection } from '../database/typed-collection';
 import { duplicateKeyFields, duplicateKeysFor, type DuplicateKeys } from '../utils/duplicate-keys';
+import { excludingIds } from '../utils/id-exclusion';
 
 // Likely duplicates (README "Duplicates"). Each customer stores its normalised keys (utils/duplicate-keys.ts).
 // Whenever a write sets them, one indexed lookup finds the other customers with an equal key, and when
@@ -73,13 +74,16 @@ export function markId(key: string, customer: Types.ObjectId): string {
 }
 
 /**
- * The other customers that share a key with these (and these themselves), reading at most PARTNERS_PER_KEY + 1
- * holders of a key. One indexed `$or` query; when it comes back full, a crowded key (a switchboard number hundreds
- * share) may have hidden the holders of another, so each rule is then asked on its own, bounded the same way (sent
- * together: one round trip where the engine serves a transaction's statements in parallel).
+ * The other customers that share a key with these (not these themselves: the caller has them, and an import batch
+ * would read its own thousand rows back), reading at most PARTNERS_PER_KEY + 1 others of a key. One indexed `$or`
+ * query, each branch leaving these out on its (key, `_id`) index; when it comes back full, a crowded key (a
+ * switchboard number hundreds share) may have hidden the holders of another, so each rule is then asked on its own,
+ * bounded the same way (sent together: one round trip where the engine serves a transaction's statements in
+ * parallel).
  */
 async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
   const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
+  const others = excludingIds(customers.map((customer) => customer._id));
   const clauses = duplicateKeyFields
     .map((field) => ({
       field,
@@ -93,7 +97,7 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
     .map(({ field, values }) => ({
       field,
       values,
-      filter: { [field]: values.length === 1 ? values[0] : { $in: values } },
+      filter: { [field]: values.length === 1 ? values[0] : { $in: values }, _id: others },
       limit: values.length * (PARTNERS_PER_KEY + 1),
     }));
   const find = (filter: Record<string, unknown>, limit: number) =>
@@ -115,7 +119,25 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
   return found;
 }
 
-/** Remembers the keys the lookup found at its bound for one value: more holders than it reads. */
+let scanProbe: Promise<boolean> | undefined;
+
+/**
+ * Whether the engine answers an equality on a key by scanning the collection rather than from the key's index
+ * (FerretDB 1.24 does, for any field but `_id`): asked once, by explaining the lookup (a plan without an IXSCAN).
+ * The duplicate marker then flushes in pauses of the writes (duplicate-marker.service.ts).
+ */
+export function lookupScansCollection(): Promise<boolean> {
+  scanProbe ??= Customer.collection
+    .find({ phone_key: '' })
+    .explain()
+    .then(
+      (plan) => !JSON.stringify(plan).includes('IXSCAN'),
+      () => false,
+    );
+  return scanProbe;
+}
+
+/** Remembers the keys the lookup found at its bound for one value: more other holders than it reads. */
 function noteCrowdedKeys(clauses: { field: (typeof duplicateKeyFields)[number]; values: string[] }[], found: KeyedCustomer[]): void {
   // One pass over what was found (an import batch asks for a thousand values at once: not a pass per value).
   for (const { field, values } of clauses) {

@@ -99,8 +99,8 @@ export async function backfillMarkSlots(): Promise<number> {
 }
 
 /**
- * Indexes that newer ones replaced: the case-sensitive `company` filter's (now company_key, created_at, _id) and
- * the duplicate marks' walk in key order (now by slot).
+ * Indexes that newer ones replaced: the case-sensitive `company` filter's (now company_key, created_at, _id), the
+ * duplicate marks' walk in key order (now by slot), and the duplicate keys' own (now with `_id`).
  */
 async function dropLegacyIndex(collection: mongoose.mongo.Collection, name: string): Promise<void> {
   await collection.dropIndex(name).catch((error: unknown) => {
@@ -112,7 +112,9 @@ async function dropLegacyIndex(collection: mongoose.mongo.Collection, name: stri
 
 export async function runMigrations(): Promise<void> {
   const companyKeys = await backfillCompanyKeys();
-  await dropLegacyIndex(Customer.collection, 'company_1_created_at_1__id_1');
+  for (const name of ['company_1_created_at_1__id_1', 'phone_key_1', 'email_key_1', 'name_key_1']) {
+    await dropLegacyIndex(Customer.collection, name);
+  }
   if (companyKeys > 0) logger.info({ customers: companyKeys }, 'migration: company_key set on customers stored before it existed');
   const duplicateKeys = await backfillDuplicateKeys();
   if (duplicateKeys > 0) logger.info({ customers: duplicateKeys }, 'migration: duplicate keys set on customers stored before they existed');

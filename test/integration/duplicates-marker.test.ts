@@ -3,6 +3,8 @@ import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CommandStartedEvent } from 'mongodb';
 import mongoose from 'mongoose';
 import request from 'supertest';
+import { engineCapabilities } from '../../src/database/capabilities';
+import { lookupScansCollection } from '../../src/services/duplicates.service';
 import { buildTestApp } from '../helpers/app';
 import { createActors, PASSWORD, type Actors } from '../helpers/auth';
 import { testMongoUri, useTestDatabase } from '../helpers/db';
@@ -97,6 +99,24 @@ describe('duplicate marks written after the answer', () => {
     const res = await request(app).patch(`/customers/${b}`).set(actors.manager.headers).send({ phone: '040 3344551' });
     expect(res.status).toBe(200);
     expect(await group('phone', '+49403344551')).toEqual([a, b].sort());
+  });
+
+  it('looks up while creates go on where the key index answers, and only in a pause where the engine scans', async () => {
+    const scans = await lookupScansCollection();
+    // FerretDB 1.24 answers any filter but one on `_id` by a scan; SecantusDB and MongoDB from the index.
+    expect(scans).toBe(engineCapabilities().engine === 'ferretdb');
+    watching = true;
+    // Creates every 200 ms for 1.6 s: no pause of LULL_MS (1 s) until they end.
+    const ids: string[] = [];
+    for (let n = 0; n < 8; n += 1) {
+      ids.push(...(await createAll([{ phone: '+49 69 5566778' }])));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(markLookups().length > 0).toBe(!scans);
+    // Without a read of groups, the marks are written once the writes pause (scan) or right away (index).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(markLookups().length).toBeGreaterThan(0);
+    expect(await group('phone', '+49695566778')).toEqual([...ids].sort());
   });
 
   it('marks concurrent creates in batches: fewer lookups and mark writes than creates', async () => {

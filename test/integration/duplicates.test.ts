@@ -6,7 +6,7 @@ import { Customer } from '../../src/models/customer.model';
 import { DuplicateMark } from '../../src/models/duplicate-mark.model';
 import { Deletion } from '../../src/models/trash.model';
 import { refreshDuplicateKeys } from '../../src/services/duplicates.service';
-import { backfillDuplicateKeys, backfillMarkSlots } from '../../src/services/migrations.service';
+import { backfillDuplicateKeys, backfillMarkSlots, runMigrations } from '../../src/services/migrations.service';
 import { buildTestApp } from '../helpers/app';
 import { createActors, createStaff, type Actor, type Actors } from '../helpers/auth';
 import { useTestDatabase } from '../helpers/db';
@@ -372,6 +372,22 @@ describe('GET /customers/duplicates: paging and scope', () => {
 });
 
 describe('refreshDuplicateKeys and the start-up backfill', () => {
+  it('replaces the single-field key indexes with (key, _id) ones, and lookups still find the groups', async () => {
+    await Customer.collection.createIndex({ phone_key: 1 });
+    await Customer.collection.createIndex({ name_key: 1 });
+    await runMigrations();
+    const indexes = (await Customer.collection.indexes()).map((index) => index.name);
+    expect(indexes).toEqual(expect.arrayContaining(['phone_key_1__id_1', 'email_key_1__id_1', 'name_key_1__id_1']));
+    expect(indexes).not.toContain('phone_key_1');
+    expect(indexes).not.toContain('name_key_1');
+    const a = await create({ phone: '+44 20 7946 0018' });
+    const b = await create({ phone: '020 7946 0018', email: 'uk.local@example.co.uk' });
+    // Region DE reads the national form as German: a third with the international form joins a.
+    const c = await create({ phone: '+442079460018' });
+    expect(ids(await groupOf(a, 'phone'))).toEqual([a, c].sort());
+    expect(await groupOf(b, 'phone')).toBeUndefined();
+  });
+
   it('gives marks stored before marks had a slot their slot, and their groups come back', async () => {
     const a = await create({ email: 'slotless.one@gmail.com' });
     const b = await create({ email: 'slotlessone+x@googlemail.com' });

@@ -1,6 +1,6 @@
 import mongoose, { type Types } from 'mongoose';
 import { companyKey, searchTermsFor } from '../../models/customer.model';
-import { duplicateKeyChanges, duplicateKeysFor } from '../../utils/duplicate-keys';
+import { duplicateKeyChanges } from '../../utils/duplicate-keys';
 import type { ImportMode } from '../../models/import-job.model';
 import {
   applyFieldChanges,
@@ -69,7 +69,7 @@ function sameValue(field: string, current: unknown, next: unknown): boolean {
 }
 
 /** The document a new row inserts: the create defaults (status lead, owner the importer, no tags). */
-function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Date) {
+function newCustomerDoc({ fields, derived }: Candidate, importerId: string, now: Date) {
   return {
     _id: new ObjectId(),
     name: fields.name,
@@ -81,9 +81,7 @@ function newCustomerDoc(fields: Candidate['fields'], importerId: string, now: Da
     tags: fields.tags ?? [],
     ...(fields.address !== undefined && { address: fields.address }),
     token_version: 0,
-    search_terms: searchTermsFor(fields),
-    ...(fields.company !== undefined && { company_key: companyKey(fields.company) }),
-    ...duplicateKeysFor({ ...fields, companyKey: companyKey(fields.company) }),
+    ...derived,
     created_at: now,
     updated_at: now,
   };
@@ -207,7 +205,7 @@ export function planBatch(batch: Candidate[], context: BatchContext): BatchPlan 
     if (trashed) {
       plan.failures.push({ row, field: 'email', message: trashedEmailMessage(trashed, true) });
     } else if (!current) {
-      const doc = newCustomerDoc(fields, context.importerId, context.now);
+      const doc = newCustomerDoc(candidate, context.importerId, context.now);
       plan.inserts.push(doc);
       plan.insertRows.set(doc._id.toHexString(), row);
     } else if (context.mode === 'insert')

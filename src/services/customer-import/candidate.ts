@@ -1,4 +1,5 @@
-import { addressParts, type AddressPart } from '../../models/customer.model';
+import { addressParts, companyKey, searchTermsFor, type AddressPart } from '../../models/customer.model';
+import { duplicateKeysFor } from '../../utils/duplicate-keys';
 import type { ImportFormat } from '../../models/import-job.model';
 import { createCustomer } from '../../schemas/customer.schema';
 import { zodIssuesToDetails } from '../../utils/zod-details';
@@ -25,7 +26,23 @@ export interface Candidate {
     owner_id?: string;
   };
   clears: string[];
+  /**
+   * What a new customer of this row stores besides its fields: worked out while the rows are read, so that the
+   * next batch's phone parsing and search terms are done while the previous one is written.
+   */
+  derived: DerivedFields;
 }
+
+/** The stored fields a new customer derives from its own (search terms, company key, duplicate keys). */
+function derivedFields(fields: Candidate['fields']) {
+  const company = companyKey(fields.company);
+  return {
+    search_terms: searchTermsFor(fields),
+    ...(company !== undefined && { company_key: company }),
+    ...duplicateKeysFor({ ...fields, companyKey: company }),
+  };
+}
+type DerivedFields = ReturnType<typeof derivedFields>;
 
 /** Fields an empty cell (or `null`) clears on an existing customer. */
 const clearable = new Set(['company', 'phone', 'tags', 'address', 'owner_id']);
@@ -132,5 +149,5 @@ export function toCandidate(source: SourceRow, format: ImportFormat): Candidate 
     return zodIssuesToDetails(parsed.error.issues, 'row').map((d) => ({ row: source.row, field: d.field, message: d.message }));
   }
   const { password: _password, ...fields } = parsed.data;
-  return { row: source.row, email: fields.email, fields, clears: collected.clears };
+  return { row: source.row, email: fields.email, fields, clears: collected.clears, derived: derivedFields(fields) };
 }
