@@ -40,13 +40,16 @@ afterEach(() => {
   sent.length = 0;
 });
 
-/** The lookups of customers by a duplicate key: the `find`s on customers whose filter names one. */
+/**
+ * The lookups of customers by a duplicate key: the `find`s on customers whose filter names one, or (where the engine
+ * scans for them, and the lookup reads every customer's keys) whose projection does.
+ */
 const markLookups = () =>
   sent.filter(
     (event) =>
       event.commandName === 'find' &&
       event.command.find === 'customers' &&
-      /"(phone|email|name)_key"/.test(JSON.stringify(event.command.filter)),
+      /"(phone|email|name)_key"/.test(JSON.stringify([event.command.filter, event.command.projection])),
   );
 /** The writes of marks. */
 const markWrites = () => sent.filter((event) => event.commandName === 'update' && event.command.update === 'duplicate_marks');
