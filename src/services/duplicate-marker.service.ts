@@ -9,7 +9,7 @@ import { keyedCustomer, lookupScansCollection, markDuplicates, type KeyedCustome
 // concurrent creates share one lookup and one bulkWrite instead of paying two commands each (issue 17: POST fell
 // from 0.82 to 0.54 of the bare driver with them in the request). Reads of groups on this instance settle the
 // queue first (read-your-writes); other instances see a group once the flush is done, a few ms after the write.
-// Where the engine answers the lookup by scanning the collection (FerretDB 1.24: ~0.5–1 s at 10k customers, and a
+// Where the engine answers the lookup by scanning the collection (FerretDB 1.24: ~2 s at 10k customers, and a
 // scan in a burst of creates cost POST a third of its rate), flushes wait for a pause in the writes instead.
 // Imports, restores, merges and the start-up backfill batch their own marks and do not come here.
 
