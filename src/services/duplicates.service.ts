@@ -127,8 +127,8 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
 /**
  * The same lookup where the engine would scan the collection for it anyway (lookupScansCollection): one pass over
  * every customer's keys, matched here, costs one scan whatever the batch asks, where the engine's own matching
- * tests each document against every asked value (FerretDB 1.24, 10k customers: 0.5 s for a batch of 2, 0.9 s for
- * 500, and a batch of thousands after a burst of creates took seconds). At most PARTNERS_PER_KEY + 1 others a value.
+ * tests each document against every asked value (FerretDB 1.24, 10k customers: 1.6 s for a batch of 2, 2.3 s for
+ * 500, 3.8 s for 2,000; this read 1.8–1.9 s for any of them). At most PARTNERS_PER_KEY + 1 others a value.
  */
 async function sharingKeysByScan(
   customers: KeyedCustomer[],
