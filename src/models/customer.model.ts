@@ -110,9 +110,9 @@ export function newCustomerRecord(fields: NewCustomer, at: Date): CustomerRecord
     owner: new mongoose.Types.ObjectId(fields.owner),
     tags: fields.tags ? [...fields.tags] : [],
     token_version: 0,
-    search_terms: searchTermsFor(fields),
     created_at: at,
     updated_at: at,
+    ...derivedCustomerFields(fields),
   };
   // Absent optional fields stay absent (the driver would store an undefined as null).
   if (fields.password_hash !== undefined) record.password_hash = fields.password_hash;
@@ -121,10 +121,17 @@ export function newCustomerRecord(fields: NewCustomer, at: Date): CustomerRecord
   // An empty address is not stored: the model's toObject minimises it away.
   const address = fields.address && storedAddress(fields.address);
   if (address) record.address = address;
-  const key = companyKey(fields.company);
-  if (key !== undefined) record.company_key = key;
-  Object.assign(record, duplicateKeysFor({ ...fields, companyKey: key }));
   return record;
+}
+
+/** What a new customer stores derived from its name, e-mail, company and phone: search terms, company key, duplicate keys. */
+export function derivedCustomerFields(fields: { name: string; email: string; company?: string; phone?: string }) {
+  const key = companyKey(fields.company);
+  return {
+    search_terms: searchTermsFor(fields),
+    ...(key !== undefined && { company_key: key }),
+    ...duplicateKeysFor({ ...fields, companyKey: key }),
+  };
 }
 
 function storedAddress(address: Partial<Record<AddressPart, string>>): Partial<Record<AddressPart, string>> | undefined {

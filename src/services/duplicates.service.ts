@@ -83,8 +83,7 @@ export function markId(key: string, customer: Types.ObjectId): string {
  */
 async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCustomer[]> {
   const projection = { _id: 1, owner: 1, phone_key: 1, email_key: 1, name_key: 1 };
-  const others = excludingIds(customers.map((customer) => customer._id));
-  const clauses = duplicateKeyFields
+  const asked = duplicateKeyFields
     .map((field) => ({
       field,
       values: [
@@ -93,23 +92,24 @@ async function customersSharingKeys(customers: KeyedCustomer[]): Promise<KeyedCu
         ),
       ],
     }))
-    .filter(({ values }) => values.length > 0)
-    .map(({ field, values }) => ({
-      field,
-      values,
-      filter: { [field]: values.length === 1 ? values[0] : { $in: values }, _id: others },
-      limit: values.length * (PARTNERS_PER_KEY + 1),
-    }));
+    .filter(({ values }) => values.length > 0);
+  if (asked.length === 0) return [];
+  if (await lookupScansCollection()) {
+    const found = await sharingKeysByScan(customers, asked);
+    noteCrowdedKeys(asked, found);
+    return found;
+  }
+  const others = excludingIds(customers.map((customer) => customer._id));
+  const clauses = asked.map(({ field, values }) => ({
+    field,
+    values,
+    filter: { [field]: values.length === 1 ? values[0] : { $in: values }, _id: others },
+    limit: values.length * (PARTNERS_PER_KEY + 1),
+  }));
   const find = (filter: Record<string, unknown>, limit: number) =>
     typedCollection<KeyedCustomer>(Customer)
       .find(filter, { projection, limit, ...sessionOption() })
       .toArray();
-  if (clauses.length === 0) return [];
-  if (await lookupScansCollection()) {
-    const found = await sharingKeysByScan(customers, clauses);
-    noteCrowdedKeys(clauses, found);
-    return found;
-  }
   const limit = clauses.reduce((sum, clause) => sum + clause.limit, 0);
   const found = await find(clauses.length === 1 ? (clauses[0]?.filter ?? {}) : { $or: clauses.map((clause) => clause.filter) }, limit);
   if (found.length >= limit && clauses.length > 1) {

@@ -1,5 +1,4 @@
-import { addressParts, companyKey, searchTermsFor, type AddressPart } from '../../models/customer.model';
-import { duplicateKeysFor } from '../../utils/duplicate-keys';
+import { addressParts, derivedCustomerFields, type AddressPart } from '../../models/customer.model';
 import type { ImportFormat } from '../../models/import-job.model';
 import { createCustomer } from '../../schemas/customer.schema';
 import { zodIssuesToDetails } from '../../utils/zod-details';
@@ -30,19 +29,8 @@ export interface Candidate {
    * What a new customer of this row stores besides its fields: worked out while the rows are read, so that the
    * next batch's phone parsing and search terms are done while the previous one is written.
    */
-  derived: DerivedFields;
+  derived: ReturnType<typeof derivedCustomerFields>;
 }
-
-/** The stored fields a new customer derives from its own (search terms, company key, duplicate keys). */
-function derivedFields(fields: Candidate['fields']) {
-  const company = companyKey(fields.company);
-  return {
-    search_terms: searchTermsFor(fields),
-    ...(company !== undefined && { company_key: company }),
-    ...duplicateKeysFor({ ...fields, companyKey: company }),
-  };
-}
-type DerivedFields = ReturnType<typeof derivedFields>;
 
 /** Fields an empty cell (or `null`) clears on an existing customer. */
 const clearable = new Set(['company', 'phone', 'tags', 'address', 'owner_id']);
@@ -149,5 +137,5 @@ export function toCandidate(source: SourceRow, format: ImportFormat): Candidate 
     return zodIssuesToDetails(parsed.error.issues, 'row').map((d) => ({ row: source.row, field: d.field, message: d.message }));
   }
   const { password: _password, ...fields } = parsed.data;
-  return { row: source.row, email: fields.email, fields, clears: collected.clears, derived: derivedFields(fields) };
+  return { row: source.row, email: fields.email, fields, clears: collected.clears, derived: derivedCustomerFields(fields) };
 }
