@@ -142,6 +142,16 @@ async function load(base: string, token: string, target: Target, duration: numbe
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 const ms = (micros: number) => (micros / 1000).toFixed(0);
 
+/**
+ * The commands the server has answered so far (serverStatus `network.numRequests`; NaN where the engine does not
+ * count them): over a load window, the service's round trips per request, its background work's included.
+ */
+async function commandsServed(client: MongoClient): Promise<number> {
+  const status = await client.db('admin').command({ serverStatus: 1 });
+  const served: unknown = (status.network as { numRequests?: unknown } | undefined)?.numRequests;
+  return typeof served === 'number' ? served : Number.NaN;
+}
+
 async function profileOne(env: Record<string, string>, target: Target, seeded: Seeded | undefined, client: MongoClient) {
   const dir = path.join(profileDir, target.name.replace(/[^\w]+/g, '-'));
   const service = await startService(env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
@@ -156,10 +166,12 @@ async function profileOne(env: Record<string, string>, target: Target, seeded: S
     await load(service.base, token, chosen, 1);
     const from = monotonicMicros();
     const cpuBefore = cpuTimeMs(service.child.pid);
+    const commandsBefore = await commandsServed(client);
     const result = await load(service.base, token, chosen, seconds);
+    const commands = (await commandsServed(client)) - commandsBefore - 1;
     const cpuMs = cpuTimeMs(service.child.pid) - cpuBefore;
     const to = monotonicMicros();
-    return { data, from, to, result, cpuMs, dir, exit: await service.stop() };
+    return { data, from, to, result, cpuMs, commands, dir, exit: await service.stop() };
   } catch (error) {
     await service.stop();
     throw error;
@@ -195,7 +207,8 @@ async function main() {
       lines.push(
         `\n## ${target.name}: ${(requests / wall).toFixed(1)} req/s; service CPU ${(run.cpuMs / requests).toFixed(2)} ms/request (all threads, ` +
           `from /proc); main thread busy ${(summary.cpuMs / requests).toFixed(2)} ms/request (${((summary.cpuMs / 1000 / wall) * 100).toFixed(0)}% ` +
-          `of the time, including time preempted on a loaded machine); non-2xx ${run.result.non2xx}; ${path.join(run.dir, file)}`,
+          `of the time, including time preempted on a loaded machine); database commands ${(run.commands / requests).toFixed(2)}/request; ` +
+          `non-2xx ${run.result.non2xx}; ${path.join(run.dir, file)}`,
         '',
         '| self ms | % of busy | frame |',
         '|---:|---:|---|',

@@ -35,9 +35,8 @@ export function trashedEmailMessage(held: { id: string; deletionId: string }, st
 
 /**
  * The trash's e-mail check before a customer's insert. Where the unit of work queues its inserts (one bulkWrite
- * with the commit) the check travels in that command: the e-mail's HeldEmail key (written when its customer was
- * trashed) is inserted and deleted again, so a held e-mail fails the command with a duplicate key (the caller's
- * error path names the holder). In another transaction it is a read, as its first statement: a trashing that
+ * with the commit) the check travels in that command (queueKeyFreeCheck): a held e-mail (its HeldEmail key, written
+ * when its customer was trashed) fails the command with a duplicate key (the caller's error path names the holder). In another transaction it is a read, as its first statement: a trashing that
  * commits later changes the e-mail's index entry the insert needs, so the insert fails instead of slipping past.
  * Answers whether the check must still run after the insert (no transaction: `assertEmailNotTrashed` with an undo).
  */
