@@ -32,8 +32,9 @@ interface UnitOfWork {
 }
 type QueuedWrite = { collection: string } & (
   | { name: 'insertOne'; document: Document }
-  // A key-free check (queueKeyFreeCheck): an update that fails if, and only if, a document holds the key.
-  | { name: 'updateOne'; filter: Document; update: Document; keyCheck: true }
+  // An update (queueUpdate), or a key-free check (queueKeyFreeCheck): an update that fails if, and only if, a
+  // document holds the key.
+  | { name: 'updateOne'; filter: Document; update: Document; keyCheck?: true }
 );
 
 // Mongoose reads the session of the transaction in progress from this store (created by the setting above);
@@ -98,8 +99,8 @@ function pause(attempt: number): Promise<void> {
 
 export interface TransactionOptions {
   /**
-   * The work's inserts made through `insertDocuments` are queued and sent together, as one client-level
-   * bulkWrite, right before the commit, where the engine has that command in transactions
+   * The work's inserts made through `insertDocuments` (and updates through `queueUpdate`) are queued and sent
+   * together, as one client-level bulkWrite, right before the commit, where the engine has that command in transactions
    * (`clientBulkWrite`): a create and its side entries are then two round trips (the bulkWrite, the commit)
    * instead of three. Only for work that reads nothing it inserted itself.
    */
@@ -227,6 +228,19 @@ export function queueKeyFreeCheck(collection: { collectionName: string }, key: s
     update: { $set: { _id: null } },
     keyCheck: true,
   });
+  return true;
+}
+
+/**
+ * In a transaction that queues its inserts: queues an update of one document, sent with them before the commit, and
+ * answers true; answers false, queuing nothing, elsewhere (the caller writes another way). Only for an update whose
+ * outcome the caller knows without its answer: a document it read in this transaction, whose change is then
+ * checked by the engine (a concurrent write makes the transaction conflict and start over).
+ */
+export function queueUpdate(collection: { collectionName: string }, filter: Document, update: Document): boolean {
+  const queued = sessions.getStore()?.queued;
+  if (!queued) return false;
+  queued.push({ collection: collection.collectionName, name: 'updateOne', filter, update });
   return true;
 }
 

@@ -13,9 +13,9 @@ import { AppError } from '../utils/app-error';
 import { paginate } from '../database/paginate';
 import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
-import { mergePatchFields, updateDocument } from '../utils/update-document';
+import { applyFieldChanges, mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, insertDocuments, inTransaction, sessionOption } from '../database/transaction';
+import { concurrently, insertDocuments, inTransaction, queueKeyFreeCheck, queueUpdate, sessionOption } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
@@ -25,6 +25,7 @@ import { customerDependentRecords, customerDependents } from './dependents.servi
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
 import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
+import { HeldEmail } from '../models/trash.model';
 import { trashRecords } from './trash.service';
 import { keyedCustomer } from './duplicates.service';
 import { queueDuplicateMarks } from './duplicate-marker.service';
@@ -130,6 +131,27 @@ function assertChangedEmailFree(current: CustomerRecord, email: string | undefin
   return assertEmailNotTrashed(email, principal, () => Customer.collection.updateOne({ _id: current._id }, { $set: undo }));
 }
 
+/** The stored record minus the fields the model hides: what the trail, the counters and the notices compare. */
+function withoutHidden(record: CustomerRecord): CustomerRecord {
+  const visible = { ...record };
+  for (const hidden of hiddenFields) Reflect.deleteProperty(visible, hidden);
+  return visible;
+}
+
+/**
+ * What a customer's own PATCH must prove before anything is read in a transaction: its current password, when it
+ * changes its password or e-mail. Checked outside the transaction, because the check counts failures against the
+ * sign-in lock-out (login-throttle), which the rollback of a refused request must not undo. Answers whether it was
+ * checked.
+ */
+async function checkedSelfChange(id: string, changes: UpdateCustomerBody, principal: Principal): Promise<boolean> {
+  if (principal.type !== 'customer' || (changes.password === undefined && changes.email === undefined)) return false;
+  const { email } = await findVisibleCustomer(id, principal);
+  if (changes.password === undefined && changes.email === email) return false;
+  await assertCurrentPassword('customer', id, changes.current_password);
+  return true;
+}
+
 /**
  * Staff may change any field; a customer only its own contact details and password, never its owner or
  * status. Changing a password invalidates the customer's older tokens.
@@ -137,15 +159,80 @@ function assertChangedEmailFree(current: CustomerRecord, email: string | undefin
 export async function updateCustomer(id: string, changes: UpdateCustomerBody, principal: Principal) {
   const isSelf = principal.type === 'customer';
   if (isSelf && principal.id !== id) throw AppError.notFound('Customer');
-  // The record before the change: the activity trail, the analytics counters and the security notice
-  // compare it with the record after.
-  const current = await findVisibleCustomer(id, principal);
   if (isSelf && (changes.owner_id !== undefined || changes.status !== undefined)) {
     throw AppError.forbidden('A customer cannot change its owner or status');
   }
-  if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
+  const passwordChecked = await checkedSelfChange(id, changes, principal);
+  const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password);
+  const _id = new mongoose.Types.ObjectId(id);
 
-  // JSON merge patch (RFC 7396): `address` changes only the parts it names.
+  const { view, keyed, marks } = await inTransaction(
+    async () => {
+      // The record before the change, read in the transaction (its first statement where the engine has them): the
+      // trail, the counters and the security notice compare it with the record after, and a concurrent write to it
+      // makes this one conflict and start over, so the comparison is never with a record already replaced.
+      const stored = await typedCollection<CustomerRecord>(Customer).findOne(
+        { _id },
+        { projection: { password_hash: 0 }, ...sessionOption() },
+      );
+      if (!stored) throw AppError.notFound('Customer');
+      if (!isSelf && !can(principal, 'customers:write')) throw AppError.forbidden();
+      const current = withoutHidden(stored);
+      const emailChanged = changes.email !== undefined && changes.email !== current.email;
+      // The stored e-mail changed since the check above, which then asked for no password.
+      if (isSelf && emailChanged && !passwordChecked) {
+        throw AppError.conflict('The record changed while it was being updated: send the request again');
+      }
+
+      if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
+      // A held e-mail: checked in the same command as the update where the unit of work queues it, otherwise asked
+      // before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
+      const heldChecked = emailChanged && queueKeyFreeCheck(HeldEmail.collection, changes.email ?? '');
+      if (emailChanged && !heldChecked) await assertEmailNotTrashed(changes.email, principal);
+      const { set, unset, keysChanged } = storedChanges(changes, current, passwordHash);
+
+      // Where the unit of work queues its writes the update goes with the side entries and the commit, as one command
+      // (its outcome is known: the record read above, changed); otherwise one findAndModify writes and reads back.
+      // With the driver either way: a Mongoose query's casting, validation and hooks were the largest package in
+      // PATCH's own CPU (bench:profile). Without a projection, which FerretDB 1.x cannot apply in findAndModify.
+      const update = updateDocument({ set, unset });
+      const after = queueUpdate(Customer.collection, { _id }, update)
+        ? applyFieldChanges(stored, { set, unset })
+        : await typedCollection<CustomerRecord>(Customer).findOneAndUpdate({ _id }, update, {
+            returnDocument: 'after',
+            ...sessionOption(),
+          });
+      if (!after) throw AppError.notFound('Customer');
+      if (emailChanged && !heldChecked) await assertChangedEmailFree(current, changes.email, principal);
+      const updated = withoutHidden(after);
+      if (changes.password !== undefined) await bumpTokenVersion('customer', id);
+      await concurrently(
+        () => applyCustomerChanges([{ before: current, after: updated }]),
+        () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
+        () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
+      );
+      return { view: customerView(updated), keyed: keyedCustomer(after), marks: keysChanged || changes.owner_id !== undefined };
+    },
+    // The update and its side entries (counters' delta, activity) read nothing back: one command with the commit.
+    { queueInserts: true },
+  ).catch(async (error: unknown) => {
+    // A duplicate key may be the trash's hold on the e-mail (the check queued above): named as such.
+    if (isDuplicateKey(error)) await assertEmailNotTrashed(changes.email, principal);
+    throw await duplicateEmailError(error, 'customer', changes.email, principal);
+  });
+  // Committed: new keys or a new owner are marked by the next flush (duplicate-marker). Marks of keys it no longer
+  // holds are left to the page that meets them (it drops them).
+  if (marks) queueDuplicateMarks([keyed]);
+  return view;
+}
+
+/**
+ * A PATCH's changes as the update's `$set`/`$unset` of the stored record: the body as a JSON merge patch (RFC 7396:
+ * `address` changes only the parts it names), the derived search fields and duplicate keys, the owner's id cast and
+ * the model's `updated_at` set. The request schema is stricter than the model on every field (as for a create,
+ * newCustomerRecord), so nothing else is cast or validated. `keysChanged`: the duplicate keys are not as before.
+ */
+function storedChanges(changes: UpdateCustomerBody, current: CustomerRecord, passwordHash: string | undefined) {
   const { set, unset } = mergePatchFields(
     {
       name: changes.name,
@@ -159,54 +246,12 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
     },
     current,
   );
-  if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
-  const emailChanged = changes.email !== undefined && changes.email !== current.email;
-  if (isSelf && (changes.password !== undefined || emailChanged)) {
-    await assertCurrentPassword('customer', id, changes.current_password);
-  }
-  // Asked before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
-  if (emailChanged) await assertEmailNotTrashed(changes.email, principal);
-  if (changes.password !== undefined) set.password_hash = await hashPassword(changes.password);
+  if (passwordHash !== undefined) set.password_hash = passwordHash;
   setSearchFields({ set, unset }, changes, current);
   const keysChanged = setDuplicateKeys({ set, unset }, changes, current);
-
-  // The stored form of the changes: the request schema is stricter than the model on every field (as for a create,
-  // newCustomerRecord), so only the owner's id is cast, and the model's `updated_at` timestamp set.
   if (typeof set.owner === 'string') set.owner = new mongoose.Types.ObjectId(set.owner);
   set.updated_at = new Date();
-
-  const { view, keyed } = await inTransaction(
-    async () => {
-      // One findAndModify writes and reads back (an update and a read were two round trips, in the transaction), with
-      // the driver: a Mongoose query's casting, validation and hooks were the largest package in PATCH's own CPU
-      // (bench:profile). Without a projection, which FerretDB 1.x cannot apply in findAndModify: the hidden fields
-      // are dropped here.
-      const updated = await typedCollection<CustomerRecord>(Customer).findOneAndUpdate(
-        { _id: new mongoose.Types.ObjectId(id) },
-        updateDocument({ set, unset }),
-        { returnDocument: 'after', ...sessionOption() },
-      );
-      if (!updated) throw AppError.notFound('Customer');
-      if (emailChanged) await assertChangedEmailFree(current, changes.email, principal);
-      const keyed = keyedCustomer(updated);
-      for (const hidden of hiddenFields) Reflect.deleteProperty(updated, hidden);
-      if (changes.password !== undefined) await bumpTokenVersion('customer', id);
-      await concurrently(
-        () => applyCustomerChanges([{ before: current, after: updated }]),
-        () => activity.recordChange(principal, 'customer', current, updated, changes.password !== undefined ? ['password'] : []),
-        () => (changes.password !== undefined ? notify.passwordChanged('customer', current, updated) : Promise.resolve()),
-      );
-      return { view: customerView(updated), keyed };
-    },
-    // The side entries (counters' delta, activity) are inserts that read nothing back: one command with the commit.
-    { queueInserts: true },
-  ).catch(async (error: unknown) => {
-    throw await duplicateEmailError(error, 'customer', changes.email, principal);
-  });
-  // Committed: new keys or a new owner are marked by the next flush (duplicate-marker). Marks of keys it no longer
-  // holds are left to the page that meets them (it drops them).
-  if (keysChanged || changes.owner_id !== undefined) queueDuplicateMarks([keyed]);
-  return view;
+  return { set, unset, keysChanged };
 }
 
 /** The stored search fields (company key, search terms) of the customer after `changes`, into the update's `$set`/`$unset`. */

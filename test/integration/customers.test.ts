@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { engineCapabilities } from '../../src/database/capabilities';
 import { Customer } from '../../src/models/customer.model';
 import { buildTestApp } from '../helpers/app';
 import { createActors, PASSWORD, signin, type Actors } from '../helpers/auth';
@@ -216,6 +217,31 @@ describe('PATCH /customers/:cust_id', () => {
       .set(actors.admin.headers)
       .send({ email: actors.otherCustomer.email });
     expect(res.status).toBe(409);
+  });
+
+  it('keeps the status counters exact under concurrent changes of one customer (where the engine has transactions)', async () => {
+    const statuses = ['lead', 'prospect', 'active', 'inactive'] as const;
+    const overview = async () => {
+      const res = await request(app).get('/analytics/overview?from=2020-01-01&to=2029-12-31').set(actors.admin.headers);
+      expect(res.status).toBe(200);
+      return res.body.customers.by_status as Record<string, number>;
+    };
+    const stored = async () =>
+      Object.fromEntries(await Promise.all(statuses.map(async (status) => [status, await Customer.countDocuments({ status })])));
+    const created = await request(app).post('/customers').set(actors.manager.headers).send(buildCustomer());
+    expect(created.status).toBe(201);
+    expect(await overview()).toEqual(await stored());
+    // Each change reads the record before it (the counters move from its status to the new one): a change that read a
+    // status another one has replaced meanwhile would move the counters from a status the record no longer has.
+    const changes = await Promise.all(
+      [...statuses, ...statuses, ...statuses].map((status) =>
+        request(app).patch(`/customers/${created.body.id}`).set(actors.manager.headers).send({ status }),
+      ),
+    );
+    expect(changes.map((res) => res.status)).toEqual(changes.map(() => 200));
+    expect(statuses).toContain((await Customer.findById(created.body.id).lean())?.status);
+    // Without transactions (FerretDB) the read and the write are not one unit: the counters are exact only there.
+    if (engineCapabilities().transactions) expect(await overview()).toEqual(await stored());
   });
 });
 
