@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { Router } from 'express';
+import express, { Router } from 'express';
+import helmet from 'helmet';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { z } from 'zod';
@@ -232,6 +233,20 @@ describe('security headers, CORS and rate limiting', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toBeDefined();
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('sends exactly the headers helmet sends itself (they are recorded once at start, not rebuilt per request)', async () => {
+    const reference = express();
+    reference.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+    reference.get('/', (_req, res) => {
+      res.end();
+    });
+    const expected = (await request(reference).get('/')).headers;
+    const names = Object.keys(expected).filter((name) => !['date', 'connection', 'content-length', 'keep-alive'].includes(name));
+    expect(names.length).toBeGreaterThanOrEqual(10);
+    const got = (await request(app).get('/healthz')).headers;
+    for (const name of names) expect([name, got[name]]).toEqual([name, expected[name]]);
+    expect(got['x-powered-by']).toBeUndefined();
   });
 
   it('allows only configured CORS origins', async () => {
