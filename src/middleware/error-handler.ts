@@ -4,6 +4,7 @@ import { ZodError } from 'zod';
 import { isConnectionError, isDuplicateKey } from '../database/errors';
 import { AppError, type ErrorDetail } from '../utils/app-error';
 import { zodIssuesToDetails } from '../utils/zod-details';
+import { loggerFor } from './request-logger';
 
 interface HttpErrorLike extends Error {
   status: number;
@@ -95,9 +96,9 @@ export function toAppError(error: unknown): AppError {
 export function errorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   const appError = toAppError(error);
   if (appError.status >= 500) {
-    req.log.error({ err: error, code: appError.code }, 'request failed');
+    loggerFor(req, res).error({ err: error, code: appError.code }, 'request failed');
   } else {
-    req.log.debug({ code: appError.code, message: appError.message }, 'request rejected');
+    loggerFor(req, res).debug({ code: appError.code, message: appError.message }, 'request rejected');
   }
   if (res.headersSent) {
     // A streamed response already started: the only honest signal left is to cut the connection.

@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino';
 import { config } from '../config/env';
 
 // Paths are relative to each log object. Headers and bodies that could carry credentials are censored
-// wherever pino-http or our own code might log them.
+// wherever the access log (middleware/request-logger.ts) or our own code might log them.
 export const redactPaths = [
   'req.headers.authorization',
   'req.headers.token',

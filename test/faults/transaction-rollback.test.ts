@@ -125,8 +125,9 @@ describe('one request, one transaction', () => {
       .send(buildCustomer({ company: 'Before Ltd' }));
     expect(created.status).toBe(201);
     const before = await counts();
-    // After the update, the delta and the activity entry go as one client-level bulkWrite where the engine has it
-    // (queued inserts, as for a create); otherwise as separate inserts, of which the second fails.
+    // The update, the delta and the activity entry go as one client-level bulkWrite where the engine has it (queued,
+    // as for a create: the command fails as a whole); otherwise as separate writes, of which the second insert fails
+    // after the update.
     if (engineCapabilities().clientBulkWrite)
       await failPoint({ times: 1 }, { failCommands: ['bulkWrite'], errorCode: 91, errorLabels: [] });
     else await failSecond('insert');
