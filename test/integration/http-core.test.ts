@@ -270,6 +270,21 @@ describe('security headers, CORS and rate limiting', () => {
     // Health checks are never limited, so an orchestrator cannot be locked out.
     expect((await request(limited).get('/healthz')).status).toBe(200);
   });
+
+  it('counts an IPv6 client by its /56 and every other client apart, request after request', async () => {
+    const limited = buildTestApp({ trustProxy: 1, rateLimit: { global: { windowMs: 60_000, limit: 3 } }, extraRouters: [fixtures] });
+    const from = (address: string) => request(limited).get('/no/route').set('X-Forwarded-For', address);
+    const remaining = async (address: string) => (await from(address)).headers['ratelimit-remaining'];
+    expect(await remaining('2001:db8:aa:1100::1')).toBe('2');
+    // Another address of the same /56 shares the count; another /56, or an IPv4 client, has its own.
+    expect(await remaining('2001:db8:aa:11ff::2')).toBe('1');
+    expect(await remaining('2001:db8:aa:1200::1')).toBe('2');
+    expect(await remaining('203.0.113.7')).toBe('2');
+    expect(await remaining('203.0.113.8')).toBe('2');
+    expect((await from('2001:db8:aa:1100::1')).status).toBe(404);
+    expect((await from('2001:db8:aa:1100::3')).status).toBe(429);
+    expect(await remaining('203.0.113.7')).toBe('1');
+  });
 });
 
 describe('methods', () => {

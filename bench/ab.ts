@@ -1,0 +1,179 @@
+// npm run bench:ab — two (or more) builds of the service compared on one path, in the same run, against one database:
+// each built tree runs as its own process beside the bare-driver baseline (bench/lib/baseline.ts), and the load
+// goes to them in short windows, many times, in alternating order (A B base, base B A, …), so that a machine whose
+// speed drifts by ±10–25% from one minute to the next (shared tenants) favours none of them. Prints each target's
+// req/s, its CPU per request (from /proc: user + system, all threads) and its ratio to the baseline.
+//
+//   BENCH_TREES=/path/to/old-checkout,.   built trees (each with `npm run build` done and node_modules); default: .
+//   BENCH_PATH=POST                       POST (creates), PATCH (status + phone of a seeded customer) or GET (by id)
+//   BENCH_CUSTOMERS=10000                 customers seeded first
+//   BENCH_ROUNDS=8  BENCH_SECONDS=2       windows per target, and their length, at BENCH_CONNECTIONS (20)
+//
+// A tree to compare with is made with `git worktree add /tmp/old <commit>`, `ln -s "$PWD/node_modules"
+// /tmp/old/node_modules` and `npx tsc -p tsconfig.build.json` in it. The trees share JWT_SECRET and
+// DATA_ENCRYPTION_KEY, so one token serves all; the database is dropped at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { MongoClient, ObjectId } from 'mongodb';
+import { describeEngine } from './lib/engine';
+import { seedCustomers, statuses, type Seeded } from './lib/seed';
+import { cpuTimeMs, root, signInAs } from './lib/service';
+
+const trees = (process.env.BENCH_TREES ?? '.').split(',').map((tree) => path.resolve(root, tree.trim()));
+const pathName = (process.env.BENCH_PATH ?? 'POST').toUpperCase();
+const customers = Number(process.env.BENCH_CUSTOMERS ?? 10_000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 8);
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 20);
+const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
+const runId = Date.now().toString(36);
+const dbUri = new URL(mongoUri);
+dbUri.pathname = `/crm_ab_${runId}`;
+const secrets = { JWT_SECRET: randomBytes(32).toString('base64'), DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+const admin = { email: 'bench.admin@example.com', password: 'bench password 123' };
+
+interface Target {
+  name: string;
+  child: ChildProcess;
+  base: string;
+}
+
+/** Starts `node args` in `cwd`, and waits for its `"port":N` line and an answer on /readyz. */
+async function start(name: string, cwd: string, args: string[], env: Record<string, string>): Promise<Target> {
+  const logFile = path.join(os.tmpdir(), `bench-ab-${runId}-${name.replace(/\W+/g, '_')}.log`);
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],
+  });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited:\n${readFileSync(logFile, 'utf8')}`);
+    const port = Number(/"port":(\d+)/.exec(readFileSync(logFile, 'utf8'))?.[1] ?? 0);
+    // The baseline has no /readyz: any answer means it listens.
+    const base = `http://127.0.0.1:${port}`;
+    const answered =
+      port > 0 &&
+      (await fetch(`${base}/readyz`).then(
+        (reply) => reply.status === 200 || name === 'baseline',
+        () => false,
+      ));
+    if (answered) return { name, child, base };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start within 60 s (log: ${logFile})`);
+}
+
+function requestsFor(seeded: Seeded): { method: 'GET' | 'POST' | 'PATCH'; path: () => string; body?: () => string } {
+  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
+  let created = 0;
+  if (pathName === 'GET') return { method: 'GET', path: () => `/customers/${pick(seeded.sampleIds)}` };
+  if (pathName === 'PATCH') {
+    return {
+      method: 'PATCH',
+      path: () => `/customers/${pick(seeded.sampleIds)}`,
+      body: () => JSON.stringify({ status: pick([...statuses]), phone: `+1 555 ${Math.floor(Math.random() * 1e7)}` }),
+    };
+  }
+  return {
+    method: 'POST',
+    path: () => '/customers',
+    body: () => {
+      created += 1;
+      return JSON.stringify({
+        name: `New Customer ${created}`,
+        email: `new.${runId}.${created}.${randomBytes(4).toString('hex')}@example.com`,
+        company: 'Bench Co',
+        phone: `+1 212 ${String(created % 10_000_000).padStart(7, '0')}`,
+      });
+    },
+  };
+}
+
+async function main() {
+  console.log(`engine: ${await describeEngine(mongoUri)}`);
+  console.log(
+    `bench:ab — ${pathName} /customers, ${customers} customers, ${rounds} × ${seconds} s per target at ${connections} connections`,
+  );
+  const client = new MongoClient(dbUri.toString());
+  await client.connect();
+  const serviceEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    MONGODB_URI: dbUri.toString(),
+    ...secrets,
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+    RATE_LIMIT_MAX: '100000000',
+    AUTH_RATE_LIMIT_MAX: '100000000',
+  };
+  const targets: Target[] = [];
+  try {
+    for (const tree of trees)
+      targets.push(await start(`service ${tree}`, tree, ['--max-old-space-size=384', 'dist/server.js'], serviceEnv));
+    targets.push(
+      await start('baseline', root, ['--import', 'tsx', 'bench/lib/baseline.ts'], { MONGODB_URI: dbUri.toString(), ...secrets }),
+    );
+    const { token, sub } = await signInAs(targets[0]?.base ?? '', admin);
+    const seeded: Seeded = { count: 0, ownerId: new ObjectId(sub), sampleIds: [], idAt: new Map(), interactionIds: [] };
+    await seedCustomers(client, seeded, customers);
+    const request = requestsFor(seeded);
+    const load = (target: Target, duration: number) =>
+      autocannon({
+        url: target.base,
+        connections,
+        duration,
+        headers: { token, 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              method: request.method,
+              path: request.path(),
+              ...(request.body ? { body: request.body() } : {}),
+            }),
+          },
+        ],
+      });
+    for (const target of targets) await load(target, 1);
+    const totals = new Map<string, { requests: number; ms: number; cpuMs: number; failures: number }>();
+    for (let round = 0; round < rounds; round += 1) {
+      for (const target of round % 2 === 1 ? [...targets].reverse() : targets) {
+        const cpuBefore = cpuTimeMs(target.child.pid);
+        const started = performance.now();
+        const result = await load(target, seconds);
+        const total = totals.get(target.name) ?? { requests: 0, ms: 0, cpuMs: 0, failures: 0 };
+        total.requests += result.requests.total;
+        total.ms += performance.now() - started;
+        total.cpuMs += cpuTimeMs(target.child.pid) - cpuBefore;
+        total.failures += result.non2xx + result.errors;
+        totals.set(target.name, total);
+      }
+    }
+    const rate = (name: string) => {
+      const total = totals.get(name);
+      return total ? (total.requests / total.ms) * 1000 : NaN;
+    };
+    console.log('\n| target | req/s | CPU ms/req | /baseline | non-2xx or errors |\n|---|---:|---:|---:|---:|');
+    for (const [name, total] of totals) {
+      console.log(
+        `| ${name} | ${rate(name).toFixed(1)} | ${(total.cpuMs / total.requests).toFixed(2)} | ${(rate(name) / rate('baseline')).toFixed(2)} | ${total.failures} |`,
+      );
+    }
+  } finally {
+    for (const target of targets) target.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await client.db().dropDatabase();
+    await client.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
