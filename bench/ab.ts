@@ -20,7 +20,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
 import { describeEngine } from './lib/engine';
-import { seedCustomers, statuses, type Seeded } from './lib/seed';
+import { seedCustomers, type Seeded } from './lib/seed';
+import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies, type BenchRequest } from './lib/customer-requests';
 import { cpuTimeMs, root, signInAs } from './lib/service';
 
 const trees = (process.env.BENCH_TREES ?? '.').split(',').map((tree) => path.resolve(root, tree.trim()));
@@ -69,30 +70,10 @@ async function start(name: string, cwd: string, args: string[], env: Record<stri
   throw new Error(`${name} did not start within 60 s (log: ${logFile})`);
 }
 
-function requestsFor(seeded: Seeded): { method: 'GET' | 'POST' | 'PATCH'; path: () => string; body?: () => string } {
-  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
-  let created = 0;
-  if (pathName === 'GET') return { method: 'GET', path: () => `/customers/${pick(seeded.sampleIds)}` };
-  if (pathName === 'PATCH') {
-    return {
-      method: 'PATCH',
-      path: () => `/customers/${pick(seeded.sampleIds)}`,
-      body: () => JSON.stringify({ status: pick([...statuses]), phone: `+1 555 ${Math.floor(Math.random() * 1e7)}` }),
-    };
-  }
-  return {
-    method: 'POST',
-    path: () => '/customers',
-    body: () => {
-      created += 1;
-      return JSON.stringify({
-        name: `New Customer ${created}`,
-        email: `new.${runId}.${created}.${randomBytes(4).toString('hex')}@example.com`,
-        company: 'Bench Co',
-        phone: `+1 212 ${String(created % 10_000_000).padStart(7, '0')}`,
-      });
-    },
-  };
+function requestFor(seeded: Seeded): BenchRequest {
+  if (pathName === 'GET') return { method: 'GET', path: customerPath(seeded.sampleIds) };
+  if (pathName === 'PATCH') return { method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody };
+  return { method: 'POST', path: () => '/customers', body: newCustomerBodies(runId) };
 }
 
 async function main() {
@@ -122,23 +103,14 @@ async function main() {
     const { token, sub } = await signInAs(targets[0]?.base ?? '', admin);
     const seeded: Seeded = { count: 0, ownerId: new ObjectId(sub), sampleIds: [], idAt: new Map(), interactionIds: [] };
     await seedCustomers(client, seeded, customers);
-    const request = requestsFor(seeded);
+    const request = requestFor(seeded);
     const load = (target: Target, duration: number) =>
       autocannon({
         url: target.base,
         connections,
         duration,
         headers: { token, 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              method: request.method,
-              path: request.path(),
-              ...(request.body ? { body: request.body() } : {}),
-            }),
-          },
-        ],
+        requests: autocannonRequests(request),
       });
     for (const target of targets) await load(target, 1);
     const totals = new Map<string, { requests: number; ms: number; cpuMs: number; failures: number }>();

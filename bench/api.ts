@@ -33,7 +33,8 @@ import { createKeyring } from '../src/utils/crypto';
 import { httpClient, percentile } from './lib/http';
 import { cpuTimeMs, root, signInAs, startNodeArgs } from './lib/service';
 import { inspectEngine } from './lib/engine';
-import { epoch, seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
+import { epoch, seedCustomers, seedInteractions, type Seeded } from './lib/seed';
+import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies } from './lib/customer-requests';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
   .split(',')
@@ -162,9 +163,8 @@ interface Figures {
 
 function scenarios(seeded: Seeded, size: number): Scenario[] {
   const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
-  let created = 0;
   return [
-    { name: 'GET /customers/:id', group: 'read', method: 'GET', path: () => `/customers/${pick(seeded.sampleIds)}` },
+    { name: 'GET /customers/:id', group: 'read', method: 'GET', path: customerPath(seeded.sampleIds) },
     { name: 'GET /customers?limit=20', group: 'list', method: 'GET', path: () => '/customers?limit=20' },
     {
       name: 'GET /customers keyset page at 90%',
@@ -173,30 +173,8 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
       path: () => `/customers?limit=20&after=${deepCursor(seeded, size)}`,
     },
     { name: 'GET /customers?q=northwind', group: 'list', method: 'GET', path: () => '/customers?limit=20&q=northwind' },
-    {
-      name: 'POST /customers',
-      group: 'write',
-      method: 'POST',
-      path: () => '/customers',
-      body: () => {
-        created += 1;
-        return JSON.stringify({
-          name: `New Customer ${created}`,
-          email: `new.${runId}.${size}.${created}.${randomBytes(4).toString('hex')}@example.com`,
-          company: 'Bench Co',
-          // Each create its own number, as new contacts mostly have: a number shared by every create makes each
-          // one a duplicate of all the others (the crowded-key case, measured on its own: BENCH_POST_PHONE).
-          phone: process.env.BENCH_POST_PHONE ?? `+1 212 ${String(created % 10_000_000).padStart(7, '0')}`,
-        });
-      },
-    },
-    {
-      name: 'PATCH /customers/:id',
-      group: 'write',
-      method: 'PATCH',
-      path: () => `/customers/${pick(seeded.sampleIds)}`,
-      body: () => JSON.stringify({ status: pick([...statuses]), phone: `+1 555 ${Math.floor(Math.random() * 1e7)}` }),
-    },
+    { name: 'POST /customers', group: 'write', method: 'POST', path: () => '/customers', body: newCustomerBodies(`${runId}.${size}`) },
+    { name: 'PATCH /customers/:id', group: 'write', method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody },
     { name: 'GET /interactions/:id', group: 'read', method: 'GET', path: () => `/interactions/${pick(seeded.interactionIds)}` },
   ];
 }
@@ -215,16 +193,7 @@ async function load(
     ...(run.amount ? { amount: run.amount } : { duration: run.seconds ?? seconds }),
     timeout: 600,
     headers: { token, 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          method: scenario.method,
-          path: scenario.path(),
-          ...(scenario.body ? { body: scenario.body() } : {}),
-        }),
-      },
-    ],
+    requests: autocannonRequests(scenario),
   });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   return {

@@ -18,7 +18,8 @@ import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { describeEngine } from './lib/engine';
-import { seedCustomers, seedInteractions, statuses, type Seeded } from './lib/seed';
+import { seedCustomers, seedInteractions, type Seeded } from './lib/seed';
+import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies } from './lib/customer-requests';
 import { benchEnv, cpuTimeMs, root, signInAs, startService } from './lib/service';
 
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
@@ -98,29 +99,10 @@ interface Target {
 
 function targets(seeded: Seeded): Target[] {
   const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
-  let created = 0;
   return [
-    { name: 'GET /customers/:id', method: 'GET', path: () => `/customers/${pick(seeded.sampleIds)}` },
-    {
-      name: 'POST /customers',
-      method: 'POST',
-      path: () => '/customers',
-      body: () => {
-        created += 1;
-        return JSON.stringify({
-          name: `New Customer ${created}`,
-          email: `p.${runId}.${created}@example.com`,
-          company: 'Bench Co',
-          phone: process.env.BENCH_POST_PHONE ?? `+1 212 ${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
-        });
-      },
-    },
-    {
-      name: 'PATCH /customers/:id',
-      method: 'PATCH',
-      path: () => `/customers/${pick(seeded.sampleIds)}`,
-      body: () => JSON.stringify({ status: pick([...statuses]), phone: `+1 555 ${Math.floor(Math.random() * 1e7)}` }),
-    },
+    { name: 'GET /customers/:id', method: 'GET', path: customerPath(seeded.sampleIds) },
+    { name: 'POST /customers', method: 'POST', path: () => '/customers', body: newCustomerBodies(`p.${runId}`) },
+    { name: 'PATCH /customers/:id', method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody },
     { name: 'GET /interactions/:id', method: 'GET', path: () => `/interactions/${pick(seeded.interactionIds)}` },
   ];
 }
@@ -131,11 +113,7 @@ async function load(base: string, token: string, target: Target, duration: numbe
     connections,
     duration,
     headers: { token, 'content-type': 'application/json' },
-    requests: [
-      {
-        setupRequest: (req) => ({ ...req, method: target.method, path: target.path(), ...(target.body ? { body: target.body() } : {}) }),
-      },
-    ],
+    requests: autocannonRequests(target),
   });
 }
 
