@@ -20,11 +20,13 @@ export interface LimiterOptions {
 /**
  * ipKeyGenerator's key for an address (the address itself, or its /56 subnet for IPv6), kept for the next request
  * from it: the library parses the address (ip-address) on every call, IPv4-mapped `::ffff:` ones included, which
- * was most of the global limiter's ~60–80 µs a request. Forgotten all at once past IP_KEYS_MAX addresses.
+ * was most of the global limiter's ~60–80 µs a request. Forgotten all at once past IP_KEYS_MAX addresses. Its name
+ * keeps `ipKeyGenerator` in clientKey's source, which the library reads to check that IPv6 clients are keyed by
+ * subnet (ERR_ERL_KEY_GEN_IPV6, logged at each limiter's first request otherwise; duplicate-key.test.ts).
  */
 const ipKeys = new Map<string, string>();
 const IP_KEYS_MAX = 10_000;
-function ipKey(ip: string): string {
+function ipKeyGeneratorCached(ip: string): string {
   let key = ipKeys.get(ip);
   if (key === undefined) {
     if (ipKeys.size >= IP_KEYS_MAX) ipKeys.clear();
@@ -41,7 +43,7 @@ function ipKey(ip: string): string {
 function clientKey(req: Request): string {
   const apiKey = apiKeyFromRequest(req, tokenFromRequest(req));
   const prefix = apiKey === undefined ? undefined : verifiedKeyPrefix(apiKey);
-  return prefix ? `key:${prefix}` : ipKey(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+  return prefix ? `key:${prefix}` : ipKeyGeneratorCached(req.ip ?? req.socket.remoteAddress ?? 'unknown');
 }
 
 /**
