@@ -24,7 +24,6 @@ class RequestLog {
   constructor(
     readonly logger: Logger,
     readonly id: string,
-    readonly started: number,
   ) {}
 }
 
@@ -61,7 +60,8 @@ export function loggerFor(req: Request, res: Response): Logger {
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const log = new RequestLog(logger, requestIdFor(req, res), Date.now());
+    const started = Date.now();
+    const log = new RequestLog(logger, requestIdFor(req, res));
     res.locals.requestLog = log;
     let written = false;
     const write = () => {
@@ -72,7 +72,7 @@ export function requestLogger(logger: Logger): RequestHandler {
       const line = {
         req: requestSummary(req, log.id),
         res: { statusCode },
-        responseTime: Date.now() - log.started,
+        responseTime: Date.now() - started,
         ...(prefix === undefined ? {} : { api_key_prefix: prefix }),
       };
       if (statusCode >= 500) logger.error(line, 'request errored');

@@ -15,7 +15,7 @@ import type { Page } from '../utils/paging';
 import { hashPassword } from '../utils/password';
 import { applyFieldChanges, mergePatchFields, updateDocument } from '../utils/update-document';
 import { can, type Principal } from '../utils/principal';
-import { concurrently, insertDocuments, inTransaction, queueKeyFreeCheck, queueUpdate, sessionOption } from '../database/transaction';
+import { concurrently, insertDocuments, inTransaction, queueUpdate, sessionOption } from '../database/transaction';
 import { isDuplicateKey } from '../database/errors';
 import { typedCollection } from '../database/typed-collection';
 import * as activity from './activity.service';
@@ -24,8 +24,7 @@ import { assertCurrentPassword, bumpTokenVersion } from './auth.service';
 import { customerDependentRecords, customerDependents } from './dependents.service';
 import * as notify from './notifications';
 import { duplicateEmailError } from './duplicate-email.service';
-import { assertEmailNotTrashed, checkEmailFreeBeforeInsert } from './trash-holds.service';
-import { HeldEmail } from '../models/trash.model';
+import { assertEmailNotTrashed, checkEmailFreeBeforeInsert, queueEmailFreeCheck } from './trash-holds.service';
 import { trashRecords } from './trash.service';
 import { keyedCustomer } from './duplicates.service';
 import { queueDuplicateMarks } from './duplicate-marker.service';
@@ -187,7 +186,7 @@ export async function updateCustomer(id: string, changes: UpdateCustomerBody, pr
       if (changes.owner_id) await assertStaffUser(changes.owner_id, 'owner_id');
       // A held e-mail: checked in the same command as the update where the unit of work queues it, otherwise asked
       // before the write too, so that a taken e-mail changes nothing even where a 409 cannot roll back.
-      const heldChecked = emailChanged && queueKeyFreeCheck(HeldEmail.collection, changes.email ?? '');
+      const heldChecked = emailChanged && queueEmailFreeCheck(changes.email ?? '');
       if (emailChanged && !heldChecked) await assertEmailNotTrashed(changes.email, principal);
       const { set, unset, keysChanged } = storedChanges(changes, current, passwordHash);
 

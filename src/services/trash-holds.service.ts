@@ -34,6 +34,14 @@ export function trashedEmailMessage(held: { id: string; deletionId: string }, st
 }
 
 /**
+ * Where the unit of work queues its writes: the trash's e-mail check, queued to travel in their command (a held
+ * e-mail fails it with a duplicate key; queueKeyFreeCheck). False elsewhere: the caller checks with a read.
+ */
+export function queueEmailFreeCheck(email: string): boolean {
+  return queueKeyFreeCheck(HeldEmail.collection, email);
+}
+
+/**
  * The trash's e-mail check before a customer's insert. Where the unit of work queues its inserts (one bulkWrite
  * with the commit) the check travels in that command (queueKeyFreeCheck): a held e-mail (its HeldEmail key, written
  * when its customer was trashed) fails the command with a duplicate key (the caller's error path names the holder). In another transaction it is a read, as its first statement: a trashing that
@@ -41,7 +49,7 @@ export function trashedEmailMessage(held: { id: string; deletionId: string }, st
  * Answers whether the check must still run after the insert (no transaction: `assertEmailNotTrashed` with an undo).
  */
 export async function checkEmailFreeBeforeInsert(email: string, caller: Principal): Promise<boolean> {
-  if (queueKeyFreeCheck(HeldEmail.collection, email)) return false;
+  if (queueEmailFreeCheck(email)) return false;
   if (!currentSession()) return true;
   await assertEmailNotTrashed(email, caller);
   return false;
