@@ -130,6 +130,14 @@ async function recordFailure(
   const fields = outcomeFields(outcome);
   const retryInMs = Math.min(MAX_BACKOFF_MS, policy.backoffMs * 2 ** (n - 1));
   const last = n >= message.max_attempts;
+  // Counted on the endpoint before the message is released for its next attempt, so a later attempt (maybe
+  // another worker's) never runs before this one's count. Approximate under concurrency (FerretDB runs $inc
+  // as read-then-write): it only decides when to give up.
+  await WebhookEndpoint.updateOne({ _id: endpoint._id }, { $inc: { consecutive_failures: 1 } });
+  const counted = await WebhookEndpoint.findById(endpoint._id, { consecutive_failures: 1 }).lean<
+    Pick<WebhookEndpointRecord, 'consecutive_failures'>
+  >();
+  if ((counted?.consecutive_failures ?? 0) >= policy.disableAfterFailures) await disable(endpoint, 'failures', log);
   await OutboxMessage.updateOne(
     { _id: message._id },
     { $set: last ? { ...fields, status: 'failed' } : { ...fields, next_attempt_at: new Date(Date.now() + retryInMs) } },
@@ -138,12 +146,6 @@ async function recordFailure(
     { outbox_id: message._id.toHexString(), attempt: n, retry_in_ms: last ? null : retryInMs, err: outcome.error },
     'webhook attempt failed',
   );
-  // Approximate under concurrency (FerretDB runs $inc as read-then-write): it only decides when to give up.
-  await WebhookEndpoint.updateOne({ _id: endpoint._id }, { $inc: { consecutive_failures: 1 } });
-  const counted = await WebhookEndpoint.findById(endpoint._id, { consecutive_failures: 1 }).lean<
-    Pick<WebhookEndpointRecord, 'consecutive_failures'>
-  >();
-  if ((counted?.consecutive_failures ?? 0) >= policy.disableAfterFailures) await disable(endpoint, 'failures', log);
 }
 
 /** Runs attempt `n` of a claimed webhook delivery and records its outcome. */
@@ -156,8 +158,9 @@ export async function deliverWebhook(message: OutboxRecord, n: number, policy: W
   }
   const outcome = await attempt(endpoint, message, policy.timeoutMs);
   if (outcome.error === null) {
-    await OutboxMessage.updateOne({ _id: message._id }, { $set: { ...outcomeFields(outcome), status: 'sent', sent_at: new Date() } });
+    // The endpoint's count is reset before the message reads `sent`: whoever sees the delivery sees the reset.
     if (endpoint.consecutive_failures > 0) await WebhookEndpoint.updateOne({ _id: endpoint._id }, { $set: { consecutive_failures: 0 } });
+    await OutboxMessage.updateOne({ _id: message._id }, { $set: { ...outcomeFields(outcome), status: 'sent', sent_at: new Date() } });
     return;
   }
   if (outcome.statusCode === 410) {
