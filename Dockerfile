@@ -27,4 +27,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "require('http').get('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz',r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"]
 # node, not npm, is PID 1's child of choice: it receives SIGTERM directly and shuts down gracefully.
 # The heap size is the one `npm start` gives (README, "Memory").
-CMD ["node", "--max-old-space-size=384", "dist/server.js"]
+CMD ["node", "--max-old-space-size=384", "--max-semi-space-size=32", "dist/server.js"]

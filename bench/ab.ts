@@ -2,9 +2,10 @@
 // each built tree runs as its own process beside the bare-driver baseline (bench/lib/baseline.ts), and the load
 // goes to them in short windows, many times, in alternating order (A B base, base B A, …), so that a machine whose
 // speed drifts by ±10–25% from one minute to the next (shared tenants) favours none of them. Prints each target's
-// req/s, its CPU per request (from /proc: user + system, all threads) and its ratio to the baseline.
+// req/s, its CPU per request (from /proc: user + system, all threads), its ratio to the baseline and its peak RSS.
 //
 //   BENCH_TREES=/path/to/old-checkout,.   built trees (each with `npm run build` done and node_modules); default: .
+//                                         each runs with the Node flags of its own `npm start`
 //   BENCH_PATH=POST                       POST (creates), PATCH (status + phone of a seeded customer) or GET (by id)
 //   BENCH_CUSTOMERS=10000                 customers seeded first
 //   BENCH_ROUNDS=8  BENCH_SECONDS=2       windows per target, and their length, at BENCH_CONNECTIONS (20)
@@ -22,7 +23,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { describeEngine } from './lib/engine';
 import { seedCustomers, type Seeded } from './lib/seed';
 import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies, type BenchRequest } from './lib/customer-requests';
-import { cpuTimeMs, root, signInAs } from './lib/service';
+import { cpuTimeMs, root, rssMbOf, signInAs, startNodeArgsOf } from './lib/service';
 
 const trees = (process.env.BENCH_TREES ?? '.').split(',').map((tree) => path.resolve(root, tree.trim()));
 const pathName = (process.env.BENCH_PATH ?? 'POST').toUpperCase();
@@ -95,8 +96,7 @@ async function main() {
   };
   const targets: Target[] = [];
   try {
-    for (const tree of trees)
-      targets.push(await start(`service ${tree}`, tree, ['--max-old-space-size=384', 'dist/server.js'], serviceEnv));
+    for (const tree of trees) targets.push(await start(`service ${tree}`, tree, [...startNodeArgsOf(tree), 'dist/server.js'], serviceEnv));
     targets.push(
       await start('baseline', root, ['--import', 'tsx', 'bench/lib/baseline.ts'], { MONGODB_URI: dbUri.toString(), ...secrets }),
     );
@@ -131,10 +131,11 @@ async function main() {
       const total = totals.get(name);
       return total ? (total.requests / total.ms) * 1000 : NaN;
     };
-    console.log('\n| target | req/s | CPU ms/req | /baseline | non-2xx or errors |\n|---|---:|---:|---:|---:|');
+    console.log('\n| target | req/s | CPU ms/req | /baseline | peak RSS MB | non-2xx or errors |\n|---|---:|---:|---:|---:|---:|');
     for (const [name, total] of totals) {
+      const pid = targets.find((target) => target.name === name)?.child.pid ?? 0;
       console.log(
-        `| ${name} | ${rate(name).toFixed(1)} | ${(total.cpuMs / total.requests).toFixed(2)} | ${(rate(name) / rate('baseline')).toFixed(2)} | ${total.failures} |`,
+        `| ${name} | ${rate(name).toFixed(1)} | ${(total.cpuMs / total.requests).toFixed(2)} | ${(rate(name) / rate('baseline')).toFixed(2)} | ${rssMbOf(pid, true).toFixed(0)} | ${total.failures} |`,
       );
     }
   } finally {

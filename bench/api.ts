@@ -13,7 +13,9 @@
 //   BENCH_ONLY=POST,PATCH        only the scenarios whose name contains one of these
 //   BENCH_EXTRAS_ONLY=1          only the /healthz-under-sign-ins and cluster figures
 //   BENCH_EXTRAS=0               without them
-//   BENCH_ROUNDS=2               each scenario twice per target (A B, then B A) and averaged: for busy machines
+//   BENCH_ROUNDS=2               each scenario twice per target (A B, then B A) and averaged: for busy machines.
+//                                With BENCH_ROUNDS=6 BENCH_SECONDS=2 the targets take turns in short windows, as in
+//                                bench:ab, so a machine whose speed drifts from one minute to the next favours none
 //   BENCH_CPU_PROF=dir           the service writes a V8 CPU profile there when it stops (see bench:profile)
 //   BENCH_POST_PHONE="+1 555 0100"  one phone for every POST /customers (each create a duplicate of all before it)
 //
@@ -63,6 +65,8 @@ const adminEmail = 'bench.admin@example.com';
 const adminPassword = 'bench password 123';
 const logDir = os.tmpdir();
 
+const logFileOf = (name: string) => path.join(logDir, `bench-api-${runId}-${name}.log`);
+
 interface Proc {
   name: string;
   child: ChildProcess;
@@ -72,7 +76,7 @@ interface Proc {
 
 /** Starts a Node process whose output goes to a file, and waits for its `"port":N` line (and /readyz). */
 async function startNode(name: string, args: string[], env: Record<string, string>): Promise<Proc> {
-  const logFile = path.join(logDir, `bench-api-${runId}-${name}.log`);
+  const logFile = logFileOf(name);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, args, {
     cwd: root,
@@ -109,6 +113,16 @@ async function startNode(name: string, args: string[], env: Record<string, strin
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (up to 60 s) until the log of the process started as `name` has `count` lines matching `pattern`. */
+async function waitForLog(name: string, pattern: RegExp, count: number): Promise<void> {
+  const logFile = logFileOf(name);
+  for (let i = 0; i < 600; i += 1) {
+    if ((readFileSync(logFile, 'utf8').match(pattern)?.length ?? 0) >= count) return;
+    await sleep(100);
+  }
+  throw new Error(`${name}: fewer than ${count} lines matching ${pattern} after 60 s; see ${logFile}`);
+}
 
 const serviceEnv = (extra: Record<string, string> = {}) => ({
   NODE_ENV: 'production',
@@ -230,26 +244,28 @@ async function probe(base: string, token: string, scenario: Scenario): Promise<n
 /**
  * Fast scenarios run for BENCH_SECONDS at BENCH_CONNECTIONS. Scenarios whose single request takes longer than
  * 250 ms on the baseline (FerretDB 1.x scans and sorts whole collections in memory, so a list on 100k documents
- * takes tens of seconds) run a fixed number of requests at BENCH_SLOW_CONNECTIONS instead: a timed-out request
- * would otherwise keep running in the database after the client gave up. Both targets get the same plan and
- * the same warm-up.
+ * takes tens of seconds), or so long that BENCH_CONNECTIONS of them served one after another would fill a
+ * quarter of the window, run a fixed number of requests at BENCH_SLOW_CONNECTIONS instead: a timed-out request
+ * would otherwise keep running in the database after the client gave up, and a short window could end before
+ * any completed. Both targets get the same plan and the same warm-up.
  */
 async function compare(targets: Proc[], token: string, scenario: Scenario, reversed: boolean) {
   const [reference] = targets.filter((target) => target.name === 'baseline');
   const latency = await probe((reference ?? targets[0]!).base, token, scenario);
-  const plan =
-    latency < 250
-      ? { seconds, connections }
-      : { connections: slowConnections, amount: slowConnections * Math.max(1, Math.min(10, Math.ceil((seconds * 1000) / latency))) };
+  // Fast: each connection completes several requests in a window even if the engine serves them one at a time.
+  const fast = latency < 250 && latency * connections < (seconds * 1000) / 4;
+  const plan = fast
+    ? { seconds, connections }
+    : { connections: slowConnections, amount: slowConnections * Math.max(1, Math.min(10, Math.ceil((seconds * 1000) / latency))) };
   const measured: Record<string, Figures[]> = {};
   for (let round = 0; round < rounds; round += 1) {
     // Each round reverses the order of the one before (A B, B A, …): drift on the machine favours no one.
     const order = (round % 2 === 1) !== reversed ? [...targets].reverse() : targets;
     for (const target of order) {
-      // Warm-up, as a client's steady state: 1 s of load for fast scenarios; one request for slow ones (the
-      // baseline's was the probe above).
-      if (latency < 250) await load(target, token, scenario, { seconds: 1, connections });
-      else if (target !== reference) await probe(target.base, token, scenario);
+      // Warm-up, as a client's steady state, before a target's first window: 1 s of load for fast scenarios;
+      // one request for slow ones (the baseline's was the probe above).
+      if (round === 0 && fast) await load(target, token, scenario, { seconds: 1, connections });
+      else if (round === 0 && target !== reference) await probe(target.base, token, scenario);
       const figures = await load(target, token, scenario, plan);
       // Before the next target's window: what the service's writes left to mark is marked now, and timed.
       if (target.name === 'service' && scenario.group === 'write') figures.settleMs = await settleMarks(target.base, token);
@@ -338,7 +354,9 @@ async function extraFigures(service: Proc, seeded: Seeded, size: number, token: 
   const one = await load(service, token, read, { seconds, connections });
   const cluster = await startNode('service-x2', [...startNodeArgs, 'dist/server.js'], serviceEnv({ WEB_CONCURRENCY: '2' }));
   procs.push(cluster);
-  await load(cluster, token, read, { seconds: 1, connections });
+  // /readyz answered from one worker: wait for both, then warm both up as every server was at this size.
+  await waitForLog('service-x2', /"msg":"ready"/g, 2);
+  await load(cluster, token, read, { seconds: 2, connections });
   const two = await load(cluster, token, read, { seconds, connections });
   const exit = await cluster.stop();
   procs.pop();
@@ -347,7 +365,8 @@ async function extraFigures(service: Proc, seeded: Seeded, size: number, token: 
   lines.push(
     `${read.name} (${size} customers): one instance ${fmt(one.rps)} req/s (p99 ${one.p99} ms, service at ${fmt(busy)}% of a core, ` +
       `load average ${fmt(os.loadavg()[0] ?? 0, 1)} on ${os.cpus().length} CPUs), ` +
-      `WEB_CONCURRENCY=2 ${fmt(two.rps)} req/s (p99 ${two.p99} ms), x${(two.rps / one.rps).toFixed(2)}; cluster exit code after SIGTERM ${exit}`,
+      `WEB_CONCURRENCY=2 ${fmt(two.rps)} req/s (p99 ${two.p99} ms), x${(two.rps / one.rps).toFixed(2)}; ` +
+      `non-2xx/errors ${one.failures} and ${two.failures}; cluster exit code after SIGTERM ${exit}`,
   );
   console.log(`  ${lines.at(-1)}`);
   return lines;

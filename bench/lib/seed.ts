@@ -1,5 +1,5 @@
 import { ObjectId, type MongoClient } from 'mongodb';
-import { companyKey, searchTermsFor } from '../../src/models/customer.model';
+import { derivedCustomerFields } from '../../src/models/customer.model';
 import { encryptText, type Keyring } from '../../src/utils/crypto';
 import { dateBuckets } from '../../src/utils/date-buckets';
 
@@ -35,20 +35,22 @@ export async function seedCustomers(client: MongoClient, seeded: Seeded, upTo: n
       const name = `${firstNames[i % 10]} ${lastNames[Math.floor(i / 10) % 10]} ${i}`;
       const email = `customer.${i}@example${i % 50}.com`;
       const company = companyOf(i);
+      const phone = `+1 555 ${String(i).padStart(7, '0')}`;
       const at = new Date(epoch + i * 1000);
       batch.push({
         _id,
         name,
         email,
         company,
-        phone: `+1 555 ${String(i).padStart(7, '0')}`,
+        phone,
         status: statuses[i % 4],
         owner: seeded.ownerId,
         tags: i % 3 === 0 ? ['vip'] : [],
         address: { street: `${i} Main St`, city: 'Springfield', country: 'US' },
         token_version: 0,
-        search_terms: searchTermsFor({ name, email, company }),
-        company_key: companyKey(company),
+        // search_terms, company_key and the duplicate keys, as a create stores them (a start-up migration would
+        // otherwise compute the keys of every seeded customer in each process started after the seeding).
+        ...derivedCustomerFields({ name, email, company, phone }),
         created_at: at,
         updated_at: at,
       });

@@ -27,10 +27,10 @@ export function cpuTimeMs(pid: number | undefined): number {
   }
 }
 
-/** Resident set size of a process in MB, read from /proc (Linux). */
-export function rssMbOf(pid: number): number {
+/** Resident set size of a process in MB, read from /proc (Linux); `peak`: the highest it has been (VmHWM). */
+export function rssMbOf(pid: number, peak = false): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const kb = Number((peak ? /VmHWM:\s+(\d+)/ : /VmRSS:\s+(\d+)/).exec(status)?.[1] ?? 0);
   return kb / 1024;
 }
 
@@ -61,12 +61,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The Node options `npm start` gives the service (package.json), so benches run it as deployed. */
-export const startNodeArgs: string[] = (() => {
-  const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+/** The Node options `npm start` gives the service (a tree's package.json), so benches run it as deployed. */
+export function startNodeArgsOf(tree: string): string[] {
+  const scripts = (JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const words = (scripts.start ?? '').split(/\s+/);
   return words.slice(words.indexOf('node') + 1, words.indexOf('dist/server.js'));
-})();
+}
+
+/** This tree's. */
+export const startNodeArgs: string[] = startNodeArgsOf(root);
 
 /**
  * Starts the built service (`node` with startNodeArgs, then `nodeArgs`, then dist/server.js) as its own
