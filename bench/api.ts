@@ -3,7 +3,8 @@
 // invocation, against one database, scenario by scenario, so their ratio holds on a noisy machine. Writes are
 // also compared with the same bare server committing each write and its side entries in one transaction, as the
 // service does on a replica set ("baseline+tx"), and GET /customers/:id with a typical Express + Mongoose +
-// passport-jwt handler (bench/lib/peer.ts, the "peer").
+// passport-jwt handler (bench/lib/peer.ts, the "peer"). Single-document reads and writes also run on the
+// baseline's work behind Express 5 alone (the "floor": what Express costs before any middleware the service adds).
 //
 //   MONGODB_URI=mongodb://127.0.0.1:27017/ npm run bench:api
 //   BENCH_SIZES=100000,1000000   customers seeded (the collection grows from one size to the next)
@@ -96,7 +97,8 @@ async function startNode(name: string, args: string[], env: Record<string, strin
       (r) => r.status === 200,
       () => false,
     );
-    if (ready || name.startsWith('baseline') || name === 'peer') break;
+    // The bare servers have no /readyz: any answer means they listen.
+    if (ready || name.startsWith('baseline') || name === 'peer' || name === 'floor') break;
     await sleep(100);
   }
   return {
@@ -405,6 +407,19 @@ function printTables(rows: Row[]) {
       );
     }
   }
+  const floors = rows.filter((row) => row.figures.floor);
+  if (floors.length > 0) {
+    console.log("\nThe baseline's work behind Express 5 alone (express.json(), a route per path, res.json()): the framework's own cost:");
+    console.log('\n| customers | scenario | baseline req/s | floor req/s | CPU ms/req | floor/baseline | service/floor |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|');
+    for (const row of floors) {
+      const { service: s, baseline: b, floor: e } = row.figures;
+      if (!s || !b || !e) continue;
+      console.log(
+        `| ${row.size} | ${row.scenario.name} | ${fmt(b.rps, 1)} | ${fmt(e.rps, 1)} | ${fmt(e.cpuMs, 2)} | ${(e.rps / b.rps).toFixed(2)} | ${(s.rps / e.rps).toFixed(2)} |`,
+      );
+    }
+  }
   const peers = rows.filter((row) => row.figures.peer);
   if (peers.length > 0) {
     console.log('\nThe same GET-by-id on a typical Express + Mongoose + passport-jwt handler (bench/lib/peer.ts):');
@@ -451,6 +466,8 @@ async function main() {
     if (baselineTx) procs.push(baselineTx);
     const peer = await startNode('peer', ['--import', 'tsx', 'bench/lib/peer.ts'], bare);
     procs.push(peer);
+    const floor = await startNode('floor', ['--import', 'tsx', 'bench/lib/baseline.ts'], { ...bare, BASELINE_EXPRESS: '1' });
+    procs.push(floor);
 
     const seeded: Seeded = { count: 0, ownerId: new ObjectId(sub), sampleIds: [], idAt: new Map(), interactionIds: [] };
     const rows: Row[] = [];
@@ -477,12 +494,13 @@ async function main() {
       // Every server warmed up once on a lookup (JIT, connection pools, the engine's cache of the new
       // documents), so the first scenario measured is not also the one that pays for it.
       const lookup = scenarios(seeded, size)[0]!;
-      for (const target of [service, baseline, baselineTx, peer])
+      for (const target of [service, baseline, baselineTx, peer, floor])
         if (target) await load(target, token, lookup, { seconds: 2, connections });
       for (const scenario of chosen) {
         const against = [service, baseline];
         if (scenario.group === 'write' && baselineTx) against.push(baselineTx);
         if (scenario.name === 'GET /customers/:id') against.push(peer);
+        if (scenario.group === 'read' || scenario.group === 'write') against.push(floor);
         // Alternate which target goes first, so drift on the machine does not favour one side.
         const compared = await compare(against, token, scenario, rows.length % 2 === 1);
         const row = { size, scenario, ...compared };

@@ -8,10 +8,15 @@
 // With BASELINE_TRANSACTIONS=1 each customer write and its two side entries commit in one transaction (the
 // driver's withTransaction), as the service's do on a replica set: the "baseline+tx" column of bench:api.
 //
+// With BASELINE_EXPRESS=1 the same work runs behind Express 5 instead of node:http: an app with express.json() and
+// one route per path, answering with res.json() (Express's defaults: ETag, content type), and nothing else — the
+// "express floor" of bench:api, what the framework alone costs before any middleware the service adds.
+//
 // Run as its own process: node --import tsx bench/lib/baseline.ts, with MONGODB_URI, JWT_SECRET,
 // DATA_ENCRYPTION_KEY and PORT in its environment. Prints {"port":N} when listening.
 import { createSecretKey } from 'node:crypto';
 import http from 'node:http';
+import express from 'express';
 import jwt from 'jsonwebtoken';
 import { MongoClient, ObjectId, type ClientSession, type Filter } from 'mongodb';
 import { createKeyring, decryptText } from '../../src/utils/crypto';
@@ -72,6 +77,7 @@ const activity = db.collection('activity');
 const deltas = db.collection('analytics_deltas');
 
 const transactions = env.BASELINE_TRANSACTIONS === '1';
+const framework = env.BASELINE_EXPRESS === '1';
 
 /** `work` in one transaction with BASELINE_TRANSACTIONS=1, else plainly; it gets the session options to pass. */
 async function write<T>(work: (options: { session?: ClientSession }) => Promise<T>): Promise<T> {
@@ -121,6 +127,10 @@ interface Claims {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  if (framework) {
+    (res as express.Response).status(status).set(headers).json(body);
+    return;
+  }
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -243,6 +253,7 @@ async function listCustomers(url: URL, res: http.ServerResponse) {
 }
 
 function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+  if (framework) return Promise.resolve((req as express.Request).body as Record<string, unknown>);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -317,11 +328,24 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse) {
   send(res, 404, { error: 'Not found', code: 'NOT_FOUND' });
 }
 
+/** The Express floor: one route per path the bench loads, each handing the request to the same work. */
+function expressApp(serve: (req: http.IncomingMessage, res: http.ServerResponse) => void): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json());
+  app.get('/healthz', serve);
+  app.route('/customers').get(serve).post(serve);
+  app.route('/customers/:id').get(serve).patch(serve);
+  app.get('/interactions/:id', serve);
+  return app;
+}
+
 async function main() {
   await client.connect();
-  const server = http.createServer((req, res) => {
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error), code: 'INTERNAL' }));
-  });
+  };
+  const server = http.createServer(framework ? expressApp(serve) : serve);
   server.keepAliveTimeout = 65_000;
   server.listen(Number(env.PORT ?? 0), '127.0.0.1', () => {
     const address = server.address();
