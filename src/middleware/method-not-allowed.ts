@@ -15,19 +15,32 @@ interface PathMethods {
   methods: string[];
 }
 
-/** Each declared path with its methods in declaration order, HEAD after them wherever GET is. */
-function pathTable(operations: readonly Operation[]): PathMethods[] {
+/** The declared paths by their first segment (a literal: a parameter there would match any); `''` for "/". */
+type PathTable = Map<string, PathMethods[]>;
+
+const firstSegment = (path: string) => path.split('/', 2)[1] ?? '';
+
+/**
+ * Each declared path with its methods in declaration order, HEAD after them wherever GET is, filed under its
+ * first segment: a request's path is tested against the few declared under its own (every request is).
+ */
+function pathTable(operations: readonly Operation[]): PathTable {
   const byPath = new Map<string, string[]>();
   for (const { method, path } of operations) byPath.set(path, [...(byPath.get(path) ?? []), method.toUpperCase()]);
-  return [...byPath].map(([path, methods]) => {
+  const table: PathTable = new Map();
+  for (const [path, methods] of byPath) {
+    const first = firstSegment(path);
+    if (first.startsWith(':')) throw new Error(`${path}: a declared path starts with a literal segment`);
     const { regexp, params } = pathPattern(path);
-    return { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
-  });
+    const entry = { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
+    table.set(first, [...(table.get(first) ?? []), entry]);
+  }
+  return table;
 }
 
 /** The methods of the most specific declared path(s) matching a request path. */
-function allowedMethods(table: readonly PathMethods[], path: string): string[] {
-  const matches = table.filter((entry) => entry.pattern.test(path));
+function allowedMethods(table: PathTable, path: string): string[] {
+  const matches = (table.get(firstSegment(path)) ?? []).filter((entry) => entry.pattern.test(path));
   if (matches.length === 0) return [];
   const fewest = Math.min(...matches.map((entry) => entry.params));
   return [...new Set(matches.filter((entry) => entry.params === fewest).flatMap((entry) => entry.methods))];

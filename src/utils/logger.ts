@@ -1,13 +1,15 @@
 import pino, { type Logger } from 'pino';
 import { config } from '../config/env';
 
+/** Request headers that carry credentials: censored in every line that logs a request's headers. */
+export const credentialHeaders = ['authorization', 'token', 'x-api-key', 'cookie'] as const;
+export const REDACTED = '[redacted]';
+
 // Paths are relative to each log object. Headers and bodies that could carry credentials are censored
-// wherever the access log (middleware/request-logger.ts) or our own code might log them.
+// wherever our own code might log them (the access log censors its request headers itself, see
+// middleware/request-logger.ts).
 export const redactPaths = [
-  'req.headers.authorization',
-  'req.headers.token',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
+  ...credentialHeaders.map((name) => `req.headers[${JSON.stringify(name)}]`),
   'res.headers["set-cookie"]',
   '*.password',
   '*.token',
@@ -40,7 +42,7 @@ export function redactUrl(url: string): string {
     .split('&')
     .map((pair) => {
       const key = pair.split('=', 1)[0] ?? '';
-      return secretQueryKeys.has(queryKeyName(key)) ? `${key}=[redacted]` : pair;
+      return secretQueryKeys.has(queryKeyName(key)) ? `${key}=${REDACTED}` : pair;
     });
   return `${url.slice(0, start)}?${query.join('&')}`;
 }
@@ -49,7 +51,7 @@ export function createLogger(destination?: pino.DestinationStream, level: string
   return pino(
     {
       level,
-      redact: { paths: redactPaths, censor: '[redacted]' },
+      redact: { paths: redactPaths, censor: REDACTED },
       // pid tells apart the workers of a cluster (WEB_CONCURRENCY) writing to one stream.
       base: { service: 'crm-api', pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

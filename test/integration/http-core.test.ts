@@ -210,13 +210,25 @@ describe('errors and request ids', () => {
       .post('/probes')
       .set('Authorization', 'Bearer secret-jwt')
       .set('token', 'secret-token')
+      .set('X-API-Key', 'secret-api-key')
+      .set('Cookie', 'session=secret-cookie')
       .set('X-Request-Id', 'trace-log')
       .send({ name: 'Ivy', email: 'ivy@example.com', password: 'hunter2hunter2' });
     const line = lines.find((l) => l.msg === 'request completed' || l.msg === 'request errored');
-    expect(line).toMatchObject({ req: { id: 'trace-log', headers: { authorization: '[redacted]', token: '[redacted]' } } });
+    expect(line).toMatchObject({
+      req: {
+        id: 'trace-log',
+        headers: {
+          authorization: '[redacted]',
+          token: '[redacted]',
+          'x-api-key': '[redacted]',
+          cookie: '[redacted]',
+          'x-request-id': 'trace-log',
+        },
+      },
+    });
     const everything = JSON.stringify(lines);
-    expect(everything).not.toContain('secret-jwt');
-    expect(everything).not.toContain('secret-token');
+    for (const secret of ['secret-jwt', 'secret-token', 'secret-api-key', 'secret-cookie']) expect(everything).not.toContain(secret);
     expect(everything).not.toContain('hunter2hunter2');
   });
 
