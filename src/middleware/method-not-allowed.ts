@@ -30,7 +30,7 @@ function pathTable(operations: readonly Operation[]): PathTable {
   const table: PathTable = new Map();
   for (const [path, methods] of byPath) {
     const first = firstSegment(path);
-    if (first.startsWith(':')) throw new Error(`${path}: a declared path starts with a literal segment`);
+    if (first.startsWith(':')) throw new Error(`${path}: a declared path must start with a literal segment`);
     const { regexp, params } = pathPattern(path);
     const entry = { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
     table.set(first, [...(table.get(first) ?? []), entry]);
