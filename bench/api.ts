@@ -75,7 +75,10 @@ interface Proc {
   stop: () => Promise<number | null>;
 }
 
-/** Starts a Node process whose output goes to a file, and waits for its `"port":N` line (and /readyz). */
+/**
+ * Starts a Node process whose output goes to a file, and waits for its `"port":N` line, and for the service
+ * (`dist/server.js`) also for /readyz: the bare servers have none, their port line means they listen.
+ */
 async function startNode(name: string, args: string[], env: Record<string, string>): Promise<Proc> {
   const logFile = logFileOf(name);
   const fd = openSync(logFile, 'a');
@@ -92,13 +95,13 @@ async function startNode(name: string, args: string[], env: Record<string, strin
   }
   if (!port) throw new Error(`${name} did not start; see ${logFile}`);
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i += 1) {
+  const isService = args.includes('dist/server.js');
+  for (let i = 0; isService && i < 600; i += 1) {
     const ready = await fetch(`${base}/readyz`).then(
       (r) => r.status === 200,
       () => false,
     );
-    // The bare servers have no /readyz: any answer means they listen.
-    if (ready || name.startsWith('baseline') || name === 'peer' || name === 'floor') break;
+    if (ready) break;
     await sleep(100);
   }
   return {
@@ -289,8 +292,7 @@ async function probe(base: string, token: string, scenario: Scenario): Promise<n
 async function compare(targets: Proc[], token: string, scenario: Scenario, reversed: boolean) {
   const [reference] = targets.filter((target) => target.name === 'baseline');
   const latency = await probe((reference ?? targets[0]!).base, token, scenario);
-  // Fast: each connection completes a request in a window even if the engine serves them one at a time. (The
-  // fixed-count plan is for slow requests only: autocannon ends it on its 1 s tick, so its req/s is coarse.)
+  // Fast: each connection completes a request in a window even if the engine serves them one at a time.
   const fast = latency < 250 && latency * connections < seconds * 1000;
   const plan = fast
     ? { seconds, connections }

@@ -10,7 +10,7 @@
 //
 // With BASELINE_EXPRESS=1 the same work runs behind Express 5 instead of node:http: an app with express.json() and
 // one route per path, answering with res.json() (Express's defaults: ETag, content type), and nothing else — the
-// "express floor" of bench:api, what the framework alone costs before any middleware the service adds.
+// "floor" of bench:api, what the framework alone costs before any middleware the service adds.
 //
 // Run as its own process: node --import tsx bench/lib/baseline.ts, with MONGODB_URI, JWT_SECRET,
 // DATA_ENCRYPTION_KEY and PORT in its environment. Prints {"port":N} when listening.
