@@ -13,6 +13,7 @@ FERRETDB_BIN="$CACHE_DIR/ferretdb-$FERRETDB_VERSION"
 ENGINES_DIR="${ENGINES_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/crm-engines.XXXXXX")}"
 ENGINE_PIDS=()
 ENGINE_URI=""
+ENGINE_LOG=""
 
 ensure_secantus() {
   if [[ -x "$SECANTUS_BIN" ]] && "$SECANTUS_BIN" --version >/dev/null 2>&1; then
@@ -82,6 +83,7 @@ start_secantus() {
   ENGINE_PIDS+=($!)
   wait_for_uri "mongodb://127.0.0.1:$port/" "$!" "$dir/server.log" || return 1
   ENGINE_URI="mongodb://127.0.0.1:$port/"
+  ENGINE_LOG="$dir/server.log"
 }
 
 start_ferretdb() {
@@ -97,6 +99,7 @@ start_ferretdb() {
   ENGINE_PIDS+=($!)
   wait_for_uri "mongodb://127.0.0.1:$port/" "$!" "$dir/server.log" || return 1
   ENGINE_URI="mongodb://127.0.0.1:$port/"
+  ENGINE_LOG="$dir/server.log"
 }
 
 stop_engines() {

@@ -5,7 +5,14 @@ import { createApp } from './app';
 import { createHttpServer } from './http-server';
 import { startClusterPrimary } from './cluster';
 import { config } from './config/env';
-import { connectWithRetry, disconnectDatabase, prepareDatabase, sweepExpired, ttlFallbacks } from './database/connect';
+import {
+  connectWithRetry,
+  disconnectDatabase,
+  logConnectionChanges,
+  prepareDatabase,
+  sweepExpired,
+  ttlFallbacks,
+} from './database/connect';
 import { embeddedMongoAdvice, EmbeddedMongoError, startEmbeddedMongo, type EmbeddedMongo } from './database/embedded-mongo';
 import { ensureConfiguredAdmin } from './services/auth.service';
 import { markSetupDone } from './services/health.service';
@@ -46,6 +53,7 @@ function sweepWhereNoTtl(): void {
  */
 async function setUp(uri: string, signal: AbortSignal): Promise<OutboxWorker | undefined> {
   await connectWithRetry(uri, { timeoutMs: config.db.timeoutMs }, logger, signal);
+  logConnectionChanges(logger);
   const engine = await prepareDatabase(config.db.features);
   logger.info({ engine }, 'database connected, engine features detected, indexes ensured');
   sweepWhereNoTtl();

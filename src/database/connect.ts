@@ -154,6 +154,33 @@ export function isDatabaseConnected(): boolean {
   return driverConnected;
 }
 
+/**
+ * Logs the connection's real transitions after the first connection: "lost" when the driver gives the server
+ * up (requests answer 503 from then on), "restored" when it answers again. Each outage gives one pair of lines.
+ */
+export function logConnectionChanges(log: Logger): void {
+  let lostAt: number | undefined;
+  const lost = () => {
+    if (lostAt !== undefined) return;
+    lostAt = Date.now();
+    log.warn('database connection lost: requests that need it answer 503 until it returns');
+  };
+  const restored = () => {
+    if (lostAt === undefined) return;
+    log.info({ outageMs: Date.now() - lostAt }, 'database connection restored');
+    lostAt = undefined;
+  };
+  mongoose.connection.on('disconnected', lost);
+  mongoose.connection.on('connected', restored);
+  // Closing on purpose (shutdown) is not an outage.
+  stopLoggingChanges = () => {
+    mongoose.connection.off('disconnected', lost);
+    mongoose.connection.off('connected', restored);
+  };
+}
+
+let stopLoggingChanges = () => {};
+
 export async function pingDatabase(timeoutMs: number): Promise<boolean> {
   const db = mongoose.connection.db;
   if (!db || !isDatabaseConnected()) return false;
@@ -173,5 +200,6 @@ export async function pingDatabase(timeoutMs: number): Promise<boolean> {
 }
 
 export async function disconnectDatabase(): Promise<void> {
+  stopLoggingChanges();
   await mongoose.disconnect();
 }

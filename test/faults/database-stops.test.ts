@@ -25,6 +25,16 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   }
 }
 
+/** The service's log lines other than its access lines. */
+function serviceLines(): { level: number; msg?: string; time: number }[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((text) => text.startsWith('{'))
+    .map((text) => JSON.parse(text) as { level: number; msg?: string; time: number })
+    .filter((line) => line.msg !== 'request completed' && line.msg !== 'request errored');
+}
+
 async function call(path: string, init: RequestInit = {}) {
   const started = Date.now();
   const res = await fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', token, ...init.headers } });
@@ -109,7 +119,15 @@ describe('the database stops under traffic', () => {
     }
     running = false;
     await Promise.all(traffic);
-    expect(recoveredAt).toBeGreaterThan(0);
+    // On failure, show the last answers and what the service logged besides its access lines.
+    expect({
+      recovered: recoveredAt > 0,
+      ...(recoveredAt ? {} : { lastAnswers: results.slice(-12).map((r) => ({ ...r, at: r.at - restoredAt })), log: serviceLines() }),
+    }).toEqual({ recovered: true });
+    // Operators see the outage in the log: one line when it starts, one when it ends.
+    const logged = serviceLines().map((line) => line.msg);
+    expect(logged.filter((msg) => msg?.startsWith('database connection lost'))).toHaveLength(1);
+    expect(logged.filter((msg) => msg === 'database connection restored')).toHaveLength(1);
     expect((await call('/readyz')).status).toBe(200);
     expect(results.filter((r) => r.status >= 500 && r.status !== 503)).toEqual([]);
     expect(server.child.exitCode).toBeNull();

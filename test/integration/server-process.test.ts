@@ -163,6 +163,8 @@ describe('the server process', () => {
     const { code } = await server.exited;
     expect(code).toBe(0);
     expect(server.output()).not.toContain('grace period over');
+    // Closing the database on purpose is not an outage.
+    expect(server.output()).not.toContain('database connection lost');
     expect(server.output()).toContain('"msg":"stopped"');
   });
 });
