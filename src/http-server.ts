@@ -1,7 +1,9 @@
-import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
+import { createServer, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { config } from './config/env';
+import { appMessageClasses } from './utils/app-message-classes';
 import { AppError } from './utils/app-error';
 import { logger as defaultLogger } from './utils/logger';
 
@@ -11,9 +13,12 @@ import { logger as defaultLogger } from './utils/logger';
  * so every other route gets the shorter BODY_TIMEOUT_MS from the bodyDeadline middleware. Headers must still
  * arrive within Node's headersTimeout (60 s); Node checks both every connectionsCheckingInterval.
  */
-export function createHttpServer(app: RequestListener, log: Logger = defaultLogger): Server {
+export function createHttpServer(app: Express, log: Logger = defaultLogger): Server {
   const requestTimeout = config.http.requestTimeoutMs;
-  const server = createServer({ requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeout / 2)) }, app);
+  const server = createServer(
+    { requestTimeout, connectionsCheckingInterval: Math.min(30_000, Math.ceil(requestTimeout / 2)), ...appMessageClasses(app) },
+    app,
+  );
   server.on('clientError', (error: Error, socket: Duplex) => answerClientError(error, socket, log));
   return server;
 }

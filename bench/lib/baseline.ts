@@ -19,6 +19,7 @@ import http from 'node:http';
 import express from 'express';
 import jwt from 'jsonwebtoken';
 import { MongoClient, ObjectId, type ClientSession, type Filter } from 'mongodb';
+import { appMessageClasses } from '../../src/utils/app-message-classes';
 import { createKeyring, decryptText } from '../../src/utils/crypto';
 
 const env = process.env;
@@ -345,7 +346,9 @@ async function main() {
   const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handle(req, res).catch((error: unknown) => send(res, 500, { error: String(error), code: 'INTERNAL' }));
   };
-  const server = http.createServer(framework ? expressApp(serve) : serve);
+  // The floor's server is built as the service's is (src/http-server.ts): requests born with the app's prototypes.
+  const app = framework ? expressApp(serve) : undefined;
+  const server = app ? http.createServer(appMessageClasses(app), app) : http.createServer(serve);
   server.keepAliveTimeout = 65_000;
   server.listen(Number(env.PORT ?? 0), '127.0.0.1', () => {
     const address = server.address();

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -205,5 +205,26 @@ describe('access log', () => {
     });
     const text = JSON.stringify(log.lines);
     for (const secret of secrets) expect(text).not.toContain(secret);
+  });
+});
+
+describe("the server's request and response objects", () => {
+  it("are born with the app's prototypes, so Express never has to change them, and serve a whole request", async () => {
+    const seen: boolean[] = [];
+    const check = (req: IncomingMessage, res: ServerResponse) =>
+      seen.push(Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response);
+    // Runs before the app's own listener, so it sees the objects as Node made them.
+    server.prependListener('request', check);
+    try {
+      const exchange = await rawExchange(port, (socket) =>
+        socket.write(requestHead('GET /customers?limit=1 HTTP/1.1', { Host: 'localhost', token: manager.token, Connection: 'close' })),
+      );
+      expect(exchange.status).toBe(200);
+      expect(exchange.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(exchange.body)).toEqual(expect.any(Array));
+    } finally {
+      server.off('request', check);
+    }
+    expect(seen).toEqual([true]);
   });
 });
