@@ -1,8 +1,11 @@
 import pino, { type Logger } from 'pino';
 import { config } from '../config/env';
 
-/** Request headers that carry credentials: censored in every line that logs a request's headers. */
-export const credentialHeaders = ['authorization', 'token', 'x-api-key', 'cookie'] as const;
+/**
+ * Request headers that carry credentials: censored in every line that logs a request's headers. The API's own
+ * four, and `proxy-authorization`, which a client behind an authenticating proxy may send on.
+ */
+export const credentialHeaders = ['authorization', 'token', 'x-api-key', 'cookie', 'proxy-authorization'] as const;
 export const REDACTED = '[redacted]';
 
 // Paths are relative to each log object. Headers and bodies that could carry credentials are censored

@@ -212,6 +212,7 @@ describe('errors and request ids', () => {
       .set('token', 'secret-token')
       .set('X-API-Key', 'secret-api-key')
       .set('Cookie', 'session=secret-cookie')
+      .set('Proxy-Authorization', 'Basic secret-proxy')
       .set('X-Request-Id', 'trace-log')
       .send({ name: 'Ivy', email: 'ivy@example.com', password: 'hunter2hunter2' });
     const line = lines.find((l) => l.msg === 'request completed' || l.msg === 'request errored');
@@ -223,12 +224,14 @@ describe('errors and request ids', () => {
           token: '[redacted]',
           'x-api-key': '[redacted]',
           cookie: '[redacted]',
+          'proxy-authorization': '[redacted]',
           'x-request-id': 'trace-log',
         },
       },
     });
     const everything = JSON.stringify(lines);
-    for (const secret of ['secret-jwt', 'secret-token', 'secret-api-key', 'secret-cookie']) expect(everything).not.toContain(secret);
+    for (const secret of ['secret-jwt', 'secret-token', 'secret-api-key', 'secret-cookie', 'secret-proxy'])
+      expect(everything).not.toContain(secret);
     expect(everything).not.toContain('hunter2hunter2');
   });
 
