@@ -18,7 +18,10 @@ interface PathMethods {
 /** The declared paths by their first segment (a literal: a parameter there would match any); `''` for "/". */
 type PathTable = Map<string, PathMethods[]>;
 
-const firstSegment = (path: string) => path.split('/', 2)[1] ?? '';
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
 
 /**
  * Each declared path with its methods in declaration order, HEAD after them wherever GET is, filed under its
@@ -35,15 +38,25 @@ function pathTable(operations: readonly Operation[]): PathTable {
     const entry = { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
     table.set(first, [...(table.get(first) ?? []), entry]);
   }
+  // Most specific first (stable: declaration order among equals), so a lookup can stop at the first match's rank.
+  for (const entries of table.values()) entries.sort((a, b) => a.params - b.params);
   return table;
 }
 
+const none: readonly string[] = [];
+
 /** The methods of the most specific declared path(s) matching a request path. */
-function allowedMethods(table: PathTable, path: string): string[] {
-  const matches = (table.get(firstSegment(path)) ?? []).filter((entry) => entry.pattern.test(path));
-  if (matches.length === 0) return [];
-  const fewest = Math.min(...matches.map((entry) => entry.params));
-  return [...new Set(matches.filter((entry) => entry.params === fewest).flatMap((entry) => entry.methods))];
+function allowedMethods(table: PathTable, path: string): readonly string[] {
+  let allowed = none;
+  let rank = Infinity;
+  for (const entry of table.get(firstSegment(path)) ?? []) {
+    if (entry.params > rank) break;
+    if (!entry.pattern.test(path)) continue;
+    // Two declared paths of the same rank that both match (rare): the union of their methods.
+    allowed = rank === Infinity ? entry.methods : [...new Set([...allowed, ...entry.methods])];
+    rank = entry.params;
+  }
+  return allowed;
 }
 
 function refuse(req: Request, res: Response, allowed: readonly string[], path: string): never {
