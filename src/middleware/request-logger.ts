@@ -32,18 +32,35 @@ function requestLogOf(res: Response): RequestLog | undefined {
   return log instanceof RequestLog ? log : undefined;
 }
 
-/** The request's headers as logged: credentials censored, and the referer's query string (redactUrl). */
-function loggedHeaders(req: Request): IncomingMessage['headers'] {
-  const censored = credentialHeaders.filter((name) => req.headers[name] !== undefined);
-  const { referer } = req.headers;
-  if (censored.length === 0 && typeof referer !== 'string') return req.headers;
-  const headers = { ...req.headers };
-  for (const name of censored) headers[name] = REDACTED;
-  if (typeof referer === 'string') headers.referer = redactUrl(referer);
+// The request headers a line shows. Any other header is left out: a client or a proxy may put a credential in
+// a header of its own (X-Auth-Token, a CSRF token, a cloud provider's identity assertion) that no list of known
+// credentials would name.
+const loggedHeaderNames = [
+  'host',
+  'user-agent',
+  'referer',
+  'origin',
+  'accept',
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'x-forwarded-for',
+  'x-request-id',
+] as const;
+
+/** The request's headers as logged: the list above (the referer's query censored, redactUrl) and the credential headers it carried, censored. */
+function loggedHeaders(req: Request): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const name of loggedHeaderNames) {
+    const value = req.headers[name];
+    if (value !== undefined) headers[name] = value;
+  }
+  for (const name of credentialHeaders) if (req.headers[name] !== undefined) headers[name] = REDACTED;
+  if (typeof headers.referer === 'string') headers.referer = redactUrl(headers.referer);
   return headers;
 }
 
-/** The request as logged: headers and query strings without credentials; never its body. */
+/** The request as logged: the headers above and its URL without credentials; never its body. */
 function requestSummary(req: Request, id: string) {
   return {
     id,

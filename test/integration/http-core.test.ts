@@ -204,7 +204,7 @@ describe('errors and request ids', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('logs requests as JSON with the request id and redacts credentials', async () => {
+  it('logs requests as JSON with the request id, redacts credentials and leaves out headers of its own', async () => {
     const { logger, lines } = captureLogger();
     await request(buildTestApp({ logger, extraRouters: [fixtures] }))
       .post('/probes')
@@ -213,6 +213,8 @@ describe('errors and request ids', () => {
       .set('X-API-Key', 'secret-api-key')
       .set('Cookie', 'session=secret-cookie')
       .set('Proxy-Authorization', 'Basic secret-proxy')
+      .set('X-Auth-Token', 'secret-custom')
+      .set('User-Agent', 'probe/1.0')
       .set('X-Request-Id', 'trace-log')
       .send({ name: 'Ivy', email: 'ivy@example.com', password: 'hunter2hunter2' });
     const line = lines.find((l) => l.msg === 'request completed' || l.msg === 'request errored');
@@ -225,12 +227,15 @@ describe('errors and request ids', () => {
           'x-api-key': '[redacted]',
           cookie: '[redacted]',
           'proxy-authorization': '[redacted]',
+          'user-agent': 'probe/1.0',
           'x-request-id': 'trace-log',
         },
       },
     });
     const everything = JSON.stringify(lines);
-    for (const secret of ['secret-jwt', 'secret-token', 'secret-api-key', 'secret-cookie', 'secret-proxy'])
+    // A header of the client's own is left out, whatever it carries.
+    expect(line?.req).not.toHaveProperty(['headers', 'x-auth-token']);
+    for (const secret of ['secret-jwt', 'secret-token', 'secret-api-key', 'secret-cookie', 'secret-proxy', 'secret-custom'])
       expect(everything).not.toContain(secret);
     expect(everything).not.toContain('hunter2hunter2');
   });
