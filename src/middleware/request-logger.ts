@@ -48,7 +48,10 @@ const loggedHeaderNames = [
   'x-request-id',
 ] as const;
 
-/** The request's headers as logged: the list above (the referer's query censored, redactUrl) and the credential headers it carried, censored. */
+/**
+ * The request's headers as logged: those of the list above (the referer's query censored, redactUrl), and the
+ * credential headers it carried, censored.
+ */
 function loggedHeaders(req: Request): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const name of loggedHeaderNames) {

@@ -1,4 +1,5 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /**
  * Request and response classes whose instances are born with the app's own prototypes (`app.request`,
@@ -12,12 +13,12 @@ export function appMessageClasses(app: { request: object; response: object }): {
   IncomingMessage: typeof IncomingMessage;
   ServerResponse: typeof ServerResponse;
 } {
-  function AppRequest(this: IncomingMessage, ...args: unknown[]) {
-    Reflect.apply(IncomingMessage, this, args);
+  function AppRequest(this: IncomingMessage, socket: Socket) {
+    initRequest.call(this, socket);
   }
   AppRequest.prototype = app.request;
-  function AppResponse(this: ServerResponse, ...args: unknown[]) {
-    Reflect.apply(ServerResponse, this, args);
+  function AppResponse(this: ServerResponse, req: IncomingMessage, options?: object) {
+    initResponse.call(this, req, options);
   }
   AppResponse.prototype = app.response;
   // Node calls both with `new`; TypeScript has no type for a function constructor, so they are cast to the
@@ -27,3 +28,8 @@ export function appMessageClasses(app: { request: object; response: object }): {
     ServerResponse: AppResponse as unknown as typeof ServerResponse,
   };
 }
+
+// Node's constructors as the plain functions they are (`function IncomingMessage(socket)`, `function
+// ServerResponse(req, options)`), to run on an object already made; TypeScript knows them only as classes.
+const initRequest = IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void;
+const initResponse = ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: object) => void;
