@@ -64,16 +64,23 @@ export function presentInteraction(record: InteractionRecord, principal: Princip
   return staffInteractionView(record, { notes: openSecret(record, 'notes'), outcome: openSecret(record, 'outcome') });
 }
 
-export async function findReadableInteraction(id: string, principal: Principal): Promise<InteractionRecord> {
-  const interaction = await Interaction.findOne({ ...readScope(principal), _id: toObjectId(id) }).lean<InteractionRecord>();
+/**
+ * The interaction `id` within `scope`, read with the driver: the model has no hidden fields and no query hooks,
+ * and the lean Mongoose query around the same findOne (casting, option merging, its promise chain) cost a lookup
+ * more than its own work (bench:profile), as it did the customer lookup.
+ */
+async function findInteraction(id: string, scope: Record<string, unknown>): Promise<InteractionRecord> {
+  const interaction = await typedCollection<InteractionRecord>(Interaction).findOne({ ...scope, _id: toObjectId(id) }, sessionOption());
   if (!interaction) throw AppError.notFound('Interaction');
   return interaction;
 }
 
+export async function findReadableInteraction(id: string, principal: Principal): Promise<InteractionRecord> {
+  return findInteraction(id, readScope(principal));
+}
+
 async function findWritableInteraction(id: string, principal: Principal): Promise<InteractionRecord> {
-  const interaction = await Interaction.findOne({ ...writeScope(principal), _id: toObjectId(id) }).lean<InteractionRecord>();
-  if (!interaction) throw AppError.notFound('Interaction');
-  return interaction;
+  return findInteraction(id, writeScope(principal));
 }
 
 export async function getInteraction(id: string, principal: Principal): Promise<InteractionView> {

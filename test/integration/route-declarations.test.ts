@@ -23,8 +23,11 @@ interface Layer {
   rawPath?: unknown;
 }
 
+/** A router's layers; for the API's dispatch middleware (routes grouped by first segment), its routers' layers. */
 function layersOf(handle: unknown): Layer[] {
-  if (typeof handle !== 'function' || !('stack' in handle) || !Array.isArray(handle.stack)) return [];
+  if (typeof handle !== 'function') return [];
+  if ('routers' in handle && Array.isArray(handle.routers)) return handle.routers.flatMap(layersOf);
+  if (!('stack' in handle) || !Array.isArray(handle.stack)) return [];
   return handle.stack;
 }
 
@@ -133,5 +136,17 @@ describe('a route declared once', () => {
     const probes = buildTestApp({ routes: [probe('get', '/probes/:probe_id', 'parameter'), probe('get', '/probes/latest', 'literal')] });
     expect((await request(probes).get('/probes/latest')).body).toEqual({ route: 'literal' });
     expect((await request(probes).get('/probes/other')).body).toEqual({ route: 'parameter' });
+  });
+
+  it('is found by its first segment in any case, as Express matches paths', async () => {
+    const probes = buildTestApp({ routes: [probe('get', '/probes/:probe_id', 'parameter'), probe('get', '/probes/latest', 'literal')] });
+    expect((await request(probes).get('/PROBES/Latest')).body).toEqual({ route: 'literal' });
+    expect((await request(probes).get('/Probes/other')).body).toEqual({ route: 'parameter' });
+    expect((await request(probes).get('/probes')).status).toBe(404);
+    expect((await request(probes).get('/elsewhere/latest')).status).toBe(404);
+  });
+
+  it('must start with a literal segment', () => {
+    expect(() => buildTestApp({ routes: [probe('get', '/:area/latest', 'anyArea')] })).toThrow('must start with a literal segment');
   });
 });
