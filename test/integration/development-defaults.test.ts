@@ -42,6 +42,18 @@ describe('CORS outside production', () => {
     expect(res.headers['access-control-expose-headers']).toContain('X-Total-Count');
   });
 
+  it('answers a request without Origin (not a CORS request) with Vary: Origin and no CORS headers', async () => {
+    for (const app of [buildTestApp(), buildTestApp({ corsOrigins: ['*'] })]) {
+      const res = await request(app).get('/healthz');
+      expect(res.status).toBe(200);
+      expect(res.headers.vary).toBe('Origin');
+      expect(Object.keys(res.headers).filter((name) => name.startsWith('access-control-'))).toEqual([]);
+      const withOrigin = await request(app).get('/healthz').set('Origin', 'http://localhost:3000');
+      expect(withOrigin.headers.vary).toBe('Origin');
+      expect(withOrigin.headers['access-control-expose-headers']).toContain('RateLimit-Remaining');
+    }
+  });
+
   it.each(['https://localhost:3000', 'http://localhost.evil.example:3000', 'http://127.0.0.1.evil.example', 'http://app.example.com'])(
     'does not allow %s, which only looks local',
     async (origin) => {
