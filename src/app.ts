@@ -33,7 +33,7 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Allow http://localhost:* and http://127.0.0.1:* as well; default CORS_ALLOW_LOCALHOST (on outside production). */
   corsAllowLocalhost?: boolean;
-  /** `always`: helmet's upgrade-insecure-requests on every response; default CSP_UPGRADE_INSECURE_REQUESTS. */
+  /** `always`: helmet's upgrade-insecure-requests and HSTS on every response; default CSP_UPGRADE_INSECURE_REQUESTS. */
   cspUpgradeInsecureRequests?: 'auto' | 'always';
   /** The API's routes; default: all of them (tests add declarations of their own). */
   routes?: readonly RouteDeclaration[];

@@ -2,15 +2,18 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
 /**
- * helmet's headers. Its default Content-Security-Policy includes `upgrade-insecure-requests`, which makes a
- * browser fetch every asset of a page over https: on plain HTTP from any host but localhost (a VM after
- * `docker compose up`), /docs then loads none of Swagger UI's scripts and stays blank. So the directive is sent
- * only on requests that arrived over TLS (`req.secure`: the connection, or X-Forwarded-Proto from a proxy
- * counted by TRUST_PROXY), or on every request with `always`.
+ * helmet's headers, two of them only on requests that arrived over TLS (`req.secure`: the connection, or
+ * X-Forwarded-Proto from a proxy counted by TRUST_PROXY), or on every request with `always`:
+ * - Content-Security-Policy's `upgrade-insecure-requests` makes a browser fetch every asset of a page over https:
+ *   on plain HTTP from any host but localhost (a VM after `docker compose up`), /docs then loads none of Swagger
+ *   UI's scripts and stays blank.
+ * - Strict-Transport-Security must not be sent over plain HTTP (RFC 6797 §7.2), where browsers ignore it.
  */
 export function securityHeaders(upgradeInsecureRequests: 'auto' | 'always'): RequestHandler {
   const overTls = headersOf(helmet());
-  const overPlainHttp = headersOf(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const overPlainHttp = headersOf(
+    helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } }, strictTransportSecurity: false }),
+  );
   return (req, res, next) => {
     const headers = upgradeInsecureRequests === 'always' || req.secure ? overTls : overPlainHttp;
     for (const [name, value] of headers.set) res.setHeader(name, value);

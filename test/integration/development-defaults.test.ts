@@ -144,6 +144,31 @@ describe('Content-Security-Policy on /docs', () => {
   });
 });
 
+describe('Strict-Transport-Security', () => {
+  const hsts = (res: request.Response) => res.headers['strict-transport-security'];
+
+  it('is not sent over plain HTTP (RFC 6797 §7.2), even when a client claims TLS to an untrusted hop', async () => {
+    expect(hsts(await request(buildTestApp()).get('/healthz'))).toBeUndefined();
+    expect(
+      hsts(
+        await request(buildTestApp({ trustProxy: 0 }))
+          .get('/healthz')
+          .set('X-Forwarded-Proto', 'https'),
+      ),
+    ).toBeUndefined();
+  });
+
+  it('is sent when the request arrived over TLS at a proxy counted by TRUST_PROXY, and everywhere with always', async () => {
+    const viaProxy = await request(buildTestApp({ trustProxy: 1 }))
+      .get('/healthz')
+      .set('X-Forwarded-Proto', 'https');
+    expect(hsts(viaProxy)).toBe('max-age=31536000; includeSubDomains');
+    expect(hsts(await request(buildTestApp({ cspUpgradeInsecureRequests: 'always' })).get('/healthz'))).toBe(
+      'max-age=31536000; includeSubDomains',
+    );
+  });
+});
+
 describe('rate limits outside production', () => {
   let admin: Actor;
   beforeAll(async () => {
