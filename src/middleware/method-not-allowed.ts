@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../utils/app-error';
-import { pathPattern } from './path-pattern';
+import { declaredFirstSegment, firstSegment, pathPattern } from './path-pattern';
 
 /** A declared operation: an HTTP method (any case) on an Express path. */
 interface Operation {
@@ -18,11 +18,6 @@ interface PathMethods {
 /** The declared paths by their first segment (a literal: a parameter there would match any); `''` for "/". */
 type PathTable = Map<string, PathMethods[]>;
 
-function firstSegment(path: string): string {
-  const end = path.indexOf('/', 1);
-  return end < 0 ? path.slice(1) : path.slice(1, end);
-}
-
 /**
  * Each declared path with its methods in declaration order, HEAD after them wherever GET is, filed under its
  * first segment: a request's path is tested against the few declared under its own (every request is).
@@ -32,8 +27,7 @@ function pathTable(operations: readonly Operation[]): PathTable {
   for (const { method, path } of operations) byPath.set(path, [...(byPath.get(path) ?? []), method.toUpperCase()]);
   const table: PathTable = new Map();
   for (const [path, methods] of byPath) {
-    const first = firstSegment(path);
-    if (first.startsWith(':')) throw new Error(`${path}: a declared path must start with a literal segment`);
+    const first = declaredFirstSegment(path);
     const { regexp, params } = pathPattern(path);
     const entry = { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
     table.set(first, [...(table.get(first) ?? []), entry]);

@@ -20,3 +20,19 @@ export function pathPattern(path: string): PathPattern {
     .join('/');
   return { regexp: new RegExp(`^${source}/?$`), params };
 }
+
+/** A path's first segment, as written: "/customers/1" → "customers"; `''` for "/". */
+export function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/**
+ * A declared path's first segment, which must be a literal: a parameter there would match any path, and both the
+ * routers (grouped by first segment) and the 405 table file each path under it.
+ */
+export function declaredFirstSegment(path: string): string {
+  const first = firstSegment(path);
+  if (first.startsWith(':')) throw new Error(`${path}: a declared path must start with a literal segment`);
+  return first;
+}

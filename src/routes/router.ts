@@ -4,6 +4,7 @@ import { allowSlowBody } from '../middleware/body-deadline';
 import { curlDataCompat, type CurlDataPath } from '../middleware/curl-compat';
 import { captureBodyDigest, idempotency } from '../middleware/idempotency';
 import { methodNotAllowed, onlyMethod } from '../middleware/method-not-allowed';
+import { declaredFirstSegment, firstSegment } from '../middleware/path-pattern';
 import { noStore } from '../middleware/no-store';
 import { requireDatabase } from '../middleware/require-database';
 import { validate } from '../middleware/validate';
@@ -59,25 +60,19 @@ function byMatchingOrder(a: Route, b: Route): number {
   return left.length - right.length;
 }
 
-/** A path's first segment as Express compares it (case-insensitively): "/customers/1" → "customers". */
-function firstSegment(path: string): string {
-  const end = path.indexOf('/', 1);
-  return (end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase();
-}
-
 /**
  * Routes grouped by the first segment of their path, a Router each. A router tries its routes one by one, matching
  * each path in turn: in one router of every route, GET /customers/:cust_id was the 46th of 67 routes tried, and a
  * request for no route of the router waited a turn of the event loop (the router ends with setImmediate). Only the
- * routes of a request's first segment can match it, and every declared path starts with a literal segment (the
- * 405 table requires it too), so each group keeps the order in which its routes were tried.
+ * routes of a request's first segment can match it, and every declared path starts with a literal segment
+ * (declaredFirstSegment), so each group keeps the order in which its routes were tried.
  */
 class RouteGroups {
   private readonly routers = new Map<string, Router>();
 
   add(route: Route, context: RouteContext): void {
-    const segment = firstSegment(route.path);
-    if (segment.startsWith(':')) throw new Error(`${route.path}: a declared path must start with a literal segment`);
+    // Lower-cased on both sides: Express matches paths case-insensitively.
+    const segment = declaredFirstSegment(route.path).toLowerCase();
     const router = this.routers.get(segment) ?? Router();
     this.routers.set(segment, router);
     mount(router, route, context);
@@ -87,7 +82,7 @@ class RouteGroups {
   handler(): RequestHandler & { routers: Router[] } {
     const { routers } = this;
     const dispatch: RequestHandler = (req, res, next) => {
-      const router = routers.get(firstSegment(req.path));
+      const router = routers.get(firstSegment(req.path).toLowerCase());
       if (router) router(req, res, next);
       else next();
     };
