@@ -12,6 +12,7 @@ import { openApiYaml } from './openapi/document';
 import { apiRoutes } from './routes/api';
 import type { RouteDeclaration } from './routes/route';
 import { buildApi } from './routes/router';
+import { jsonInOneWrite, type JsonResponse } from './utils/json-response';
 import { logger as defaultLogger } from './utils/logger';
 
 interface LimitSetting {
@@ -48,6 +49,9 @@ export function createApp(options: AppOptions = {}): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Express's res.json for this app only (app.response is the app's own prototype of every res).
+  const response = app.response as unknown as JsonResponse;
+  response.json = jsonInOneWrite(response.json);
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its own rate-limit key.
   app.set('trust proxy', options.trustProxy ?? config.http.trustProxy);
 

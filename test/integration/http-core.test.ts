@@ -330,3 +330,63 @@ describe('methods on overlapping paths', () => {
     expect((await request(app).put('/users/meetings').send({})).status).toBe(405);
   });
 });
+
+describe('JSON responses (res.json answering in one write)', () => {
+  // Each case runs on the API's app and on a bare Express app: the answers must not differ.
+  const cases: Record<string, express.RequestHandler> = {
+    plain: (_req, res) => {
+      res.json({ name: 'Zoë 😀 Ünal', tags: ['a', 'b'], n: 1 });
+    },
+    created: (_req, res) => {
+      res.status(201).location('/things/1').json({ id: '1' });
+    },
+    typed: (_req, res) => {
+      res.type('application/problem+json').status(400).json({ title: 'bad' });
+    },
+    tagged: (_req, res) => {
+      res.set('ETag', '"v7"').json({ id: '1' });
+    },
+    nothing: (_req, res) => {
+      res.json(undefined);
+    },
+    noContent: (_req, res) => {
+      res.status(204).json({ ignored: true });
+    },
+  };
+  const router = Router();
+  const reference = express();
+  for (const [name, handler] of Object.entries(cases)) {
+    router.all(`/json-cases/${name}`, handler);
+    reference.all(`/json-cases/${name}`, handler);
+  }
+  const withCases = buildTestApp({ extraRouters: [router] });
+  const view = (res: request.Response) => ({
+    status: res.status,
+    text: res.text,
+    type: res.headers['content-type'],
+    length: res.headers['content-length'],
+    etag: res.headers.etag,
+    location: res.headers.location,
+  });
+
+  it.each(Object.keys(cases))('answers %s as Express does, for GET, HEAD and POST', async (name) => {
+    for (const method of ['get', 'head', 'post'] as const) {
+      const expected = view(await request(reference)[method](`/json-cases/${name}`));
+      expect([method, view(await request(withCases)[method](`/json-cases/${name}`))]).toEqual([method, expected]);
+    }
+  });
+
+  it('counts Content-Length in bytes and answers a matching If-None-Match with 304 and no body', async () => {
+    const first = await request(withCases).get('/json-cases/plain');
+    expect(Number(first.headers['content-length'])).toBe(Buffer.byteLength(first.text));
+    expect(Buffer.byteLength(first.text)).toBeGreaterThan(first.text.length);
+    expect(first.headers.etag).toMatch(/^W\/"/);
+    const again = await request(withCases).get('/json-cases/plain').set('If-None-Match', String(first.headers.etag));
+    expect(again.status).toBe(304);
+    expect(again.text).toBe('');
+    expect(again.headers['content-type']).toBeUndefined();
+    expect(view(again)).toEqual(view(await request(reference).get('/json-cases/plain').set('If-None-Match', String(first.headers.etag))));
+    const changed = await request(withCases).get('/json-cases/plain').set('If-None-Match', 'W/"other"');
+    expect(changed.status).toBe(200);
+  });
+});
