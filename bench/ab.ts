@@ -9,6 +9,9 @@
 //   BENCH_PATH=POST                       POST (creates), PATCH (status + phone of a seeded customer) or GET (by id)
 //   BENCH_CUSTOMERS=10000                 customers seeded first
 //   BENCH_ROUNDS=8  BENCH_SECONDS=2       windows per target, and their length, at BENCH_CONNECTIONS (20)
+//   BENCH_CPU_PROF_DIR=dir                every target (the baseline too) runs under `node --cpu-prof`, its profile
+//                                         written to dir/<target> as it stops: the service's frames beside the
+//                                         baseline's, from the same interleaved load
 //
 // A tree to compare with is made with `git worktree add /tmp/old <commit>`, `ln -s "$PWD/node_modules"
 // /tmp/old/node_modules` and `npx tsc -p tsconfig.build.json` in it. The trees share JWT_SECRET and
@@ -47,7 +50,9 @@ interface Target {
 /** Starts `node args` in `cwd`, and waits for its `"port":N` line and an answer on /readyz. */
 async function start(name: string, cwd: string, args: string[], env: Record<string, string>): Promise<Target> {
   const logFile = path.join(os.tmpdir(), `bench-ab-${runId}-${name.replace(/\W+/g, '_')}.log`);
-  const child = spawn(process.execPath, args, {
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name.replace(/\W+/g, '_'))}`, ...args] : args;
+  const child = spawn(process.execPath, nodeArgs, {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', openSync(logFile, 'a'), openSync(logFile, 'a')],

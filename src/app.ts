@@ -12,7 +12,7 @@ import { openApiYaml } from './openapi/document';
 import { apiRoutes } from './routes/api';
 import type { RouteDeclaration } from './routes/route';
 import { buildApi } from './routes/router';
-import { jsonInOneWrite, type JsonResponse } from './utils/json-response';
+import { jsonInOneWrite, weakETag, type JsonResponse } from './utils/json-response';
 import { logger as defaultLogger } from './utils/logger';
 
 interface LimitSetting {
@@ -52,6 +52,7 @@ export function createApp(options: AppOptions = {}): Express {
   // Express's res.json for this app only (app.response is the app's own prototype of every res).
   const response = app.response as unknown as JsonResponse;
   response.json = jsonInOneWrite(response.json);
+  app.set('etag', weakETag);
   // A hop count, never `true`: trusting every X-Forwarded-For would let any client pick its own rate-limit key.
   app.set('trust proxy', options.trustProxy ?? config.http.trustProxy);
 

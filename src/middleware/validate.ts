@@ -31,7 +31,8 @@ export function validate(schema: RequestSchema) {
       const partSchema = schema[part];
       if (!partSchema) continue;
       const raw: unknown = req[part] ?? {};
-      const result = partSchema.safeParse(matchKeysCaseInsensitively(raw, partSchema));
+      // Path parameters are named by the route itself: only the body and the query come from a client's hand.
+      const result = partSchema.safeParse(part === 'params' ? raw : matchKeysCaseInsensitively(raw, partSchema));
       if (result.success) parsed[part] = result.data;
       else details.push(...zodIssuesToDetails(result.error.issues, part));
     }

@@ -331,7 +331,7 @@ describe('methods on overlapping paths', () => {
   });
 });
 
-describe('JSON responses (res.json answering in one write)', () => {
+describe('JSON responses (res.json answering in one write) and ETags', () => {
   // Each case runs on the API's app and on a bare Express app: the answers must not differ.
   const cases: Record<string, express.RequestHandler> = {
     plain: (_req, res) => {
@@ -351,6 +351,16 @@ describe('JSON responses (res.json answering in one write)', () => {
     },
     noContent: (_req, res) => {
       res.status(204).json({ ignored: true });
+    },
+    // res.send with the app's ETag function (weakETag): the same tags as Express's own.
+    text: (_req, res) => {
+      res.send('plain text, ünïcödé');
+    },
+    buffer: (_req, res) => {
+      res.send(Buffer.from([0, 1, 2, 250, 251]));
+    },
+    empty: (_req, res) => {
+      res.send('');
     },
   };
   const router = Router();
