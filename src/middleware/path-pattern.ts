@@ -5,8 +5,8 @@ interface PathPattern {
 }
 
 /**
- * The regular expression of an Express path made of literal segments and `:name` parameters: case-sensitive,
- * one optional trailing slash, each parameter a non-empty segment captured in a group.
+ * The regular expression of an Express path made of literal segments and `:name` parameters: case-insensitive, as
+ * Express matches paths, one optional trailing slash, each parameter a non-empty segment captured in a group.
  */
 export function pathPattern(path: string): PathPattern {
   const params: string[] = [];
@@ -18,13 +18,21 @@ export function pathPattern(path: string): PathPattern {
       return '([^/]+)';
     })
     .join('/');
-  return { regexp: new RegExp(`^${source}/?$`), params };
+  return { regexp: new RegExp(`^${source}/?$`, 'i'), params };
 }
 
 /** A path's first segment, as written: "/customers/1" → "customers"; `''` for "/". */
 export function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
   return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/** A path's second segment, as written: "/customers/1/activity" → "1"; `''` for "/customers" and "/customers/". */
+export function secondSegment(path: string): string {
+  const start = path.indexOf('/', 1);
+  if (start < 0) return '';
+  const end = path.indexOf('/', start + 1);
+  return end < 0 ? path.slice(start + 1) : path.slice(start + 1, end);
 }
 
 /**

@@ -4,7 +4,7 @@ import { allowSlowBody } from '../middleware/body-deadline';
 import { curlDataCompat, type CurlDataPath } from '../middleware/curl-compat';
 import { captureBodyDigest, idempotency } from '../middleware/idempotency';
 import { methodNotAllowed, onlyMethod } from '../middleware/method-not-allowed';
-import { declaredFirstSegment, firstSegment } from '../middleware/path-pattern';
+import { declaredFirstSegment, firstSegment, secondSegment } from '../middleware/path-pattern';
 import { noStore } from '../middleware/no-store';
 import { requireDatabase } from '../middleware/require-database';
 import { validate } from '../middleware/validate';
@@ -61,32 +61,84 @@ function byMatchingOrder(a: Route, b: Route): number {
 }
 
 /**
- * Routes grouped by the first segment of their path, a Router each. A router tries its routes one by one, matching
- * each path in turn: in one router of every route, GET /customers/:cust_id was the 46th of 67 routes tried, and a
- * request for no route of the router waited a turn of the event loop (the router ends with setImmediate). Only the
- * routes of a request's first segment can match it, and every declared path starts with a literal segment
- * (declaredFirstSegment), so each group keeps the order in which its routes were tried.
+ * The routes of one first segment. A router tries its routes one by one, matching each path in turn, so they are
+ * split again by their second segment: a router per literal second segment (`''` for the first segment's own
+ * path), tried first, then one for the routes whose second segment is a parameter. That is the order byMatchingOrder
+ * gives them, a literal outranking a parameter at the first place two paths differ. GET /customers/:cust_id is then
+ * the first route its router tries, where it was the ninth. A prefix mount (/docs) matches paths with any second
+ * segment, so the routes of its segment stay in one router.
  */
-class RouteGroups {
-  private readonly routers = new Map<string, Router>();
+class SegmentRoutes {
+  private readonly routes: Route[] = [];
 
-  add(route: Route, context: RouteContext): void {
-    // Lower-cased on both sides: Express matches paths case-insensitively.
-    const segment = declaredFirstSegment(route.path).toLowerCase();
-    const router = this.routers.get(segment) ?? Router();
-    this.routers.set(segment, router);
-    mount(router, route, context);
+  add(route: Route): void {
+    this.routes.push(route);
   }
 
-  /** The middleware that runs a request through its group; its `routers` are the groups, for reading back. */
-  handler(): RequestHandler & { routers: Router[] } {
-    const { routers } = this;
+  /** The routers (in the order they are tried) and the middleware that runs a request through them. */
+  build(context: RouteContext): { routers: Router[]; handle: RequestHandler } {
+    const routerOf = (routes: Route[]) => {
+      const router = Router();
+      for (const route of routes) mount(router, route, context);
+      return router;
+    };
+    if (this.routes.some((route) => route.prefix)) {
+      const router = routerOf(this.routes);
+      return { routers: [router], handle: router };
+    }
+    const bySecond = new Map<string, Route[]>();
+    const parameterRoutes: Route[] = [];
+    for (const route of this.routes) {
+      const second = secondSegment(route.path);
+      if (second.startsWith(':')) {
+        parameterRoutes.push(route);
+        continue;
+      }
+      // Lower-cased on both sides: Express matches paths case-insensitively.
+      const routes = bySecond.get(second.toLowerCase()) ?? [];
+      routes.push(route);
+      bySecond.set(second.toLowerCase(), routes);
+    }
+    const literal = new Map([...bySecond].map(([second, routes]) => [second, routerOf(routes)]));
+    const parameter = parameterRoutes.length > 0 ? routerOf(parameterRoutes) : undefined;
+    const handle: RequestHandler = (req, res, next) => {
+      const first = literal.get(secondSegment(req.path).toLowerCase());
+      if (!first) return parameter ? parameter(req, res, next) : next();
+      if (!parameter) return first(req, res, next);
+      // No route of the literal router answered (no error either): on to the parameter routes, as one router would.
+      first(req, res, (error?: unknown) => (error === undefined || error === null ? parameter(req, res, next) : next(error)));
+    };
+    return { routers: [...literal.values(), ...(parameter ? [parameter] : [])], handle };
+  }
+}
+
+/**
+ * Routes grouped by the first segment of their path (SegmentRoutes). In one router of every route, GET
+ * /customers/:cust_id was the 46th of 67 routes tried, and a request for no route of the router waited a turn of the
+ * event loop (the router ends with setImmediate). Only the routes of a request's first segment can match it, and
+ * every declared path starts with a literal segment (declaredFirstSegment), so each group keeps the order in which
+ * its routes were tried.
+ */
+class RouteGroups {
+  private readonly groups = new Map<string, SegmentRoutes>();
+
+  add(route: Route): void {
+    // Lower-cased on both sides: Express matches paths case-insensitively.
+    const segment = declaredFirstSegment(route.path).toLowerCase();
+    const group = this.groups.get(segment) ?? new SegmentRoutes();
+    this.groups.set(segment, group);
+    group.add(route);
+  }
+
+  /** The middleware that runs a request through its group; its `routers` are the groups' routers, for reading back. */
+  handler(context: RouteContext): RequestHandler & { routers: Router[] } {
+    const built = new Map([...this.groups].map(([segment, group]) => [segment, group.build(context)]));
     const dispatch: RequestHandler = (req, res, next) => {
-      const router = routers.get(firstSegment(req.path).toLowerCase());
-      if (router) router(req, res, next);
+      const group = built.get(firstSegment(req.path).toLowerCase());
+      if (group) group.handle(req, res, next);
       else next();
     };
-    return Object.assign(dispatch, { routers: [...routers.values()] });
+    return Object.assign(dispatch, { routers: [...built.values()].flatMap((group) => group.routers) });
   }
 }
 
@@ -106,12 +158,12 @@ interface Api {
 export function buildApi(declarations: readonly RouteDeclaration[], context: RouteContext): Api {
   const [unlimited, limited] = [new RouteGroups(), new RouteGroups()];
   const routes = declarations.filter((declaration): declaration is Route => declaration.kind === 'route');
-  for (const route of [...routes].sort(byMatchingOrder)) (route.rateLimit === 'none' ? unlimited : limited).add(route, context);
+  for (const route of [...routes].sort(byMatchingOrder)) (route.rateLimit === 'none' ? unlimited : limited).add(route);
   return {
-    unlimited: unlimited.handler(),
+    unlimited: unlimited.handler(context),
     curlDataCompat: curlDataCompat(curlDataPaths(declarations)),
     methodNotAllowed: methodNotAllowed(declarations),
-    routes: limited.handler(),
+    routes: limited.handler(context),
   };
 }
 

@@ -320,6 +320,16 @@ describe('methods', () => {
     expect(withParam.status).toBe(405);
     expect(withParam.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
   });
+
+  it('matches paths in any case for the 405, as Express routes them', async () => {
+    const res = await request(app)
+      .post(`/CUSTOMERS/${'a'.repeat(24)}`)
+      .send({});
+    expect(res.status).toBe(405);
+    expect(res.headers.allow?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD', 'PATCH']);
+    expect((await request(app).put('/HealthZ')).headers.allow).toBe('GET, HEAD');
+    expect((await request(app).get('/HealthZ')).status).toBe(200);
+  });
 });
 
 describe('methods on overlapping paths', () => {

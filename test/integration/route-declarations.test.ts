@@ -146,6 +146,28 @@ describe('a route declared once', () => {
     expect((await request(probes).get('/elsewhere/latest')).status).toBe(404);
   });
 
+  it('is tried by its second segment, literal before parameter, falling through to the parameter routes', async () => {
+    const probes = buildTestApp({
+      routes: [
+        probe('get', '/probes/:probe_id', 'parameter'),
+        probe('get', '/probes/:probe_id/history', 'history'),
+        probe('put', '/probes/latest', 'putLatest'),
+        probe('get', '/probes/recent/:part', 'recentPart'),
+        probe('get', '/probes', 'list'),
+      ],
+    });
+    expect((await request(probes).get('/probes')).body).toEqual({ route: 'list' });
+    expect((await request(probes).get('/probes/')).body).toEqual({ route: 'list' });
+    expect((await request(probes).put('/probes/LATEST').send({})).body).toEqual({ route: 'putLatest' });
+    expect((await request(probes).get('/probes/recent/history')).body).toEqual({ route: 'recentPart' });
+    expect((await request(probes).get('/probes/other/history')).body).toEqual({ route: 'history' });
+    // No route of the literal "recent" matches /probes/recent itself: the parameter route takes it, as one router
+    // trying every route in turn would.
+    expect((await request(probes).get('/probes/Recent')).body).toEqual({ route: 'parameter' });
+    expect((await request(probes).get('/probes/recent/a/b')).status).toBe(404);
+    expect((await request(probes).get('/probes/other/else')).status).toBe(404);
+  });
+
   it('must start with a literal segment', () => {
     expect(() => buildTestApp({ routes: [probe('get', '/:area/latest', 'anyArea')] })).toThrow('must start with a literal segment');
   });
