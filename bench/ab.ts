@@ -6,7 +6,8 @@
 //
 //   BENCH_TREES=/path/to/old-checkout,.   built trees (each with `npm run build` done and node_modules); default: .
 //                                         each runs with the Node flags of its own `npm start`
-//   BENCH_PATH=POST                       POST (creates), PATCH (status + phone of a seeded customer) or GET (by id)
+//   BENCH_PATH=POST                       POST (creates), PATCH (status + phone of a seeded customer), GET (by id) or
+//                                         INTERACTION (GET /interactions/:id, 1,000 seeded with encrypted notes)
 //   BENCH_CUSTOMERS=10000                 customers seeded first
 //   BENCH_ROUNDS=8  BENCH_SECONDS=2       windows per target, and their length, at BENCH_CONNECTIONS (20)
 //   BENCH_CPU_PROF_DIR=dir                every target (the baseline too) runs under `node --cpu-prof`, its profile
@@ -24,7 +25,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { MongoClient, ObjectId } from 'mongodb';
 import { describeEngine } from './lib/engine';
-import { seedCustomers, type Seeded } from './lib/seed';
+import { createKeyring } from '../src/utils/crypto';
+import { seedCustomers, seedInteractions, type Seeded } from './lib/seed';
 import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies, type BenchRequest } from './lib/customer-requests';
 import { cpuTimeMs, root, rssMbOf, signInAs, startNodeArgsOf } from './lib/service';
 
@@ -78,6 +80,10 @@ async function start(name: string, cwd: string, args: string[], env: Record<stri
 
 function requestFor(seeded: Seeded): BenchRequest {
   if (pathName === 'GET') return { method: 'GET', path: customerPath(seeded.sampleIds) };
+  if (pathName === 'INTERACTION') {
+    const ids = seeded.interactionIds;
+    return { method: 'GET', path: () => `/interactions/${ids[Math.floor(Math.random() * ids.length)] ?? ''}` };
+  }
   if (pathName === 'PATCH') return { method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody };
   return { method: 'POST', path: () => '/customers', body: newCustomerBodies(runId) };
 }
@@ -85,7 +91,7 @@ function requestFor(seeded: Seeded): BenchRequest {
 async function main() {
   console.log(`engine: ${await describeEngine(mongoUri)}`);
   console.log(
-    `bench:ab — ${pathName} /customers, ${customers} customers, ${rounds} × ${seconds} s per target at ${connections} connections`,
+    `bench:ab — ${pathName === 'INTERACTION' ? 'GET /interactions/:id' : `${pathName} /customers`}, ${customers} customers, ${rounds} × ${seconds} s per target at ${connections} connections`,
   );
   const client = new MongoClient(dbUri.toString());
   await client.connect();
@@ -108,6 +114,7 @@ async function main() {
     const { token, sub } = await signInAs(targets[0]?.base ?? '', admin);
     const seeded: Seeded = { count: 0, ownerId: new ObjectId(sub), sampleIds: [], idAt: new Map(), interactionIds: [] };
     await seedCustomers(client, seeded, customers);
+    if (pathName === 'INTERACTION') await seedInteractions(client, seeded, createKeyring({ id: 'k1', key: secrets.DATA_ENCRYPTION_KEY }));
     const request = requestFor(seeded);
     const load = (target: Target, duration: number) =>
       autocannon({
