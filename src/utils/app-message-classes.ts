@@ -20,7 +20,8 @@ const made = new WeakMap<AppPrototypes, { IncomingMessage: typeof IncomingMessag
  * behind them. A subclass constructs through Node's constructor as `new` does. Running that constructor as a plain
  * function on an object made by another (as this module did until issue 17's tenth round) leaves the object
  * with no room for Node's ~35 response fields: V8 then keeps the response's properties in a dictionary, and every
- * access to them on the way out (setHeader, writeHead, end) is a lookup, ~12% of a lookup's CPU. Made once per app.
+ * access to them on the way out (setHeader, writeHead, end) is a lookup: with this change (and two smaller ones) a
+ * customer lookup went from 0.86 to 0.77 CPU ms (bench:ab). Made once per app.
  */
 export function appMessageClasses(app: AppPrototypes): {
   IncomingMessage: typeof IncomingMessage;
