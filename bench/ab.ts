@@ -27,7 +27,14 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { describeEngine } from './lib/engine';
 import { createKeyring } from '../src/utils/crypto';
 import { seedCustomers, seedInteractions, type Seeded } from './lib/seed';
-import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies, type BenchRequest } from './lib/customer-requests';
+import {
+  autocannonRequests,
+  customerPatchBody,
+  customerPath,
+  interactionPath,
+  newCustomerBodies,
+  type BenchRequest,
+} from './lib/customer-requests';
 import { cpuTimeMs, root, rssMbOf, signInAs, startNodeArgsOf } from './lib/service';
 
 const trees = (process.env.BENCH_TREES ?? '.').split(',').map((tree) => path.resolve(root, tree.trim()));
@@ -80,10 +87,7 @@ async function start(name: string, cwd: string, args: string[], env: Record<stri
 
 function requestFor(seeded: Seeded): BenchRequest {
   if (pathName === 'GET') return { method: 'GET', path: customerPath(seeded.sampleIds) };
-  if (pathName === 'INTERACTION') {
-    const ids = seeded.interactionIds;
-    return { method: 'GET', path: () => `/interactions/${ids[Math.floor(Math.random() * ids.length)] ?? ''}` };
-  }
+  if (pathName === 'INTERACTION') return { method: 'GET', path: interactionPath(seeded.interactionIds) };
   if (pathName === 'PATCH') return { method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody };
   return { method: 'POST', path: () => '/customers', body: newCustomerBodies(runId) };
 }

@@ -39,7 +39,7 @@ import { httpClient, percentile } from './lib/http';
 import { cpuTimeMs, root, signInAs, startNodeArgs } from './lib/service';
 import { inspectEngine } from './lib/engine';
 import { epoch, seedCustomers, seedInteractions, type Seeded } from './lib/seed';
-import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies } from './lib/customer-requests';
+import { autocannonRequests, customerPatchBody, customerPath, interactionPath, newCustomerBodies } from './lib/customer-requests';
 
 const sizes = (process.env.BENCH_SIZES ?? '100000,1000000')
   .split(',')
@@ -191,7 +191,6 @@ interface Figures {
 }
 
 function scenarios(seeded: Seeded, size: number): Scenario[] {
-  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
   return [
     { name: 'GET /customers/:id', group: 'read', method: 'GET', path: customerPath(seeded.sampleIds) },
     { name: 'GET /customers?limit=20', group: 'list', method: 'GET', path: () => '/customers?limit=20' },
@@ -204,7 +203,7 @@ function scenarios(seeded: Seeded, size: number): Scenario[] {
     { name: 'GET /customers?q=northwind', group: 'list', method: 'GET', path: () => '/customers?limit=20&q=northwind' },
     { name: 'POST /customers', group: 'write', method: 'POST', path: () => '/customers', body: newCustomerBodies(`${runId}.${size}`) },
     { name: 'PATCH /customers/:id', group: 'write', method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody },
-    { name: 'GET /interactions/:id', group: 'read', method: 'GET', path: () => `/interactions/${pick(seeded.interactionIds)}` },
+    { name: 'GET /interactions/:id', group: 'read', method: 'GET', path: interactionPath(seeded.interactionIds) },
   ];
 }
 

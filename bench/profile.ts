@@ -19,7 +19,7 @@ import { MongoClient, ObjectId } from 'mongodb';
 import { createKeyring } from '../src/utils/crypto';
 import { describeEngine } from './lib/engine';
 import { seedCustomers, seedInteractions, type Seeded } from './lib/seed';
-import { autocannonRequests, customerPatchBody, customerPath, newCustomerBodies } from './lib/customer-requests';
+import { autocannonRequests, customerPatchBody, customerPath, interactionPath, newCustomerBodies } from './lib/customer-requests';
 import { benchEnv, cpuTimeMs, root, signInAs, startService } from './lib/service';
 
 const mongoUri = process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/';
@@ -98,12 +98,11 @@ interface Target {
 }
 
 function targets(seeded: Seeded): Target[] {
-  const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)] as T;
   return [
     { name: 'GET /customers/:id', method: 'GET', path: customerPath(seeded.sampleIds) },
     { name: 'POST /customers', method: 'POST', path: () => '/customers', body: newCustomerBodies(`p.${runId}`) },
     { name: 'PATCH /customers/:id', method: 'PATCH', path: customerPath(seeded.sampleIds), body: customerPatchBody },
-    { name: 'GET /interactions/:id', method: 'GET', path: () => `/interactions/${pick(seeded.interactionIds)}` },
+    { name: 'GET /interactions/:id', method: 'GET', path: interactionPath(seeded.interactionIds) },
   ];
 }
 

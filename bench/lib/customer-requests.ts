@@ -44,6 +44,11 @@ export function customerPath(ids: readonly string[]): () => string {
   return () => `/customers/${pick(ids)}`;
 }
 
+/** A path to one of the interaction `ids`, picked at random for each request. */
+export function interactionPath(ids: readonly string[]): () => string {
+  return () => `/interactions/${pick(ids)}`;
+}
+
 /** autocannon's `requests` for `request`: a fresh path and body for every one sent. */
 export function autocannonRequests(request: BenchRequest): AutocannonRequest[] {
   return [

@@ -15,10 +15,7 @@ interface PathMethods {
   methods: string[];
 }
 
-/**
- * The declared paths by their first segment, lower-cased as Express matches paths (a literal: a parameter there
- * would match any); `''` for "/".
- */
+/** The declared paths by their first segment (firstSegment; a literal: a parameter there would match any). */
 type PathTable = Map<string, PathMethods[]>;
 
 /**
@@ -30,7 +27,7 @@ function pathTable(operations: readonly Operation[]): PathTable {
   for (const { method, path } of operations) byPath.set(path, [...(byPath.get(path) ?? []), method.toUpperCase()]);
   const table: PathTable = new Map();
   for (const [path, methods] of byPath) {
-    const first = declaredFirstSegment(path).toLowerCase();
+    const first = declaredFirstSegment(path);
     const { regexp, params } = pathPattern(path);
     const entry = { pattern: regexp, params: params.length, methods: methods.includes('GET') ? [...methods, 'HEAD'] : methods };
     table.set(first, [...(table.get(first) ?? []), entry]);
@@ -46,7 +43,7 @@ const none: readonly string[] = [];
 function allowedMethods(table: PathTable, path: string): readonly string[] {
   let allowed = none;
   let rank = Infinity;
-  for (const entry of table.get(firstSegment(path).toLowerCase()) ?? []) {
+  for (const entry of table.get(firstSegment(path)) ?? []) {
     if (entry.params > rank) break;
     if (!entry.pattern.test(path)) continue;
     // Two declared paths of the same rank that both match (rare): the union of their methods.

@@ -21,18 +21,21 @@ export function pathPattern(path: string): PathPattern {
   return { regexp: new RegExp(`^${source}/?$`, 'i'), params };
 }
 
-/** A path's first segment, as written: "/customers/1" → "customers"; `''` for "/". */
+/**
+ * A path's first segment, lower-cased as Express matches paths (case-insensitively): "/Customers/1" → "customers";
+ * `''` for "/". The key under which the routers and the 405 table file a path.
+ */
 export function firstSegment(path: string): string {
   const end = path.indexOf('/', 1);
-  return end < 0 ? path.slice(1) : path.slice(1, end);
+  return (end < 0 ? path.slice(1) : path.slice(1, end)).toLowerCase();
 }
 
-/** A path's second segment, as written: "/customers/1/activity" → "1"; `''` for "/customers" and "/customers/". */
+/** A path's second segment, lower-cased as firstSegment: "/customers/Ab/activity" → "ab"; `''` for "/customers" and "/customers/". */
 export function secondSegment(path: string): string {
   const start = path.indexOf('/', 1);
   if (start < 0) return '';
   const end = path.indexOf('/', start + 1);
-  return end < 0 ? path.slice(start + 1) : path.slice(start + 1, end);
+  return (end < 0 ? path.slice(start + 1) : path.slice(start + 1, end)).toLowerCase();
 }
 
 /**

@@ -94,15 +94,14 @@ class SegmentRoutes {
         parameterRoutes.push(route);
         continue;
       }
-      // Lower-cased on both sides: Express matches paths case-insensitively.
-      const routes = bySecond.get(second.toLowerCase()) ?? [];
+      const routes = bySecond.get(second) ?? [];
       routes.push(route);
-      bySecond.set(second.toLowerCase(), routes);
+      bySecond.set(second, routes);
     }
     const literal = new Map([...bySecond].map(([second, routes]) => [second, routerOf(routes)]));
     const parameter = parameterRoutes.length > 0 ? routerOf(parameterRoutes) : undefined;
     const handle: RequestHandler = (req, res, next) => {
-      const first = literal.get(secondSegment(req.path).toLowerCase());
+      const first = literal.get(secondSegment(req.path));
       if (!first) return parameter ? parameter(req, res, next) : next();
       if (!parameter) return first(req, res, next);
       // No route of the literal router answered (no error either): on to the parameter routes, as one router would.
@@ -123,8 +122,7 @@ class RouteGroups {
   private readonly groups = new Map<string, SegmentRoutes>();
 
   add(route: Route): void {
-    // Lower-cased on both sides: Express matches paths case-insensitively.
-    const segment = declaredFirstSegment(route.path).toLowerCase();
+    const segment = declaredFirstSegment(route.path);
     const group = this.groups.get(segment) ?? new SegmentRoutes();
     this.groups.set(segment, group);
     group.add(route);
@@ -134,7 +132,7 @@ class RouteGroups {
   handler(context: RouteContext): RequestHandler & { routers: Router[] } {
     const built = new Map([...this.groups].map(([segment, group]) => [segment, group.build(context)]));
     const dispatch: RequestHandler = (req, res, next) => {
-      const group = built.get(firstSegment(req.path).toLowerCase());
+      const group = built.get(firstSegment(req.path));
       if (group) group.handle(req, res, next);
       else next();
     };
